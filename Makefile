@@ -1,0 +1,53 @@
+# Two commands: `make demo` and `make test` (see README.md). Everything installs itself.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export ZORGSTROOM_ENV ?= development
+SAMPLE_DIR := data/sample
+export ZORGSTROOM_LANDING_DIR ?= $(CURDIR)/$(SAMPLE_DIR)/landing
+SCALE ?= 1
+SEED ?= 20191114
+
+.PHONY: install demo sample pipeline summary dev test dictionary reset-warehouse clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: config/dagster/dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp $< $@
+
+sample: install
+	$(BIN)/python -m sampledata --out $(SAMPLE_DIR) --scale $(SCALE) --seed $(SEED)
+
+pipeline: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster asset materialize --select '*' -m pipelines.definitions
+
+summary: install
+	$(BIN)/python -m warehouse.summary
+
+demo: sample pipeline summary
+
+dev: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
+
+# PostgreSQL tests: scripts/pg-test-server.sh installs and starts a local server when it can
+# (root on Debian). With ZORGSTROOM_REQUIRE_POSTGRES=1 (as in CI) they fail when it cannot.
+test: install
+	@url=$$(scripts/pg-test-server.sh) || url=""; \
+	ZORGSTROOM_TEST_POSTGRES_URL="$${ZORGSTROOM_TEST_POSTGRES_URL:-$$url}" ZORGSTROOM_ENV=test $(BIN)/pytest $(PYTEST_ARGS)
+
+dictionary: install
+	$(BIN)/python -m schemas.dictionary
+
+reset-warehouse:
+	rm -f data/warehouse.duckdb data/warehouse.duckdb.wal
+
+clean: reset-warehouse
+	rm -rf $(SAMPLE_DIR) data/feedback $(DAGSTER_HOME)

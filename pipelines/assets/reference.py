@@ -1,0 +1,30 @@
+"""Reference assets: dimensions loaded from config/reference and config/partners."""
+
+
+import dagster as dg
+
+from pipelines.metadata import table_metadata
+from pipelines.resources import IngestResource, WarehouseResource
+from schemas.pandera_schemas import pandera_schema
+from schemas.tables import TABLES
+from transforms.dimensions import DIMENSIONS, dim_partner
+from warehouse.db import replace_table
+
+
+def _dimension_asset(name: str) -> dg.AssetsDefinition:
+    table = TABLES[name]
+
+    @dg.asset(name=name, group_name="reference", kinds={"pandas", "sql"}, description=table.description)
+    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource) -> dg.MaterializeResult:
+        ref = ingest.reference
+        df = dim_partner(ingest.partners()) if name == "dim_partner" else DIMENSIONS[name](ref)
+        codes = ref.code_lists | {"partners": frozenset(df["partner_code"]) if name == "dim_partner" else frozenset()}
+        df = pandera_schema(table, codes).validate(df)
+        replace_table(warehouse.engine(), name, df)
+        context.log.info(f"{name}: {len(df)} rows")
+        return dg.MaterializeResult(metadata=table_metadata(table, df))
+
+    return _asset
+
+
+reference_assets = [_dimension_asset(name) for name in [*DIMENSIONS, "dim_partner"]]

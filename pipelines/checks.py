@@ -1,0 +1,51 @@
+"""Asset checks: every staging and fact table conforms to its Pandera schema (blocking)."""
+
+
+import dagster as dg
+import pandera.pandas as pa
+
+from pipelines.resources import IngestResource, WarehouseResource
+from schemas.pandera_schemas import pandera_schema
+from schemas.tables import FEED_FACT, FEED_STAGING, TABLES
+from warehouse.db import read_table
+
+IDENTIFIER_COLUMNS = {"person_id"}
+SAMPLE_SIZE = 10
+
+
+def schema_conformance(table_name: str, df, code_lists) -> dg.AssetCheckResult:
+    """Validate a table's rows; failures counted per column and check, with a masked sample."""
+    schema = pandera_schema(TABLES[table_name], code_lists)
+    try:
+        schema.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+        counts = cases.groupby(["column", "check"], dropna=False).size()
+        sample = cases.head(SAMPLE_SIZE).copy()
+        sample["failure_case"] = [
+            "***" if col in IDENTIFIER_COLUMNS else str(v)[:40] for col, v in zip(sample["column"], sample["failure_case"])
+        ]
+        return dg.AssetCheckResult(
+            passed=False,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "failures": len(cases),
+                "failures_by_column_and_check": dg.MetadataValue.json({f"{c} / {k}": int(n) for (c, k), n in counts.items()}),
+                "sample": dg.MetadataValue.json(sample[["column", "check", "failure_case", "index"]].astype(str).to_dict("records")),
+            },
+        )
+    return dg.AssetCheckResult(passed=True, metadata={"rows_checked": len(df)})
+
+
+def _schema_check(table_name: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=table_name, name=f"{table_name}_conforms_to_schema", blocking=True,
+                    description=f"Every row of {table_name} passes its Pandera schema (generated from schemas/tables.py).")
+    def _check(warehouse: WarehouseResource, ingest: IngestResource) -> dg.AssetCheckResult:
+        df = read_table(warehouse.engine(), table_name)
+        partners = frozenset(ingest.partners())
+        return schema_conformance(table_name, df, ingest.reference.code_lists | {"partners": partners})
+
+    return _check
+
+
+schema_checks = [_schema_check(t) for t in [*FEED_STAGING.values(), *FEED_FACT.values()]]

@@ -1,0 +1,34 @@
+"""The code location: `dagster dev -m pipelines.definitions` (or `make dev`)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.assets.facts import fact_assets
+from pipelines.assets.reference import reference_assets
+from pipelines.assets.staging import staging_assets
+from pipelines.checks import schema_checks
+from pipelines.resources import build_resources
+
+all_assets = [*reference_assets, *staging_assets, *fact_assets]
+
+#: Everything, for manual and demo runs; one job per layer for targeted runs.
+everything_job = dg.define_asset_job("everything", selection=dg.AssetSelection.all())
+reference_job = dg.define_asset_job("reference_layer", selection=dg.AssetSelection.groups("reference"))
+ingest_job = dg.define_asset_job("staging_layer", selection=dg.AssetSelection.groups("staging"))
+core_job = dg.define_asset_job("core_layer", selection=dg.AssetSelection.groups("core"))
+
+
+def build_definitions() -> dg.Definitions:
+    return dg.Definitions(
+        assets=all_assets,
+        asset_checks=schema_checks,
+        jobs=[everything_job, reference_job, ingest_job, core_job],
+        resources=build_resources(),
+        # One process per run: the embedded DuckDB file allows a single writer process, and a
+        # process per step would cost seconds of start-up each (see STACK.md).
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,75 @@
+"""Resources, chosen per environment from environment variables when the definitions load."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+import dagster as dg
+import sqlalchemy as sa
+from pydantic import PrivateAttr
+
+from core.paths import PARTNERS_DIR, REFERENCE_DIR
+from core.settings import load_settings, pseudonym_key_from_env
+from ingest.partner_config import PartnerConfig, load_partner_configs
+from ingest.reference import Reference
+from warehouse.db import make_engine
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The warehouse database, by SQLAlchemy URL (DuckDB file by default, PostgreSQL in production)."""
+
+    url: str
+    _engine: sa.Engine | None = PrivateAttr(default=None)
+
+    def engine(self) -> sa.Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.url)
+        return self._engine
+
+    @property
+    def backend(self) -> str:
+        return sa.engine.make_url(self.url).get_backend_name()
+
+    def display_url(self) -> str:
+        """The URL without its password, for logs and metadata."""
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+
+class IngestResource(dg.ConfigurableResource):
+    """Where deliveries land, where partner mappings and reference data live, and the environment.
+
+    The pseudonymisation key is read from the environment when needed, never from run config,
+    so it never appears in the Dagster UI.
+    """
+
+    environment: str
+    landing_dir: str
+    feedback_dir: str
+    partners_dir: str = str(PARTNERS_DIR)
+    reference_dir: str = str(REFERENCE_DIR)
+    max_file_bytes: int = 200 * 1024 * 1024
+
+    def pseudonym_key(self) -> bytes:
+        return pseudonym_key_from_env(self.environment)
+
+    @cached_property
+    def reference(self) -> Reference:
+        return Reference(Path(self.reference_dir))
+
+    def partners(self) -> dict[str, PartnerConfig]:
+        return load_partner_configs(Path(self.partners_dir), self.reference)
+
+
+def build_resources() -> dict[str, dg.ConfigurableResource]:
+    """Resources for the current environment. Raises SettingsError (refuses to start) when misconfigured."""
+    settings = load_settings()
+    return {
+        "warehouse": WarehouseResource(url=settings.warehouse_url),
+        "ingest": IngestResource(
+            environment=settings.environment,
+            landing_dir=str(settings.landing_dir),
+            feedback_dir=str(settings.feedback_dir),
+            max_file_bytes=settings.max_file_bytes,
+        ),
+    }

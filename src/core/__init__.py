@@ -1,0 +1,1 @@
+"""Project-wide plumbing: paths, settings from the environment, the project's own errors."""

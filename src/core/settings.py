@@ -1,0 +1,66 @@
+"""Settings from the environment, evaluated when asked for (never at import time).
+
+`ZORGSTROOM_ENV` picks the deployment: `development` (default: demo and local work), `test`, or
+`production`. Outside development and test the pseudonymisation key must be set and may not be the
+development key: the pipeline refuses to start otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import SettingsError
+from core.paths import DATA_DIR
+
+#: The key the demo and the tests use. Clearly named so it is never mistaken for a secret.
+DEVELOPMENT_PSEUDONYM_KEY = "DEVELOPMENT-ONLY-pseudonym-key-not-secret"
+MIN_KEY_LENGTH = 32
+ENVIRONMENTS = ("development", "test", "production")
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str
+    pseudonym_key: bytes
+    warehouse_url: str
+    landing_dir: Path
+    feedback_dir: Path
+    max_file_bytes: int
+
+
+def _default_warehouse_url() -> str:
+    return f"duckdb:///{DATA_DIR / 'warehouse.duckdb'}"
+
+
+def pseudonym_key_from_env(environment: str) -> bytes:
+    """The HMAC key: from ZORGSTROOM_PSEUDONYM_KEY, or the development key in development and test."""
+    key = os.environ.get("ZORGSTROOM_PSEUDONYM_KEY", "")
+    if environment in ("development", "test"):
+        return (key or DEVELOPMENT_PSEUDONYM_KEY).encode()
+    if not key:
+        raise SettingsError(
+            "ZORGSTROOM_PSEUDONYM_KEY is not set. In production the pipeline needs the secret "
+            "pseudonymisation key (at least 32 characters) from your secret store; it refuses to start without it."
+        )
+    if key == DEVELOPMENT_PSEUDONYM_KEY or len(key) < MIN_KEY_LENGTH:
+        raise SettingsError(
+            "ZORGSTROOM_PSEUDONYM_KEY is the development key or shorter than 32 characters. "
+            "Set the real secret key for production."
+        )
+    return key.encode()
+
+
+def load_settings() -> Settings:
+    environment = os.environ.get("ZORGSTROOM_ENV", "development")
+    if environment not in ENVIRONMENTS:
+        raise SettingsError(f"ZORGSTROOM_ENV={environment!r} is not one of {', '.join(ENVIRONMENTS)}.")
+    return Settings(
+        environment=environment,
+        pseudonym_key=pseudonym_key_from_env(environment),
+        warehouse_url=os.environ.get("ZORGSTROOM_WAREHOUSE_URL") or _default_warehouse_url(),
+        landing_dir=Path(os.environ.get("ZORGSTROOM_LANDING_DIR") or DATA_DIR / "sample" / "landing"),
+        feedback_dir=Path(os.environ.get("ZORGSTROOM_FEEDBACK_DIR") or DATA_DIR / "feedback"),
+        max_file_bytes=int(os.environ.get("ZORGSTROOM_MAX_FILE_BYTES") or 200 * 1024 * 1024),
+    )

@@ -1,0 +1,285 @@
+"""One delivery file from bytes to accepted staging rows and quarantined rows with reasons.
+
+`process_delivery` is pure apart from reading the file: it returns frames and a log record; the
+caller writes them (in one transaction). Every data row read ends up accepted or quarantined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import pandas as pd
+import pandera.pandas as pa
+
+from core.errors import DeliveryRejected
+from ingest import parse
+from ingest.deliveries import Delivery, Period
+from ingest.feeds import (
+    BIRTH_DATE, BSN, CODE, DATE, DECIMAL, IDENTIFYING_KINDS, INTEGER, ONDERWIJSNUMMER, POSTCODE, TEXT, YES_NO,
+    FeedSpec, feed_spec,
+)
+from ingest.headers import map_headers
+from ingest.partner_config import PartnerConfig
+from ingest.pseudonymise import birth_years, check_and_pseudonymise, municipalities_from_postcodes
+from ingest.readers import ROW_NUMBER, read_delivery_file
+from ingest.reference import Reference
+from schemas.pandera_schemas import pandera_schema
+from schemas.tables import FEED_STAGING, TABLES
+
+QUARANTINE_COLUMNS = TABLES["quarantine_rows"].column_names
+MAX_SHOWN_VALUE = 60
+DATE_HINT = "use dd-mm-yyyy or yyyy-mm-dd"
+
+
+def mask_value(value: str, kind: str) -> str:
+    """A value fit for quarantine and feedback: identifiers masked, the rest cut to 60 characters."""
+    if kind in IDENTIFYING_KINDS:
+        return "*" * min(len(value), 12) if value else ""
+    return value if len(value) <= MAX_SHOWN_VALUE else value[: MAX_SHOWN_VALUE - 1] + "…"
+
+
+@dataclass
+class IssueCollector:
+    """Row problems found while parsing, as frames to concatenate."""
+
+    frames: list[pd.DataFrame] = field(default_factory=list)
+
+    def add(self, rows: pd.Series, mask: pd.Series, code: str, column: str, header: str,
+            reasons: pd.Series | str, values: pd.Series | str = "", severity: str = "row_rejected") -> None:
+        if not mask.any():
+            return
+        idx = mask[mask].index
+        self.frames.append(pd.DataFrame({
+            "row_index": idx,
+            "source_row_number": rows.loc[idx].to_numpy(),
+            "reason_code": code,
+            "columns": column,
+            "source_columns": header,
+            "masked_value": values.loc[idx].to_numpy() if isinstance(values, pd.Series) else values,
+            "reason": reasons.loc[idx].to_numpy() if isinstance(reasons, pd.Series) else reasons,
+            "severity": severity,
+        }))
+
+    def frame(self) -> pd.DataFrame:
+        cols = ["row_index", "source_row_number", "reason_code", "columns", "source_columns", "masked_value", "reason", "severity"]
+        if not self.frames:
+            return pd.DataFrame({c: pd.Series([], dtype="int64" if c in ("row_index", "source_row_number") else "str") for c in cols})
+        return pd.concat(self.frames, ignore_index=True)[cols]
+
+
+@dataclass
+class DeliveryResult:
+    accepted: pd.DataFrame  # staging table rows
+    quarantine: pd.DataFrame  # quarantine_rows rows (rejected and flagged)
+    rows_read: int
+    layout: str
+    unmapped_headers: list[str]
+    file_format: str
+
+    @property
+    def rows_quarantined(self) -> int:
+        return self.rows_read - len(self.accepted)
+
+
+def _quoted(header: str, values: pd.Series, kind: str) -> pd.Series:
+    shown = values.fillna("").map(lambda v: mask_value(v, kind))
+    return header + " '" + shown + "'"
+
+
+def _parse_columns(df: pd.DataFrame, spec: FeedSpec, partner: PartnerConfig, headers: dict[str, str],
+                   reference: Reference, key: bytes, issues: IssueCollector) -> dict[str, pd.Series]:
+    rows = df[ROW_NUMBER]
+    parsed: dict[str, pd.Series] = {}
+    for col in spec.columns:
+        raw = df[col.name]
+        header = headers.get(col.name, col.name)
+        shown = raw.fillna("").map(lambda v, k=col.kind: mask_value(v, k))
+        if col.kind == TEXT:
+            values, invalid = parse.parse_text(raw)
+        elif col.kind in (BSN, ONDERWIJSNUMMER):
+            values, invalid = check_and_pseudonymise(raw, col.kind, key)
+            label = "BSN" if col.kind == BSN else "onderwijsnummer"
+            rule = "the 11-check" if col.kind == BSN else "the onderwijsnummer check (starts with 10, 11-check remainder 5)"
+            issues.add(rows, invalid, f"ROW_INVALID_{col.kind.upper()}", col.name, header,
+                       f"{header}: the {label} (masked) fails {rule}; correct the number", shown)
+        elif col.kind in (DATE, BIRTH_DATE):
+            values, invalid = parse.parse_dates(raw)
+            if col.kind == BIRTH_DATE:
+                reason: pd.Series | str = f"{header} (masked) is not a valid date ({DATE_HINT})"
+            else:
+                reason = _quoted(header, raw, col.kind) + f" is not a valid date ({DATE_HINT})"
+            issues.add(rows, invalid, "ROW_INVALID_DATE", col.name, header, reason, shown)
+        elif col.kind == POSTCODE:
+            values, invalid = municipalities_from_postcodes(raw, reference.pc4_lookup)
+            issues.add(rows, invalid, "ROW_INVALID_POSTCODE", col.name, header,
+                       f"{header} (masked) is not a Dutch postcode (4 digits, 2 letters); the municipality is left unknown",
+                       shown, severity="flagged")
+            invalid = pd.Series(False, index=raw.index)  # flagged, not rejected
+        elif col.kind == DECIMAL:
+            values, invalid = parse.parse_decimal(raw)
+            issues.add(rows, invalid, "ROW_INVALID_NUMBER", col.name, header,
+                       _quoted(header, raw, col.kind) + " is not a number", shown)
+        elif col.kind == INTEGER:
+            values, invalid = parse.parse_integer(raw)
+            issues.add(rows, invalid, "ROW_INVALID_NUMBER", col.name, header,
+                       _quoted(header, raw, col.kind) + " is not a whole number", shown)
+        elif col.kind == YES_NO:
+            values, invalid = parse.parse_yes_no(raw)
+            issues.add(rows, invalid, "ROW_INVALID_YES_NO", col.name, header,
+                       _quoted(header, raw, col.kind) + " is not ja or nee", shown)
+        elif col.kind == CODE:
+            values, invalid = parse.map_codes(raw, partner.values.get(col.name, {}))
+            issues.add(rows, invalid, "ROW_UNKNOWN_CODE", col.name, header,
+                       _quoted(header, raw, col.kind) + f" is not a known code for {partner.partner_code}; use one of the agreed codes, "
+                       f"or ask the pipeline team to add it under values.{col.name} in config/partners/{partner.partner_code}.yaml",
+                       shown)
+        else:  # pragma: no cover - feeds.py defines the kinds
+            raise ValueError(col.kind)
+        missing = raw.fillna("").str.strip() == ""
+        if col.required:
+            issues.add(rows, missing, "ROW_MISSING_VALUE", col.name, header, f"{header} is required but empty")
+        parsed[col.name] = values
+    return parsed
+
+
+def _person_columns(parsed: dict[str, pd.Series], spec: FeedSpec, df: pd.DataFrame, headers: dict[str, str],
+                    issues: IssueCollector) -> pd.DataFrame:
+    person_id = pd.Series(None, index=df.index, dtype="str")
+    kind = pd.Series(None, index=df.index, dtype="str")
+    for ident in spec.person_identifiers:  # first identifier present wins (BSN before onderwijsnummer)
+        values = parsed[ident]
+        take = person_id.isna() & values.notna()
+        person_id = person_id.where(~take, values)
+        kind = kind.where(~take, ident)
+    if len(spec.person_identifiers) > 1:
+        none = pd.Series(True, index=df.index)
+        for ident in spec.person_identifiers:
+            none &= df[ident].fillna("").str.strip() == ""
+        names = " or ".join(headers.get(i, i) for i in spec.person_identifiers)
+        issues.add(df[ROW_NUMBER], none, "ROW_MISSING_VALUE", "|".join(spec.person_identifiers), names,
+                   f"{names}: one of them is required but both are empty")
+    return pd.DataFrame({
+        "person_id": person_id,
+        "person_id_kind": kind,
+        "birth_year": birth_years(parsed["birth_date"]),
+        "residence_municipality_code": parsed["postcode"],
+    })
+
+
+def _check_date_orders(parsed: dict[str, pd.Series], spec: FeedSpec, df: pd.DataFrame, headers: dict[str, str],
+                       issues: IssueCollector) -> None:
+    for order in spec.date_orders:
+        early, late = parsed[order.earlier], parsed[order.later]
+        bad = early.notna() & late.notna() & (late < early)
+        h_early, h_late = headers.get(order.earlier, order.earlier), headers.get(order.later, order.later)
+        reason = (h_late + " " + late.dt.strftime("%d-%m-%Y").fillna("") + " is before " + h_early + " "
+                  + early.dt.strftime("%d-%m-%Y").fillna(""))
+        issues.add(df[ROW_NUMBER], bad, "ROW_END_BEFORE_START", f"{order.earlier}|{order.later}", f"{h_early}|{h_late}", reason)
+
+
+def _duplicate_keys(record_key: pd.Series, df: pd.DataFrame, headers: str, issues: IssueCollector, rejected: pd.Series) -> None:
+    """A record key twice in one delivery: the first valid row stays, later ones are rejected."""
+    candidates = record_key.notna() & ~rejected
+    dup = record_key.where(candidates).duplicated(keep="first") & candidates
+    if dup.any():
+        first_row = df[ROW_NUMBER].where(candidates).groupby(record_key.where(candidates)).transform("min")
+        reason = "The record key (" + headers + ") occurs earlier in this file, in row " + first_row.astype("Int64").astype("str") + "; each record once per delivery"
+        issues.add(df[ROW_NUMBER], dup, "ROW_DUPLICATE_KEY", "record_key", headers, reason)
+
+
+def _schema_issues(staging: pd.DataFrame, schema: pa.DataFrameSchema, df: pd.DataFrame, issues: IssueCollector) -> None:
+    """Pandera failures of rows that parsing did not already reject (defence in depth)."""
+    try:
+        schema.validate(staging, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+        row_cases = cases[cases["index"].notna()]
+        if len(row_cases) != len(cases):
+            raise RuntimeError(f"schema-level failure in {schema.name}: {cases[cases['index'].isna()].to_dict('records')}") from None
+        for (column, check), group in row_cases.groupby(["column", "check"]):
+            mask = pd.Series(False, index=staging.index)
+            mask.loc[group["index"].astype("int64").unique()] = True
+            issues.add(df[ROW_NUMBER], mask, "ROW_SCHEMA", str(column), str(column),
+                       f"{column} fails the check {check} of table {schema.name}")
+
+
+def process_delivery(delivery: Delivery, partner: PartnerConfig, period: Period, version: int,
+                     reference: Reference, key: bytes) -> DeliveryResult:
+    """Read, map, parse, pseudonymise and validate one delivery file. Raises DeliveryRejected."""
+    spec = feed_spec(partner.feed)
+    raw = read_delivery_file(delivery.path, partner.known_headers)
+    layout = partner.layout_for(period.start_month)
+    mapped = map_headers(raw, partner, layout, spec)
+    df = mapped.frame.reset_index(drop=True)
+    headers = mapped.source_headers
+    issues = IssueCollector()
+
+    parsed = _parse_columns(df, spec, partner, headers, reference, key, issues)
+    person = _person_columns(parsed, spec, df, headers, issues)
+    _check_date_orders(parsed, spec, df, headers, issues)
+
+    key_parts = [parsed[c].fillna("") for c in spec.record_key]
+    record_key = key_parts[0]
+    for part in key_parts[1:]:
+        record_key = record_key.where(part == "", record_key + "-" + part)
+    record_key = record_key.where(parsed[spec.record_key[0]].notna(), None).astype("str")
+
+    table = TABLES[FEED_STAGING[partner.feed]]
+    n = len(df)
+    lineage = pd.DataFrame({
+        "delivery_id": pd.Series([delivery.delivery_id] * n, dtype="str"),
+        "partner_code": pd.Series([partner.partner_code] * n, dtype="str"),
+        "delivery_period": pd.Series([period.label] * n, dtype="str"),
+        "delivery_version": pd.Series([version] * n, dtype="Int64"),
+        "source_file": pd.Series([delivery.source_file] * n, dtype="str"),
+        "content_hash": pd.Series([delivery.content_hash] * n, dtype="str"),
+        "source_row_number": df[ROW_NUMBER].astype("Int64"),
+        "received_at": pd.Series([delivery.received_at] * n, dtype="datetime64[us]"),
+    })
+    targets = {c.target: parsed[c.name] for c in spec.columns if c.target}
+    staging = pd.concat([lineage, pd.DataFrame({"record_key": record_key}), person, pd.DataFrame(targets)], axis=1)
+    staging = staging[table.column_names]
+
+    rejected_so_far = _rejected_mask(issues.frame(), n)
+    key_headers = "+".join(headers.get(c, c) for c in spec.record_key if c in headers)
+    _duplicate_keys(record_key, df, key_headers, issues, rejected_so_far)
+
+    schema = pandera_schema(table, reference.code_lists | {"partners": frozenset({partner.partner_code})})
+    rejected = _rejected_mask(issues.frame(), n)
+    _schema_issues(staging[~rejected].astype({c: staging[c].dtype for c in staging.columns}), schema, df, issues)
+
+    found = issues.frame()
+    rejected = _rejected_mask(found, n)
+    accepted = staging[~rejected].reset_index(drop=True)
+    quarantine = _quarantine_frame(found, raw.row_issues, delivery, partner)
+    rows_read = n + len(raw.row_issues)
+    return DeliveryResult(accepted, quarantine, rows_read, mapped.layout, mapped.unmapped_headers, raw.file_format)
+
+
+def _rejected_mask(found: pd.DataFrame, n: int) -> pd.Series:
+    mask = pd.Series(False, index=range(n))
+    rej = found.loc[found["severity"] == "row_rejected", "row_index"].unique()
+    mask.loc[rej] = True
+    return mask
+
+
+def _quarantine_frame(found: pd.DataFrame, reader_issues: list[tuple[int, str, str]], delivery: Delivery,
+                      partner: PartnerConfig) -> pd.DataFrame:
+    reader = pd.DataFrame(reader_issues, columns=["source_row_number", "reason_code", "reason"])
+    reader["columns"] = ""
+    reader["severity"] = "row_rejected"
+    out = pd.concat([found.drop(columns="row_index"), reader], ignore_index=True)
+    out["delivery_id"] = delivery.delivery_id
+    out["partner_code"] = partner.partner_code
+    out["source_file"] = delivery.source_file
+    out = out.sort_values(["source_row_number", "reason_code", "columns"], kind="stable").reset_index(drop=True)
+    out["source_row_number"] = out["source_row_number"].astype("Int64")
+    for c in QUARANTINE_COLUMNS:
+        if c != "source_row_number":
+            out[c] = out[c].astype("str")
+    return out[QUARANTINE_COLUMNS]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)

@@ -1,0 +1,206 @@
+"""Read a delivery file (CSV or xlsx) into a frame of strings, one column per header.
+
+Detected, not configured: the file type (by its bytes, not its name), the text encoding (UTF-8,
+UTF-8 with BOM, UTF-16 with BOM, Windows-1252), the delimiter, and the header row (the first row
+among the top rows that holds the most headers the partner mapping knows). Values stay strings:
+parsing dates and numbers is ingest/parse.py's job. Every data row keeps its row number as a
+spreadsheet user counts it. Anything that cannot be read raises DeliveryRejected with a message a
+partner can act on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+import python_calamine
+
+from core.errors import DeliveryRejected
+from ingest.partner_config import normalise_header
+
+HEADER_SEARCH_ROWS = 30
+MIN_HEADER_MATCHES = 2
+DELIMITERS = ";,\t|"
+ROW_NUMBER = "__row_number__"
+
+
+@dataclass
+class RawTable:
+    """The cells of a delivery below its header, as strings ('' for empty), with row numbers."""
+
+    frame: pd.DataFrame  # columns: the file's headers (made unique) + ROW_NUMBER
+    headers: list[str]
+    header_row_number: int
+    file_format: str  # csv or xlsx
+    encoding: str | None = None
+    delimiter: str | None = None
+    #: rows that cannot be used at all: (row_number, reason_code, message)
+    row_issues: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+# --- detection -----------------------------------------------------------------------------------
+
+def sniff_format(head: bytes) -> str:
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "ole2"  # old .xls, or an encrypted (password-protected) xlsx
+    return "text"
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Text and the encoding it was read with."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    if b"\x00" in data[:8192]:
+        raise DeliveryRejected("FILE_NOT_TEXT", "The file is neither a spreadsheet (xlsx) nor a text (CSV) file. Export it as .xlsx or as .csv.")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def sniff_delimiter(sample_lines: list[str]) -> str:
+    """The delimiter that splits the most of the top lines into the same, largest number of fields."""
+    best, best_score = ",", (-1, -1)
+    for delim in DELIMITERS:
+        counts = [len(next(csv.reader([line], delimiter=delim))) for line in sample_lines if line.strip()]
+        if not counts:
+            continue
+        widest = max(counts)
+        score = (widest if widest > 1 else 0, sum(1 for c in counts if c == widest))
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def find_header_row(rows: list[list[str]], known_headers: set[str]) -> int:
+    """Index of the header among the first rows: the row with most known headers."""
+    best_idx, best_hits = -1, 0
+    for idx, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        hits = sum(1 for cell in row if cell and normalise_header(cell) in known_headers)
+        if hits > best_hits:
+            best_idx, best_hits = idx, hits
+    if best_hits < MIN_HEADER_MATCHES:
+        raise DeliveryRejected(
+            "FILE_NO_HEADER",
+            f"No header row found: none of the first {HEADER_SEARCH_ROWS} rows holds the column names this "
+            "partner's mapping expects. Check that the file is the agreed export and has its header row.",
+        )
+    return best_idx
+
+
+def _unique_headers(headers: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, h in enumerate(headers):
+        h = str(h).strip() or f"(column {i + 1} without header)"
+        n = seen.get(h, 0)
+        seen[h] = n + 1
+        out.append(h if n == 0 else f"{h} ({n + 1})")
+    return out
+
+
+def _frame_from_rows(rows: list[list[str]], header_idx: int, first_row_number: int) -> tuple[pd.DataFrame, list[str], list[tuple[int, str, str]]]:
+    """Data rows below the header as a frame; ragged rows padded, or reported when they have extra values."""
+    headers = _unique_headers(rows[header_idx])
+    width = len(headers)
+    data, numbers, issues = [], [], []
+    for offset, row in enumerate(rows[header_idx + 1:], start=1):
+        number = first_row_number + header_idx + offset
+        if not any(cell.strip() for cell in row):
+            continue  # empty rows (often trailing) are not data
+        if len(row) > width:
+            if any(cell.strip() for cell in row[width:]):
+                issues.append((number, "ROW_TOO_MANY_VALUES", f"Row has {len(row)} values but the header has {width} columns; check for an unquoted delimiter in a value."))
+                continue
+            row = row[:width]
+        elif len(row) < width:
+            row = row + [""] * (width - len(row))
+        data.append(row)
+        numbers.append(number)
+    frame = pd.DataFrame(data, columns=headers, dtype="str") if data else pd.DataFrame({h: pd.Series([], dtype="str") for h in headers})
+    frame[ROW_NUMBER] = pd.array(numbers, dtype="int64")
+    return frame, headers, issues
+
+
+# --- CSV -------------------------------------------------------------------------------------------
+
+def read_csv_bytes(data: bytes, known_headers: set[str]) -> RawTable:
+    text, encoding = decode_text(data)
+    if not text.strip():
+        raise DeliveryRejected("FILE_EMPTY", "The file is empty. Send the export again with its rows.")
+    head_lines = text[:65536].splitlines()[:HEADER_SEARCH_ROWS]
+    delimiter = sniff_delimiter(head_lines)
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
+    except csv.Error as exc:
+        raise DeliveryRejected("FILE_UNREADABLE", f"The CSV file cannot be read ({exc}). Export it again as CSV.") from None
+    header_idx = find_header_row(rows, known_headers)
+    frame, headers, issues = _frame_from_rows(rows, header_idx, first_row_number=1)
+    return RawTable(frame, headers, header_idx + 1, "csv", encoding, delimiter, issues)
+
+
+# --- xlsx ------------------------------------------------------------------------------------------
+
+def cell_to_text(value: object) -> str:
+    """An xlsx cell as the text the parsers expect: dates ISO, whole numbers without '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer():
+            return str(int(value))
+        return repr(value)
+    return str(value).strip()
+
+
+def read_xlsx_path(path: Path, known_headers: set[str]) -> RawTable:
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        sheet = workbook.get_sheet_by_index(0)
+        values = sheet.to_python(skip_empty_area=False)
+    except python_calamine.PasswordError:
+        raise DeliveryRejected("FILE_PASSWORD_PROTECTED", "The xlsx file is password-protected. Send it without a password (over the agreed secure channel).") from None
+    except Exception as exc:  # calamine raises several types for corrupt files
+        raise DeliveryRejected("FILE_CORRUPT", f"The spreadsheet cannot be opened ({type(exc).__name__}). Save it again as .xlsx and resend.") from None
+    rows = [[cell_to_text(v) for v in row] for row in values]
+    if not any(any(c for c in row) for row in rows):
+        raise DeliveryRejected("FILE_EMPTY", "The spreadsheet's first sheet is empty. Put the export on the first sheet.")
+    header_idx = find_header_row(rows, known_headers)
+    frame, headers, issues = _frame_from_rows(rows, header_idx, first_row_number=1)
+    return RawTable(frame, headers, header_idx + 1, "xlsx", None, None, issues)
+
+
+def read_delivery_file(path: Path, known_headers: set[str]) -> RawTable:
+    """Read any supported delivery file. `known_headers` are normalised header names (for the header search)."""
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    kind = sniff_format(head)
+    if kind == "xlsx":
+        return read_xlsx_path(path, known_headers)
+    if kind == "ole2":
+        try:
+            return read_xlsx_path(path, known_headers)
+        except DeliveryRejected as exc:
+            raise DeliveryRejected(
+                "FILE_PASSWORD_PROTECTED" if exc.reason_code == "FILE_PASSWORD_PROTECTED" else "FILE_OLD_OR_ENCRYPTED",
+                "The file is an old .xls or a password-protected workbook. Save it as .xlsx without a password and resend.",
+            ) from None
+    return read_csv_bytes(path.read_bytes(), known_headers)

@@ -1,0 +1,1 @@
+"""Pure pandas transforms: frames in, frames out. No I/O, no Dagster."""

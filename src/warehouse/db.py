@@ -1,0 +1,144 @@
+"""Engine, DDL and bulk I/O for the warehouse, per database.
+
+- DuckDB (embedded default): the frame is registered with DuckDB and inserted with one
+  INSERT ... SELECT (its native bulk path; `to_sql` through a dialect is ~100x slower).
+- PostgreSQL (production): COPY through psycopg.
+- Anything else SQLAlchemy speaks: `DataFrame.to_sql` in chunks (the generic path).
+Replacing a table's contents is one transaction: readers see the old rows until it commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from core.errors import ZorgstroomError
+from schemas.ddl import sqlalchemy_table
+from schemas.fields import PANDAS_DTYPES
+from schemas.tables import TABLES, Table
+
+#: Tables whose rows are the record of what was ingested: never dropped automatically.
+DURABLE_LAYERS = ("staging", "audit")
+
+
+class WarehouseSchemaError(ZorgstroomError):
+    pass
+
+
+def make_engine(url: str) -> sa.Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() in ("duckdb", "sqlite") and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    return sa.create_engine(url)
+
+
+def _sa_table(table: Table) -> sa.Table:
+    return sqlalchemy_table(table, sa.MetaData())
+
+
+def ensure_table(conn: sa.Connection, table: Table) -> None:
+    """Create the table if absent. A derived table whose columns drifted is rebuilt; a durable one raises."""
+    inspector = sa.inspect(conn)
+    if inspector.has_table(table.name):
+        existing = [c["name"] for c in inspector.get_columns(table.name)]
+        if existing == table.column_names:
+            return
+        if table.layer in DURABLE_LAYERS:
+            raise WarehouseSchemaError(
+                f"Table {table.name} in the warehouse has columns {existing}, the code expects {table.column_names}. "
+                "Its rows are ingested data: rebuild the warehouse with `make reset-warehouse` (re-ingests every delivery)."
+            )
+        conn.execute(sa.text(f'DROP TABLE "{table.name}"'))
+    _sa_table(table).create(conn)
+
+
+def ensure_tables(engine: sa.Engine, names: Iterable[str]) -> None:
+    with engine.begin() as conn:
+        for name in names:
+            ensure_table(conn, TABLES[name])
+
+
+def _conform(df: pd.DataFrame, table: Table) -> pd.DataFrame:
+    missing = [c for c in table.column_names if c not in df.columns]
+    if missing:
+        raise ValueError(f"frame for {table.name} lacks columns {missing}")
+    return df[table.column_names]
+
+
+def insert_frame(conn: sa.Connection, table_name: str, df: pd.DataFrame) -> int:
+    """Append a frame to a table inside the caller's transaction, by the database's bulk path."""
+    table = TABLES[table_name]
+    df = _conform(df, table)
+    if df.empty:
+        return 0
+    backend = conn.dialect.name
+    cols = ", ".join(f'"{c}"' for c in table.column_names)
+    if backend == "duckdb":
+        raw = conn.connection.driver_connection
+        view = f"_load_{table_name}"
+        raw.register(view, df)
+        try:
+            raw.execute(f'INSERT INTO "{table_name}" ({cols}) SELECT {cols} FROM "{view}"')
+        finally:
+            raw.unregister(view)
+    elif backend == "postgresql":
+        raw = conn.connection.driver_connection
+        rows = df.astype(object).where(df.notna(), None).itertuples(index=False, name=None)
+        with raw.cursor() as cur, cur.copy(f'COPY "{table_name}" ({cols}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        df.to_sql(table_name, conn, if_exists="append", index=False, chunksize=100_000)
+    return len(df)
+
+
+def delete_rows(conn: sa.Connection, table_name: str, column: str, values: Iterable[object]) -> None:
+    values = list(values)
+    if values:
+        t = _sa_table(TABLES[table_name])
+        conn.execute(t.delete().where(t.c[column].in_(values)))
+
+
+def replace_table(engine: sa.Engine, table_name: str, df: pd.DataFrame) -> int:
+    """Replace every row of a table in one transaction (readers never see a half-written table)."""
+    with engine.begin() as conn:
+        ensure_table(conn, TABLES[table_name])
+        conn.execute(sa.text(f'DELETE FROM "{table_name}"'))
+        return insert_frame(conn, table_name, df)
+
+
+def typed(df: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """Give a frame read from the database the pandas dtypes of its table definition."""
+    out = {}
+    for col in table.columns:
+        s = df[col.name]
+        t = col.field.type
+        if t in ("date", "timestamp"):
+            out[col.name] = pd.to_datetime(s).astype("datetime64[us]")
+        elif t == "string":
+            out[col.name] = s.astype("object").where(s.notna(), None).astype("str")
+        else:
+            out[col.name] = s.astype(PANDAS_DTYPES[t])
+    return pd.DataFrame(out, index=df.index)
+
+
+def read_table(engine_or_conn: sa.Engine | sa.Connection, table_name: str, where: str = "", params: dict | None = None) -> pd.DataFrame:
+    """A whole table (optionally filtered by a SQL `where` with bound params) with its pandas dtypes."""
+    table = TABLES[table_name]
+    cols = ", ".join(f'"{c}"' for c in table.column_names)
+    sql = f'SELECT {cols} FROM "{table_name}"' + (f" WHERE {where}" if where else "")
+    df = pd.read_sql(sa.text(sql), engine_or_conn, params=params or {})
+    return typed(df, table)
+
+
+def table_exists(engine: sa.Engine, table_name: str) -> bool:
+    return sa.inspect(engine).has_table(table_name)
+
+
+def row_count(engine: sa.Engine, table_name: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text(f'SELECT COUNT(*) FROM "{table_name}"')).scalar_one())
