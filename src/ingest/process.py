@@ -19,7 +19,7 @@ from ingest.feeds import (
     BIRTH_DATE, BSN, CODE, DATE, DECIMAL, IDENTIFYING_KINDS, INTEGER, ONDERWIJSNUMMER, POSTCODE, TEXT, YES_NO,
     FeedSpec, feed_spec,
 )
-from ingest.headers import map_headers
+from ingest.headers import MappedTable, map_headers
 from ingest.partner_config import PartnerConfig
 from ingest.pseudonymise import birth_years, check_and_pseudonymise, municipalities_from_postcodes
 from ingest.readers import ROW_NUMBER, read_delivery_file
@@ -178,12 +178,14 @@ def _check_date_orders(parsed: dict[str, pd.Series], spec: FeedSpec, df: pd.Data
         issues.add(df[ROW_NUMBER], bad, "ROW_END_BEFORE_START", f"{order.earlier}|{order.later}", f"{h_early}|{h_late}", reason)
 
 
-def _duplicate_keys(record_key: pd.Series, df: pd.DataFrame, headers: str, issues: IssueCollector, rejected: pd.Series) -> None:
+def _duplicate_keys(record_key: pd.Series, delivery_ids: pd.Series, df: pd.DataFrame, headers: str,
+                    issues: IssueCollector, rejected: pd.Series) -> None:
     """A record key twice in one delivery: the first valid row stays, later ones are rejected."""
     candidates = record_key.notna() & ~rejected
-    dup = record_key.where(candidates).duplicated(keep="first") & candidates
+    scoped = (delivery_ids + "\x00" + record_key).where(candidates)
+    dup = scoped.duplicated(keep="first") & candidates
     if dup.any():
-        first_row = df[ROW_NUMBER].where(candidates).groupby(record_key.where(candidates)).transform("min")
+        first_row = df[ROW_NUMBER].where(candidates).groupby(scoped).transform("min")
         reason = "The record key (" + headers + ") occurs earlier in this file, in row " + first_row.astype("Int64").astype("str") + "; each record once per delivery"
         issues.add(df[ROW_NUMBER], dup, "ROW_DUPLICATE_KEY", "record_key", headers, reason)
 
@@ -204,15 +206,53 @@ def _schema_issues(staging: pd.DataFrame, schema: pa.DataFrameSchema, df: pd.Dat
                        f"{column} fails the check {check} of table {schema.name}")
 
 
-def process_delivery(delivery: Delivery, partner: PartnerConfig, period: Period, version: int,
-                     reference: Reference, key: bytes) -> DeliveryResult:
-    """Read, map, parse, pseudonymise and validate one delivery file. Raises DeliveryRejected."""
-    spec = feed_spec(partner.feed)
+@dataclass
+class ReadDelivery:
+    """A delivery file read and mapped onto canonical input columns (strings), not yet parsed."""
+
+    delivery: Delivery
+    period: Period
+    version: int
+    mapped: MappedTable
+    reader_issues: list[tuple[int, str, str]]
+    file_format: str
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.mapped.frame) + len(self.reader_issues)
+
+
+def read_delivery(delivery: Delivery, partner: PartnerConfig, period: Period, version: int) -> ReadDelivery:
+    """Read a delivery file and map its headers with the partner's layout for the period. Raises DeliveryRejected."""
     raw = read_delivery_file(delivery.path, partner.known_headers)
-    layout = partner.layout_for(period.start_month)
-    mapped = map_headers(raw, partner, layout, spec)
-    df = mapped.frame.reset_index(drop=True)
-    headers = mapped.source_headers
+    mapped = map_headers(raw, partner, partner.layout_for(period.start_month), feed_spec(partner.feed))
+    return ReadDelivery(delivery, period, version, mapped, raw.row_issues, raw.file_format)
+
+
+def _lineage(items: list[ReadDelivery], partner: PartnerConfig) -> pd.DataFrame:
+    sizes = [len(it.mapped.frame) for it in items]
+
+    def repeat(values: list, dtype: str) -> pd.Series:
+        return pd.Series(pd.Series(values, dtype=dtype).repeat(sizes).to_numpy(), dtype=dtype)
+
+    return pd.DataFrame({
+        "delivery_id": repeat([it.delivery.delivery_id for it in items], "str"),
+        "partner_code": repeat([partner.partner_code] * len(items), "str"),
+        "delivery_period": repeat([it.period.label for it in items], "str"),
+        "delivery_version": repeat([it.version for it in items], "Int64"),
+        "source_file": repeat([it.delivery.source_file for it in items], "str"),
+        "content_hash": repeat([it.delivery.content_hash for it in items], "str"),
+        "source_row_number": pd.Series(pd.concat([it.mapped.frame[ROW_NUMBER] for it in items], ignore_index=True), dtype="Int64"),
+        "received_at": repeat([it.delivery.received_at for it in items], "datetime64[us]"),
+    })
+
+
+def _validate_group(items: list[ReadDelivery], partner: PartnerConfig, reference: Reference, key: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parse and validate the rows of deliveries that share a partner and header names, in one go."""
+    spec = feed_spec(partner.feed)
+    headers = items[0].mapped.source_headers
+    df = pd.concat([it.mapped.frame for it in items], ignore_index=True)
+    lineage = _lineage(items, partner)
     issues = IssueCollector()
 
     parsed = _parse_columns(df, spec, partner, headers, reference, key, issues)
@@ -227,34 +267,57 @@ def process_delivery(delivery: Delivery, partner: PartnerConfig, period: Period,
 
     table = TABLES[FEED_STAGING[partner.feed]]
     n = len(df)
-    lineage = pd.DataFrame({
-        "delivery_id": pd.Series([delivery.delivery_id] * n, dtype="str"),
-        "partner_code": pd.Series([partner.partner_code] * n, dtype="str"),
-        "delivery_period": pd.Series([period.label] * n, dtype="str"),
-        "delivery_version": pd.Series([version] * n, dtype="Int64"),
-        "source_file": pd.Series([delivery.source_file] * n, dtype="str"),
-        "content_hash": pd.Series([delivery.content_hash] * n, dtype="str"),
-        "source_row_number": df[ROW_NUMBER].astype("Int64"),
-        "received_at": pd.Series([delivery.received_at] * n, dtype="datetime64[us]"),
-    })
     targets = {c.target: parsed[c.name] for c in spec.columns if c.target}
     staging = pd.concat([lineage, pd.DataFrame({"record_key": record_key}), person, pd.DataFrame(targets)], axis=1)
     staging = staging[table.column_names]
 
-    rejected_so_far = _rejected_mask(issues.frame(), n)
     key_headers = "+".join(headers.get(c, c) for c in spec.record_key if c in headers)
-    _duplicate_keys(record_key, df, key_headers, issues, rejected_so_far)
+    _duplicate_keys(record_key, lineage["delivery_id"], df, key_headers, issues, _rejected_mask(issues.frame(), n))
 
     schema = pandera_schema(table, reference.code_lists | {"partners": frozenset({partner.partner_code})})
     rejected = _rejected_mask(issues.frame(), n)
-    _schema_issues(staging[~rejected].astype({c: staging[c].dtype for c in staging.columns}), schema, df, issues)
+    _schema_issues(staging[~rejected], schema, df, issues)
 
     found = issues.frame()
     rejected = _rejected_mask(found, n)
-    accepted = staging[~rejected].reset_index(drop=True)
-    quarantine = _quarantine_frame(found, raw.row_issues, delivery, partner)
-    rows_read = n + len(raw.row_issues)
-    return DeliveryResult(accepted, quarantine, rows_read, mapped.layout, mapped.unmapped_headers, raw.file_format)
+    found["delivery_id"] = lineage["delivery_id"].to_numpy()[found["row_index"].to_numpy()] if len(found) else pd.Series([], dtype="str")
+    return staging[~rejected].reset_index(drop=True), found.drop(columns="row_index")
+
+
+def validate_deliveries(items: list[ReadDelivery], partner: PartnerConfig, reference: Reference, key: bytes) -> dict[str, DeliveryResult]:
+    """Parse, pseudonymise and validate read deliveries of one partner; a result per delivery_id.
+
+    Deliveries with the same header names are validated together: the per-file cost of many
+    small vectorised steps is paid once per batch.
+    """
+    groups: dict[tuple, list[ReadDelivery]] = {}
+    for it in items:
+        groups.setdefault(tuple(sorted(it.mapped.source_headers.items())), []).append(it)
+    accepted_parts, issue_parts = [], []
+    for group in groups.values():
+        accepted, found = _validate_group(group, partner, reference, key)
+        accepted_parts.append(accepted)
+        issue_parts.append(found)
+    accepted = pd.concat(accepted_parts, ignore_index=True)
+    quarantine = _quarantine_frame(pd.concat(issue_parts, ignore_index=True), items, partner)
+    accepted_by = dict(tuple(accepted.groupby("delivery_id", sort=False))) if len(accepted) else {}
+    quarantine_by = dict(tuple(quarantine.groupby("delivery_id", sort=False))) if len(quarantine) else {}
+    results = {}
+    for it in items:
+        d = it.delivery
+        results[d.delivery_id] = DeliveryResult(
+            accepted_by.get(d.delivery_id, accepted.head(0)).reset_index(drop=True),
+            quarantine_by.get(d.delivery_id, quarantine.head(0)).reset_index(drop=True),
+            it.rows_read, it.mapped.layout, it.mapped.unmapped_headers, it.file_format,
+        )
+    return results
+
+
+def process_delivery(delivery: Delivery, partner: PartnerConfig, period: Period, version: int,
+                     reference: Reference, key: bytes) -> DeliveryResult:
+    """Read, map, parse, pseudonymise and validate one delivery file. Raises DeliveryRejected."""
+    item = read_delivery(delivery, partner, period, version)
+    return validate_deliveries([item], partner, reference, key)[delivery.delivery_id]
 
 
 def _rejected_mask(found: pd.DataFrame, n: int) -> pd.Series:
@@ -264,16 +327,19 @@ def _rejected_mask(found: pd.DataFrame, n: int) -> pd.Series:
     return mask
 
 
-def _quarantine_frame(found: pd.DataFrame, reader_issues: list[tuple[int, str, str]], delivery: Delivery,
-                      partner: PartnerConfig) -> pd.DataFrame:
-    reader = pd.DataFrame(reader_issues, columns=["source_row_number", "reason_code", "reason"])
+def _quarantine_frame(found: pd.DataFrame, items: list[ReadDelivery], partner: PartnerConfig) -> pd.DataFrame:
+    """Quarantine rows of several deliveries: parse and schema problems plus unusable rows from the reader."""
+    reader = pd.DataFrame(
+        [(it.delivery.delivery_id, *issue) for it in items for issue in it.reader_issues],
+        columns=["delivery_id", "source_row_number", "reason_code", "reason"],
+    )
     reader["columns"] = ""
     reader["severity"] = "row_rejected"
-    out = pd.concat([found.drop(columns="row_index"), reader], ignore_index=True)
-    out["delivery_id"] = delivery.delivery_id
+    out = pd.concat([found, reader], ignore_index=True)
+    source_files = {it.delivery.delivery_id: it.delivery.source_file for it in items}
     out["partner_code"] = partner.partner_code
-    out["source_file"] = delivery.source_file
-    out = out.sort_values(["source_row_number", "reason_code", "columns"], kind="stable").reset_index(drop=True)
+    out["source_file"] = out["delivery_id"].map(source_files)
+    out = out.sort_values(["delivery_id", "source_row_number", "reason_code", "columns"], kind="stable").reset_index(drop=True)
     out["source_row_number"] = out["source_row_number"].astype("Int64")
     for c in QUARANTINE_COLUMNS:
         if c != "source_row_number":

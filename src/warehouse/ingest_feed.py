@@ -1,20 +1,24 @@
-"""Ingest the deliveries of one feed into its staging table, one transaction per delivery.
+"""Ingest the deliveries of one feed into its staging table.
 
 Per file in the partners' landing folders, in the pipeline's own order (period, then version,
 then arrival), never the partner's:
 - already in delivery_log (same name and content): nothing to do;
-- same content as a logged or earlier file: logged as duplicate, not loaded;
+- same content as a logged or earlier file (any name): logged as duplicate, not loaded;
 - no period in its name, or unreadable: logged as rejected with the reason;
+- a lower version arriving after a higher one of the same partner and period: superseded on arrival;
 - otherwise loaded: its accepted rows into the staging table, its quarantined rows into
-  quarantine_rows, its log record into delivery_log, and the earlier deliveries of the same
-  partner and period with a lower or equal version marked superseded and their rows removed,
-  all in one transaction. A lower version arriving after a higher one is superseded on arrival.
+  quarantine_rows, its record into delivery_log; earlier deliveries of the same partner and
+  period (lower or equal version) are marked superseded and their staging rows removed.
+Deliveries are validated and written in batches of whole deliveries; each batch is one
+transaction, so the tables always hold complete deliveries and an interrupted run loses nothing
+that was committed and half-writes nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
@@ -22,13 +26,15 @@ import sqlalchemy as sa
 from core.errors import DeliveryRejected
 from ingest.deliveries import Delivery, Period, discover_deliveries, parse_period_and_version
 from ingest.partner_config import PartnerConfig
-from ingest.process import DeliveryResult, process_delivery, utc_now
+from ingest.process import DeliveryResult, ReadDelivery, read_delivery, utc_now, validate_deliveries
 from ingest.reference import Reference
 from schemas.tables import FEED_STAGING, TABLES
 from warehouse.db import delete_rows, ensure_table, insert_frame, read_table
 
 LOG_TABLE = "delivery_log"
 LOG_COLUMNS = TABLES[LOG_TABLE].column_names
+#: Rows per batch (one transaction, one validation pass): bounds memory, amortises per-file costs.
+BATCH_ROWS = 250_000
 
 
 @dataclass
@@ -48,9 +54,9 @@ class FeedIngestReport:
         return sum(r["rows_quarantined"] for r in self.log_rows)
 
 
-def _log_record(d: Delivery, status: str, *, period: Period | None = None, version: int | None = None,
-                result: DeliveryResult | None = None, reason_code: str | None = None, reason: str | None = None,
-                duplicate_of: str | None = None, superseded_by: str | None = None) -> dict:
+def log_record(d: Delivery, status: str, *, period: Period | None = None, version: int | None = None,
+               result: DeliveryResult | None = None, reason_code: str | None = None, reason: str | None = None,
+               duplicate_of: str | None = None, superseded_by: str | None = None) -> dict:
     return {
         "delivery_id": d.delivery_id,
         "partner_code": d.partner_code,
@@ -73,7 +79,11 @@ def _log_record(d: Delivery, status: str, *, period: Period | None = None, versi
     }
 
 
-def _log_frame(records: list[dict]) -> pd.DataFrame:
+def superseded_reason(new_id: str) -> str:
+    return f"Replaced by the later delivery {new_id} for the same partner and period; its rows are withdrawn."
+
+
+def log_frame(records: list[dict]) -> pd.DataFrame:
     df = pd.DataFrame.from_records(records, columns=LOG_COLUMNS)
     return df.astype({
         c: ("Int64" if c in ("delivery_version", "rows_read", "rows_accepted", "rows_quarantined")
@@ -82,76 +92,137 @@ def _log_frame(records: list[dict]) -> pd.DataFrame:
     })
 
 
-def ingest_feed(engine: sa.Engine, feed: str, partners: dict[str, PartnerConfig], landing_dir, reference: Reference,
-                key: bytes, log: Callable[[str], None] = lambda _m: None) -> FeedIngestReport:
-    """Load every new delivery of `feed` found in the landing zone. Returns what was logged this run."""
-    staging = FEED_STAGING[feed]
-    feed_partners = {code: p for code, p in partners.items() if p.feed == feed}
-    report = FeedIngestReport(feed)
-    with engine.begin() as conn:
-        for name in (staging, LOG_TABLE, "quarantine_rows"):
-            ensure_table(conn, TABLES[name])
-    logged = read_table(engine, LOG_TABLE)
-    known_ids = set(logged["delivery_id"])
-    hash_owner = dict(zip(logged["content_hash"], logged["delivery_id"]))
-    in_force = logged[logged["delivery_status"] == "loaded"][["delivery_id", "partner_code", "delivery_period", "delivery_version"]]
-    in_force = {r.delivery_id: (r.partner_code, r.delivery_period, int(r.delivery_version)) for r in in_force.itertuples()}
+@dataclass
+class _Batch:
+    """Deliveries decided but not yet written."""
 
-    new = [d for d in discover_deliveries(landing_dir, feed_partners) if d.delivery_id not in known_ids]
-    ordered: list[tuple[tuple, Delivery, Period, int]] = []
-    for d in new:
-        try:
-            period, version = parse_period_and_version(d.source_file)
-        except DeliveryRejected as exc:
-            _write(engine, feed, [], None, _log_record(d, "rejected", reason_code=exc.reason_code, reason=exc.message), report)
-            continue
-        ordered.append(((period.start, version, d.received_at, d.source_file), d, period, version))
-    ordered.sort(key=lambda o: o[0])
-    log(f"{feed}: {len(new)} new file(s) in {len(feed_partners)} partner folder(s)")
+    to_validate: list[tuple[ReadDelivery, PartnerConfig]] = field(default_factory=list)
+    other_records: list[dict] = field(default_factory=list)  # duplicate, rejected, superseded on arrival
+    superseded_by: dict[str, str] = field(default_factory=dict)  # delivery_id -> the one replacing it
 
-    for _, d, period, version in ordered:
-        if d.content_hash in hash_owner:
-            _write(engine, feed, [], None, _log_record(d, "duplicate", period=period, version=version,
-                   reason_code="FILE_DUPLICATE", reason=f"Same content as {hash_owner[d.content_hash]}; not loaded again.",
-                   duplicate_of=hash_owner[d.content_hash]), report)
-            continue
-        hash_owner[d.content_hash] = d.delivery_id
-        same_scope = {i: v for i, (p, per, v) in in_force.items() if p == d.partner_code and per == period.label}
+    @property
+    def rows(self) -> int:
+        return sum(it.rows_read for it, _ in self.to_validate)
+
+    def __bool__(self) -> bool:
+        return bool(self.to_validate or self.other_records or self.superseded_by)
+
+
+class FeedIngester:
+    """The state of one feed's ingestion run: what is in force, which contents are known."""
+
+    def __init__(self, engine: sa.Engine, feed: str, partners: dict[str, PartnerConfig], reference: Reference,
+                 key: bytes, log: Callable[[str], None]) -> None:
+        self.engine, self.feed, self.reference, self.key, self.log = engine, feed, reference, key, log
+        self.partners = {code: p for code, p in partners.items() if p.feed == feed}
+        self.staging = FEED_STAGING[feed]
+        self.report = FeedIngestReport(feed)
+        with engine.begin() as conn:
+            for name in (self.staging, LOG_TABLE, "quarantine_rows"):
+                ensure_table(conn, TABLES[name])
+        logged = read_table(engine, LOG_TABLE)
+        self.known_ids = set(logged["delivery_id"])
+        self.hash_owner = dict(zip(logged["content_hash"], logged["delivery_id"]))
+        loaded = logged[logged["delivery_status"] == "loaded"]
+        self.in_db = set(loaded["delivery_id"])
+        self.in_force = {r.delivery_id: (r.partner_code, r.delivery_period, int(r.delivery_version)) for r in loaded.itertuples()}
+
+    def run(self, landing_dir: Path) -> FeedIngestReport:
+        new = [d for d in discover_deliveries(landing_dir, self.partners) if d.delivery_id not in self.known_ids]
+        self.log(f"{self.feed}: {len(new)} new file(s) in the landing folders of {len(self.partners)} partner(s)")
+        batch = _Batch()
+        ordered = []
+        for d in new:
+            try:
+                period, version = parse_period_and_version(d.source_file)
+            except DeliveryRejected as exc:
+                batch.other_records.append(log_record(d, "rejected", reason_code=exc.reason_code, reason=exc.message))
+                continue
+            ordered.append(((period.start, version, d.received_at, d.source_file), d, period, version))
+        for _, d, period, version in sorted(ordered, key=lambda o: o[0]):
+            self._decide(d, period, version, batch)
+            if batch.rows >= BATCH_ROWS:
+                self._flush(batch)
+                batch = _Batch()
+        if batch:
+            self._flush(batch)
+        return self.report
+
+    def _decide(self, d: Delivery, period: Period, version: int, batch: _Batch) -> None:
+        if d.content_hash in self.hash_owner:
+            owner = self.hash_owner[d.content_hash]
+            batch.other_records.append(log_record(d, "duplicate", period=period, version=version, reason_code="FILE_DUPLICATE",
+                                                  reason=f"Same content as {owner}; not loaded again.", duplicate_of=owner))
+            return
+        self.hash_owner[d.content_hash] = d.delivery_id
+        same_scope = {i: v for i, (p, per, v) in self.in_force.items() if p == d.partner_code and per == period.label}
         newer = [i for i, v in same_scope.items() if v > version]
         if newer:
-            _write(engine, feed, [], None, _log_record(d, "superseded", period=period, version=version,
-                   reason_code="FILE_OLDER_VERSION", reason=f"Version {version} arrived after version {same_scope[newer[0]]} of the same period; not loaded.",
-                   superseded_by=newer[0]), report)
-            continue
+            batch.other_records.append(log_record(
+                d, "superseded", period=period, version=version, reason_code="FILE_OLDER_VERSION",
+                reason=f"Version {version} arrived after version {same_scope[newer[0]]} of the same period; not loaded.",
+                superseded_by=newer[0]))
+            return
         try:
-            result = process_delivery(d, feed_partners[d.partner_code], period, version, reference, key)
+            item = read_delivery(d, self.partners[d.partner_code], period, version)
         except DeliveryRejected as exc:
-            _write(engine, feed, [], None, _log_record(d, "rejected", period=period, version=version,
-                   reason_code=exc.reason_code, reason=exc.message), report)
-            log(f"{d.delivery_id}: rejected ({exc.reason_code})")
-            continue
-        superseded = list(same_scope)
-        _write(engine, feed, superseded, result, _log_record(d, "loaded", period=period, version=version, result=result), report)
-        for i in superseded:
-            in_force.pop(i)
-        in_force[d.delivery_id] = (d.partner_code, period.label, version)
-        log(f"{d.delivery_id}: {result.rows_read} rows read, {len(result.accepted)} accepted, "
-            f"{result.rows_quarantined} quarantined" + (f", supersedes {superseded}" if superseded else ""))
-    return report
+            batch.other_records.append(log_record(d, "rejected", period=period, version=version,
+                                                  reason_code=exc.reason_code, reason=exc.message))
+            self.log(f"{d.delivery_id}: rejected ({exc.reason_code})")
+            return
+        for old in same_scope:
+            batch.superseded_by[old] = d.delivery_id
+            self.in_force.pop(old)
+        self.in_force[d.delivery_id] = (d.partner_code, period.label, version)
+        batch.to_validate.append((item, self.partners[d.partner_code]))
+
+    def _flush(self, batch: _Batch) -> None:
+        """Validate the batch and write it in one transaction."""
+        results: dict[str, DeliveryResult] = {}
+        by_partner: dict[str, list[ReadDelivery]] = {}
+        for item, partner in batch.to_validate:
+            by_partner.setdefault(partner.partner_code, []).append(item)
+        for code, items in by_partner.items():
+            results.update(validate_deliveries(items, self.partners[code], self.reference, self.key))
+
+        records = []
+        accepted_frames, quarantine_frames = [], []
+        for item, _ in batch.to_validate:
+            d = item.delivery
+            result = results[d.delivery_id]
+            replaced_by = batch.superseded_by.get(d.delivery_id)
+            status = "superseded" if replaced_by else "loaded"
+            records.append(log_record(d, status, period=item.period, version=item.version, result=result, superseded_by=replaced_by,
+                                      reason_code="FILE_SUPERSEDED" if replaced_by else None,
+                                      reason=superseded_reason(replaced_by) if replaced_by else None))
+            if status == "loaded":
+                accepted_frames.append(result.accepted)
+            quarantine_frames.append(result.quarantine)
+            self.log(f"{d.delivery_id}: {result.rows_read} rows read, {len(result.accepted)} accepted, "
+                     f"{result.rows_quarantined} quarantined" + (f"; superseded by {replaced_by}" if replaced_by else ""))
+        retire = {old: new for old, new in batch.superseded_by.items() if old in self.in_db}
+
+        with self.engine.begin() as conn:
+            if retire:
+                delete_rows(conn, self.staging, "delivery_id", list(retire))
+                log_t = sa.table(LOG_TABLE, *(sa.column(c) for c in ("delivery_id", "delivery_status", "superseded_by", "reason_code", "reason")))
+                for old, new in retire.items():
+                    conn.execute(log_t.update().where(log_t.c.delivery_id == old).values(
+                        delivery_status="superseded", superseded_by=new, reason_code="FILE_SUPERSEDED", reason=superseded_reason(new)))
+            if accepted_frames:
+                insert_frame(conn, self.staging, pd.concat(accepted_frames, ignore_index=True))
+            if quarantine_frames:
+                insert_frame(conn, "quarantine_rows", pd.concat(quarantine_frames, ignore_index=True))
+            all_records = batch.other_records + records
+            if all_records:
+                insert_frame(conn, LOG_TABLE, log_frame(all_records))
+        self.in_db -= set(retire)
+        self.in_db |= {r["delivery_id"] for r in records if r["delivery_status"] == "loaded"}
+        self.known_ids |= {r["delivery_id"] for r in batch.other_records + records}
+        self.report.log_rows.extend(batch.other_records + records)
 
 
-def _write(engine: sa.Engine, feed: str, superseded: list[str], result: DeliveryResult | None, record: dict,
-           report: FeedIngestReport) -> None:
-    """One transaction: retire superseded deliveries, add this delivery's rows, quarantine and log record."""
-    staging = FEED_STAGING[feed]
-    with engine.begin() as conn:
-        if superseded:
-            delete_rows(conn, staging, "delivery_id", superseded)
-            log_t = sa.table(LOG_TABLE, sa.column("delivery_id"), sa.column("delivery_status"), sa.column("superseded_by"))
-            conn.execute(log_t.update().where(log_t.c.delivery_id.in_(superseded))
-                         .values(delivery_status="superseded", superseded_by=record["delivery_id"]))
-        if result is not None:
-            insert_frame(conn, staging, result.accepted)
-            insert_frame(conn, "quarantine_rows", result.quarantine)
-        insert_frame(conn, LOG_TABLE, _log_frame([record]))
-    report.log_rows.append(record)
+def ingest_feed(engine: sa.Engine, feed: str, partners: dict[str, PartnerConfig], landing_dir: Path, reference: Reference,
+                key: bytes, log: Callable[[str], None] = lambda _m: None) -> FeedIngestReport:
+    """Load every new delivery of `feed` found in the landing zone. Returns what was logged this run."""
+    return FeedIngester(engine, feed, partners, reference, key, log).run(Path(landing_dir))
