@@ -25,6 +25,9 @@ def sqlalchemy_table(table: Table, metadata: sa.MetaData) -> sa.Table:
                 col.name,
                 SQL_TYPES[col.field.type](),
                 nullable=not col.required,
+                # Keys are natural keys, never generated. (An autoincrement integer key makes
+                # SQLAlchemy emit a sequence default whose WAL replay DuckDB 1.5 cannot do.)
+                autoincrement=False,
                 comment=col.field.description,
             )
             for col in table.columns

@@ -3,7 +3,8 @@
 Per file in the partners' landing folders, in the pipeline's own order (period, then version,
 then arrival), never the partner's:
 - already in delivery_log (same name and content): nothing to do;
-- same content as a logged or earlier file (any name): logged as duplicate, not loaded;
+- same content as a logged or earlier file of the same partner and period (any name): logged as
+  duplicate, not loaded;
 - no period in its name, or unreadable: logged as rejected with the reason;
 - a lower version arriving after a higher one of the same partner and period: superseded on arrival;
 - otherwise loaded: its accepted rows into the staging table, its quarantined rows into
@@ -122,7 +123,10 @@ class FeedIngester:
                 ensure_table(conn, TABLES[name])
         logged = read_table(engine, LOG_TABLE)
         self.known_ids = set(logged["delivery_id"])
-        self.hash_owner = dict(zip(logged["content_hash"], logged["delivery_id"]))
+        # A duplicate is the same content for the same partner and period: an unchanged snapshot
+        # delivered for another period is that period's delivery, not a duplicate.
+        self.hash_owner = {(p, per, h): i for p, per, h, i in zip(logged["partner_code"], logged["delivery_period"],
+                                                                   logged["content_hash"], logged["delivery_id"])}
         loaded = logged[logged["delivery_status"] == "loaded"]
         self.in_db = set(loaded["delivery_id"])
         self.in_force = {r.delivery_id: (r.partner_code, r.delivery_period, int(r.delivery_version)) for r in loaded.itertuples()}
@@ -149,12 +153,13 @@ class FeedIngester:
         return self.report
 
     def _decide(self, d: Delivery, period: Period, version: int, batch: _Batch) -> None:
-        if d.content_hash in self.hash_owner:
-            owner = self.hash_owner[d.content_hash]
+        content = (d.partner_code, period.label, d.content_hash)
+        if content in self.hash_owner:
+            owner = self.hash_owner[content]
             batch.other_records.append(log_record(d, "duplicate", period=period, version=version, reason_code="FILE_DUPLICATE",
                                                   reason=f"Same content as {owner}; not loaded again.", duplicate_of=owner))
             return
-        self.hash_owner[d.content_hash] = d.delivery_id
+        self.hash_owner[content] = d.delivery_id
         same_scope = {i: v for i, (p, per, v) in self.in_force.items() if p == d.partner_code and per == period.label}
         newer = [i for i, v in same_scope.items() if v > version]
         if newer:
