@@ -26,8 +26,16 @@ $(DAGSTER_HOME)/dagster.yaml: config/dagster/dagster.yaml
 sample: install
 	$(BIN)/python -m sampledata --out $(SAMPLE_DIR) --scale $(SCALE) --seed $(SEED)
 
+RUN_LOG := data/logs/last-run.log
+
+# The run's event log goes to $(RUN_LOG) (and into DAGSTER_HOME, for `make dev`); on failure its tail is shown.
 pipeline: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster asset materialize --select '*' -m pipelines.definitions
+	@mkdir -p $(dir $(RUN_LOG))
+	@echo "Materialising every asset (Dagster run log: $(RUN_LOG)) ..."
+	@start=$$(date +%s); \
+	if $(BIN)/dagster asset materialize --select '*' -m pipelines.definitions > $(RUN_LOG) 2>&1; then \
+	  echo "Run succeeded in $$(( $$(date +%s) - start )) s: $$(grep -c ASSET_MATERIALIZATION $(RUN_LOG)) assets materialised, $$(grep -c 'ASSET_CHECK_EVALUATION' $(RUN_LOG)) checks evaluated."; \
+	else tail -40 $(RUN_LOG); echo "Run failed: see $(RUN_LOG), or the run in 'make dev'."; exit 1; fi
 
 summary: install
 	$(BIN)/python -m warehouse.summary

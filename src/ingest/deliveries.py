@@ -97,7 +97,7 @@ def describe_file(path: Path, partner_code: str, partner_dir: Path) -> Delivery:
         source_file=path.relative_to(partner_dir).as_posix(),
         content_hash=sha256_of(path),
         size_bytes=stat.st_size,
-        received_at=datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc).replace(tzinfo=None, microsecond=0),
+        received_at=datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc).replace(tzinfo=None),
     )
 
 
