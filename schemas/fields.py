@@ -110,6 +110,7 @@ _FIELD_LIST = [
     _F("region_code", "string", "Region the target applies to (labour-market region code)."),
     _F("criterion_feed", "string", "Feed(s) whose events qualify, separated by |."),
     _F("criterion_event", "string", "Event that qualifies: start (of a spell or enrolment) or placement_end."),
+    _F("criterion_requires_municipal_record", "bool", "The person must have a municipal record (trajectory) matching the criterion's programme, target group and benefit type filters (all filters on one record; no filter: any record)."),
     _F("criterion_programme_code", "string", "The person must be a municipal participant of this programme (empty: any municipal participant where the target requires one)."),
     _F("criterion_target_group_code", "string", "The person must be a municipal participant of this target group."),
     _F("criterion_benefit_type_code", "string", "The person must have a municipal record with this benefit type."),

@@ -147,7 +147,7 @@ _TABLE_LIST = [
         "dim_target", "dimension",
         "Programme targets with their window, number and success criterion as data (config/reference/targets.csv).",
         "one row per target",
-        _cols("target_code target_name programme_code window_start window_end target_number? region_code criterion_feed criterion_event criterion_programme_code? criterion_target_group_code? criterion_benefit_type_code? criterion_mbo_levels? criterion_learning_path_code? criterion_placement_kind_code? criterion_placement_results? window_assumed notes"),
+        _cols("target_code target_name programme_code window_start window_end target_number? region_code criterion_feed criterion_event criterion_requires_municipal_record criterion_programme_code? criterion_target_group_code? criterion_benefit_type_code? criterion_mbo_levels? criterion_learning_path_code? criterion_placement_kind_code? criterion_placement_results? window_assumed notes"),
         ("target_code",),
     ),
     Table(

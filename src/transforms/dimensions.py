@@ -55,6 +55,7 @@ def dim_target(ref: Reference) -> pd.DataFrame:
     df["window_end"] = pd.to_datetime(raw["window_end"], format="%Y-%m-%d").astype("datetime64[us]")
     df["target_number"] = _int(raw["target_number"])
     df["window_assumed"] = _bool(raw["window_assumed"])
+    df["criterion_requires_municipal_record"] = _bool(raw["criterion_requires_municipal_record"])
     return df
 
 
