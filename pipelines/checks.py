@@ -8,6 +8,7 @@ from pipelines.resources import IngestResource, WarehouseResource
 from schemas.pandera_schemas import pandera_schema
 from schemas.tables import FEED_FACT, FEED_STAGING, TABLES
 from warehouse.db import read_table
+from warehouse.reconcile import reconcile_feed
 
 IDENTIFIER_COLUMNS = {"person_id"}
 SAMPLE_SIZE = 10
@@ -49,3 +50,24 @@ def _schema_check(table_name: str) -> dg.AssetChecksDefinition:
 
 
 schema_checks = [_schema_check(t) for t in [*FEED_STAGING.values(), *FEED_FACT.values()]]
+
+
+def _reconciliation_check(feed: str) -> dg.AssetChecksDefinition:
+    table_name = FEED_STAGING[feed]
+
+    @dg.asset_check(asset=table_name, name=f"{table_name}_rows_accounted_for", blocking=True,
+                    description="Every delivery's rows are accounted for: read = accepted + quarantined, and the "
+                    "staging and quarantine tables hold exactly those rows (nothing lost, nothing twice).")
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        problems = reconcile_feed(warehouse.engine(), feed)
+        return dg.AssetCheckResult(
+            passed=problems.empty,
+            metadata={"deliveries_with_problems": len(problems),
+                      "problems": dg.MetadataValue.json(problems.head(20).to_dict("records"))},
+        )
+
+    return _check
+
+
+reconciliation_checks = [_reconciliation_check(feed) for feed in FEED_STAGING]
+all_checks = [*schema_checks, *reconciliation_checks]

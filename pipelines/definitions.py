@@ -5,25 +5,27 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.assets.facts import fact_assets
+from pipelines.assets.feedback import partner_feedback
 from pipelines.assets.reference import reference_assets
 from pipelines.assets.staging import staging_assets
-from pipelines.checks import schema_checks
+from pipelines.checks import all_checks
 from pipelines.resources import build_resources
 
-all_assets = [*reference_assets, *staging_assets, *fact_assets]
+all_assets = [*reference_assets, *staging_assets, *fact_assets, partner_feedback]
 
 #: Everything, for manual and demo runs; one job per layer for targeted runs.
 everything_job = dg.define_asset_job("everything", selection=dg.AssetSelection.all())
 reference_job = dg.define_asset_job("reference_layer", selection=dg.AssetSelection.groups("reference"))
 ingest_job = dg.define_asset_job("staging_layer", selection=dg.AssetSelection.groups("staging"))
 core_job = dg.define_asset_job("core_layer", selection=dg.AssetSelection.groups("core"))
+feedback_job = dg.define_asset_job("feedback_layer", selection=dg.AssetSelection.groups("feedback"))
 
 
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=all_assets,
-        asset_checks=schema_checks,
-        jobs=[everything_job, reference_job, ingest_job, core_job],
+        asset_checks=all_checks,
+        jobs=[everything_job, reference_job, ingest_job, core_job, feedback_job],
         resources=build_resources(),
         # One process per run: the embedded DuckDB file allows a single writer process, and a
         # process per step would cost seconds of start-up each (see STACK.md).

@@ -17,10 +17,10 @@ def test_definitions_load_with_every_asset_check_and_job():
     assert {"stg_employment_spells", "stg_enrolments", "stg_municipal_participants",
             "fct_employment_spells", "dim_region", "dim_target"} <= keys
     assert {"everything", "reference_layer", "staging_layer", "core_layer"} <= {j.name for j in repo.get_all_jobs()}
-    assert len(repo.asset_graph.asset_check_keys) == 6
+    assert len(repo.asset_graph.asset_check_keys) == 9
     for key in repo.asset_graph.get_all_asset_keys():
         node = repo.asset_graph.get(key)
-        assert node.group_name in {"reference", "staging", "core"}
+        assert node.group_name in {"reference", "staging", "core", "feedback"}
         assert node.description
 
 

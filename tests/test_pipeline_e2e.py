@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from pipelines.checks import schema_checks
+from pipelines.checks import all_checks
 from pipelines.definitions import all_assets
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.tables import FEED_FACT, FEED_STAGING, TABLES
@@ -15,7 +15,7 @@ from warehouse.db import make_engine, read_table
 def run_everything(warehouse_url: str, landing, feedback_dir) -> dg.ExecuteInProcessResult:
     instance = dg.DagsterInstance.get()  # the real instance in $DAGSTER_HOME (tests set it)
     return dg.materialize(
-        [*all_assets, *schema_checks],
+        [*all_assets, *all_checks],
         instance=instance,
         resources={
             "warehouse": WarehouseResource(url=warehouse_url),
@@ -53,8 +53,8 @@ def test_rows_per_feed_equal_what_the_generator_says_is_valid(sample, loaded):
 def test_every_check_ran_and_passed(loaded):
     result, _ = loaded
     evaluations = result.get_asset_check_evaluations()
-    assert {e.check_name for e in evaluations} == {key.name for chk in schema_checks for key in chk.check_keys}
-    assert len(evaluations) == 6
+    assert {e.check_name for e in evaluations} == {key.name for chk in all_checks for key in chk.check_keys}
+    assert len(evaluations) == 9
     assert all(e.passed for e in evaluations)
 
 
@@ -62,14 +62,20 @@ def test_delivery_log_accounts_for_every_row_and_every_file(sample, loaded):
     _, engine = loaded
     log = read_table(engine, "delivery_log")
     files = sample["manifest"]["files"]
-    assert len(log) == len(files)  # every file seen once
+    broken = sample["manifest"]["rejected_files"]
+    assert len(log) == len(files) + len(broken)  # every file seen once
     assert (log["rows_read"] == log["rows_accepted"] + log["rows_quarantined"]).all()
     statuses = log["delivery_status"].value_counts().to_dict()
-    want = pd.Series([f["status"] for f in files]).replace({"load": "loaded"}).value_counts().to_dict()
+    want = pd.Series([f["status"] for f in files] + ["rejected"] * len(broken)).replace({"load": "loaded"}).value_counts().to_dict()
     assert statuses == want
+    rejected = log[log["delivery_status"] == "rejected"]
+    by_name = dict(zip(rejected["source_file"].str.split("/").str[-1], rejected["reason_code"]))
+    assert by_name == {b["path"].split("/")[-1]: b["expected_reason_code"] for b in broken}
+    assert rejected["reason"].str.len().min() > 30  # a sentence a partner can act on
     superseded = log[log["delivery_status"] == "superseded"].iloc[0]
-    v2 = log[log["delivery_version"] == 2].iloc[0]
-    assert superseded["superseded_by"] == v2["delivery_id"]
+    v2_name = next(f for f in files if f["status"] == "superseded")["superseded_by"].split("/")[-1]
+    v2 = log[log["source_file"] == v2_name].iloc[0]
+    assert superseded["superseded_by"] == v2["delivery_id"] and v2["delivery_status"] == "loaded"
     for feed, table in FEED_STAGING.items():
         staging = read_table(engine, table)
         assert not staging["delivery_id"].isin(log.loc[log["delivery_status"] != "loaded", "delivery_id"]).any()

@@ -219,7 +219,8 @@ def test_rerun_into_same_folder_replaces_earlier_output(tmp_path):
     generate_sample_deliveries(tmp_path, seed=1, scale=0.03, first_period="2022-03",
                                last_period="2022-04")
     names = sorted(p.name for p in (tmp_path / "landing" / "vph_delfland").iterdir())
-    assert names == ["vph_delfland_2022-03.csv", "vph_delfland_2022-04.csv"]
+    # the last period also gets a broken (empty) re-send, see sampledata/broken.py
+    assert names == ["vph_delfland_2022-03.csv", "vph_delfland_2022-04.csv", "vph_delfland_2022-04_v2.csv"]
 
 
 def test_manifest_counts_match_files_and_truth(sample):
@@ -227,7 +228,9 @@ def test_manifest_counts_match_files_and_truth(sample):
     files = man["files"]
     on_disk = sorted(p.relative_to(sample).as_posix() for p in (sample / "landing").rglob("*")
                      if p.is_file())
-    assert sorted(f["path"] for f in files) == on_disk
+    broken = [f["path"] for f in man["rejected_files"]]
+    assert len(broken) == 6
+    assert sorted([f["path"] for f in files] + broken) == on_disk
     valid = {}
     for feed in ("employment_spells", "enrolments", "municipal_participants"):
         for row in read_truth(sample, f"valid_{feed}.csv"):

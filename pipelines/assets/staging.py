@@ -9,7 +9,7 @@ from pipelines.metadata import table_metadata
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.tables import FEED_STAGING, TABLES
 from warehouse.db import read_table
-from warehouse.ingest_feed import ingest_feed
+from warehouse.ingest_feed import ingest_feed, log_unrouted_files
 
 
 def _staging_asset(feed: str) -> dg.AssetsDefinition:
@@ -25,7 +25,7 @@ def _staging_asset(feed: str) -> dg.AssetsDefinition:
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource) -> dg.MaterializeResult:
         engine = warehouse.engine()
         report = ingest_feed(engine, feed, ingest.partners(), Path(ingest.landing_dir), ingest.reference,
-                             ingest.pseudonym_key(), log=context.log.info)
+                             ingest.pseudonym_key(), log=context.log.info, max_file_bytes=ingest.max_file_bytes)
         df = read_table(engine, name)
         files = [r["source_file"] for r in report.log_rows]
         rejected = {f"{r['partner_code']}/{r['source_file']}": f"{r['reason_code']}: {r['reason']}"
@@ -48,4 +48,20 @@ def _staging_asset(feed: str) -> dg.AssetsDefinition:
     return _asset
 
 
-staging_assets = [_staging_asset(feed) for feed in FEED_STAGING]
+@dg.asset(
+    group_name="staging",
+    kinds={"csv", "excel"},
+    description="Files in the landing zone that belong to no configured partner (a folder without a mapping, "
+    "or a file outside any partner folder): logged once in delivery_log as rejected (FILE_UNKNOWN_PARTNER).",
+)
+def unrouted_deliveries(context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource) -> dg.MaterializeResult:
+    records = log_unrouted_files(warehouse.engine(), Path(ingest.landing_dir), ingest.partners())
+    for r in records:
+        context.log.warning(f"rejected {r['source_file']}: {r['reason']}")
+    return dg.MaterializeResult(metadata={
+        "files_rejected_this_run": len(records),
+        "rejected_files": dg.MetadataValue.json({r["source_file"]: r["reason"] for r in records}),
+    })
+
+
+staging_assets = [_staging_asset(feed) for feed in FEED_STAGING] + [unrouted_deliveries]

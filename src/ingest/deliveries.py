@@ -15,7 +15,6 @@ from pathlib import Path
 
 from core.errors import DeliveryRejected
 
-SUPPORTED_SUFFIXES = (".csv", ".txt", ".xlsx")
 _QUARTER = re.compile(r"(?<!\d)(?P<year>(19|20)\d{2})-?Q(?P<q>[1-4])(?!\d)", re.IGNORECASE)
 _MONTH = re.compile(r"(?<!\d)(?P<year>(19|20)\d{2})-?(?P<month>0[1-9]|1[0-2])(?!\d)")
 _VERSION = re.compile(r"_v(?P<version>\d{1,3})(?!\d)", re.IGNORECASE)

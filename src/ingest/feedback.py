@@ -16,6 +16,8 @@ import pandas as pd
 from openpyxl.styles import Font
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: Feedback on files that belong to no partner (for the data engineer, not a partner).
+UNROUTED_FOLDER = "_unrouted"
 REPORT_COLUMNS = {
     "source_row_number": "Rij (row)",
     "source_columns": "Veld (field)",
@@ -57,7 +59,8 @@ def report_frame(delivery: dict, rows: pd.DataFrame) -> pd.DataFrame:
 def write_report(frame: pd.DataFrame, delivery: dict, feedback_dir: Path) -> tuple[Path, Path]:
     """Write the report as xlsx and csv; returns both paths (inside feedback_dir/partner_code)."""
     root = feedback_dir.resolve()
-    folder = (root / safe_file_stem(delivery["partner_code"])).resolve()
+    partner = delivery["partner_code"] if isinstance(delivery["partner_code"], str) else UNROUTED_FOLDER
+    folder = (root / safe_file_stem(partner)).resolve()
     if root not in folder.parents:
         raise ValueError(f"refusing to write outside {root}")
     folder.mkdir(parents=True, exist_ok=True)
@@ -69,7 +72,7 @@ def write_report(frame: pd.DataFrame, delivery: dict, feedback_dir: Path) -> tup
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Feedback"
-    ws.append([f"Feedback on delivery {safe_file_stem(delivery['source_file'])} of {delivery['partner_code']} "
+    ws.append([f"Feedback on delivery {safe_file_stem(delivery['source_file'])} of {partner} "
                f"(period {delivery.get('delivery_period') or '?'})"])
     ws.append([f"Rows read: {delivery['rows_read']}, loaded: {delivery['rows_accepted']}, not loaded: {delivery['rows_quarantined']}. "
                "Correct the rows below in your system; they will be loaded from your next delivery."])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -24,6 +25,9 @@ from core.errors import DeliveryRejected
 from ingest.partner_config import normalise_header
 
 HEADER_SEARCH_ROWS = 30
+#: Guards against zip bombs: an xlsx may unpack to at most this many bytes, at most this ratio per member.
+MAX_XLSX_UNPACKED_BYTES = 1 << 30
+MAX_XLSX_RATIO = 200
 MIN_HEADER_MATCHES = 2
 DELIMITERS = ";,\t|"
 ROW_NUMBER = "__row_number__"
@@ -171,21 +175,61 @@ def cell_to_text(value: object) -> str:
     return str(value).strip()
 
 
+def check_zip_bounds(path: Path) -> None:
+    """Refuse an xlsx whose parts would unpack to an unreasonable size (a zip bomb)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = zf.infolist()
+    except (zipfile.BadZipFile, OSError):
+        raise DeliveryRejected("FILE_CORRUPT", "The spreadsheet cannot be opened (not a valid xlsx archive). Save it again as .xlsx and resend.") from None
+    total = sum(m.file_size for m in members)
+    worst = max((m.file_size / max(m.compress_size, 1) for m in members), default=0)
+    if total > MAX_XLSX_UNPACKED_BYTES or worst > MAX_XLSX_RATIO:
+        raise DeliveryRejected(
+            "FILE_SUSPICIOUS_ARCHIVE",
+            f"The xlsx file would unpack to {total:,} bytes (compression ratio up to {worst:.0f}x); the limit is "
+            f"{MAX_XLSX_UNPACKED_BYTES:,} bytes and {MAX_XLSX_RATIO}x. Remove empty formatted rows and columns, or send CSV.",
+        )
+
+
+def _sheet_rows(sheet) -> list[list[str]]:
+    """The sheet's rows as text, without the empty rows after the last filled one."""
+    rows: list[list[str]] = []
+    last_filled = -1
+    for row in sheet.iter_rows():
+        texts = [cell_to_text(v) for v in row]
+        if any(texts):
+            last_filled = len(rows)
+            rows.append(texts)
+        else:
+            rows.append([])  # an empty row: kept for the row numbers, trimmed at the end
+    return rows[: last_filled + 1]
+
+
 def read_xlsx_path(path: Path, known_headers: set[str]) -> RawTable:
+    with path.open("rb") as fh:
+        if sniff_format(fh.read(8)) == "xlsx":
+            check_zip_bounds(path)
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
         sheet = workbook.get_sheet_by_index(0)
-        values = sheet.to_python(skip_empty_area=False)
+        rows = _sheet_rows(sheet)
+    except DeliveryRejected:
+        raise
     except python_calamine.PasswordError:
         raise DeliveryRejected("FILE_PASSWORD_PROTECTED", "The xlsx file is password-protected. Send it without a password (over the agreed secure channel).") from None
     except Exception as exc:  # calamine raises several types for corrupt files
         raise DeliveryRejected("FILE_CORRUPT", f"The spreadsheet cannot be opened ({type(exc).__name__}). Save it again as .xlsx and resend.") from None
-    rows = [[cell_to_text(v) for v in row] for row in values]
-    if not any(any(c for c in row) for row in rows):
+    if not rows:
         raise DeliveryRejected("FILE_EMPTY", "The spreadsheet's first sheet is empty. Put the export on the first sheet.")
     header_idx = find_header_row(rows, known_headers)
     frame, headers, issues = _frame_from_rows(rows, header_idx, first_row_number=1)
     return RawTable(frame, headers, header_idx + 1, "xlsx", None, None, issues)
+
+
+#: Signatures of files that are certainly not a spreadsheet export.
+NOT_SPREADSHEET_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"Rar!", b"7z\xbc\xaf")
+SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
 
 
 def read_delivery_file(path: Path, known_headers: set[str]) -> RawTable:
@@ -193,6 +237,11 @@ def read_delivery_file(path: Path, known_headers: set[str]) -> RawTable:
     with path.open("rb") as fh:
         head = fh.read(8)
     kind = sniff_format(head)
+    if head.startswith(NOT_SPREADSHEET_MAGIC) or (kind == "text" and path.suffix.lower() not in SUPPORTED_SUFFIXES and head):
+        raise DeliveryRejected(
+            "FILE_NOT_SPREADSHEET",
+            f"The file {path.name!r} is not a spreadsheet export ({path.suffix or 'no extension'}). Send the agreed export as .xlsx or .csv.",
+        )
     if kind == "xlsx":
         return read_xlsx_path(path, known_headers)
     if kind == "ole2":

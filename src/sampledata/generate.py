@@ -18,6 +18,7 @@ from .dates import Period, month_periods, parse_month, quarter_periods, month_en
 from .deliveries import (Delivery, column_order, header_for, inject_bad_rows, make_bad,
                          render_rows, snapshot, truth_value)
 from .partners_style import STYLES
+from .broken import UNKNOWN_PARTNER, write_broken_deliveries
 from .world import World
 from .writers import csv_bytes, xlsx_bytes
 
@@ -30,7 +31,7 @@ TRUTH_FILES = ["manifest.json", "people.csv", "bad_rows.csv"] + [
 
 def generate_sample_deliveries(out_dir, *, seed: int = 20191114, scale: float = 1.0,
                                first_period: str = "2019-01", last_period: str = "2024-12",
-                               partners_dir=None) -> dict:
+                               partners_dir=None, broken_files: bool = True) -> dict:
     """Write landing/<partner>/<files> and truth/ under out_dir; return the manifest."""
     out_dir = Path(out_dir)
     parse_month(first_period)
@@ -88,18 +89,19 @@ def generate_sample_deliveries(out_dir, *, seed: int = 20191114, scale: float = 
                 dup_entry["duplicate_of"] = original.path
                 entries.append(dup_entry)
 
+    rejected = write_broken_deliveries(out_dir / "landing", last_period) if broken_files else []
     manifest = _write_truth(out_dir, world, deliveries, entries, seed=seed, scale=scale,
-                            first_period=first_period, last_period=last_period)
+                            first_period=first_period, last_period=last_period, rejected_files=rejected)
     return manifest
 
 
 def _clean_previous(out_dir: Path, partners: dict[str, PartnerConfig]) -> None:
     """Remove files an earlier run wrote (only ours: <partner>_* in landing/<partner>, truth files)."""
-    for code in partners:
+    for code in [*partners, UNKNOWN_PARTNER]:
         folder = out_dir / "landing" / code
         if folder.is_dir():
             for path in sorted(folder.iterdir()):
-                if path.is_file() and path.name.startswith(f"{code}_"):
+                if path.is_file() and (path.name.startswith(f"{code}_") or path.name.startswith("aanlevering_")):
                     path.unlink()
     for name in TRUTH_FILES:
         path = out_dir / "truth" / name
@@ -254,6 +256,7 @@ def _write_truth(out_dir: Path, world: World, deliveries: list[Delivery], entrie
         "seed": meta["seed"], "scale": meta["scale"], "first_period": meta["first_period"],
         "last_period": meta["last_period"], "files": entries,
         "expected_staging_rows": expected, "persons": len(world.persons),
+        "rejected_files": meta["rejected_files"],
     }
     (truth / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                          encoding="utf-8")

@@ -25,7 +25,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from core.errors import DeliveryRejected
-from ingest.deliveries import Delivery, Period, discover_deliveries, parse_period_and_version
+from ingest.deliveries import Delivery, Period, describe_file, discover_deliveries, parse_period_and_version
 from ingest.partner_config import PartnerConfig
 from ingest.process import DeliveryResult, ReadDelivery, read_delivery, utc_now, validate_deliveries
 from ingest.reference import Reference
@@ -36,6 +36,9 @@ LOG_TABLE = "delivery_log"
 LOG_COLUMNS = TABLES[LOG_TABLE].column_names
 #: Rows per batch (one transaction, one validation pass): bounds memory, amortises per-file costs.
 BATCH_ROWS = 250_000
+DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
+#: delivery_id prefix of files that belong to no partner (their source_file is relative to the landing folder)
+UNROUTED = "(unrouted)"
 
 
 @dataclass
@@ -113,8 +116,9 @@ class FeedIngester:
     """The state of one feed's ingestion run: what is in force, which contents are known."""
 
     def __init__(self, engine: sa.Engine, feed: str, partners: dict[str, PartnerConfig], reference: Reference,
-                 key: bytes, log: Callable[[str], None]) -> None:
+                 key: bytes, log: Callable[[str], None], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
         self.engine, self.feed, self.reference, self.key, self.log = engine, feed, reference, key, log
+        self.max_file_bytes = max_file_bytes
         self.partners = {code: p for code, p in partners.items() if p.feed == feed}
         self.staging = FEED_STAGING[feed]
         self.report = FeedIngestReport(feed)
@@ -169,6 +173,11 @@ class FeedIngester:
                 superseded_by=newer[0]))
             return
         try:
+            if d.size_bytes > self.max_file_bytes:
+                raise DeliveryRejected(
+                    "FILE_TOO_LARGE",
+                    f"The file is {d.size_bytes:,} bytes; deliveries may be at most {self.max_file_bytes:,} bytes. "
+                    "Split it by period, or ask the pipeline team to raise ZORGSTROOM_MAX_FILE_BYTES.")
             item = read_delivery(d, self.partners[d.partner_code], period, version)
         except DeliveryRejected as exc:
             batch.other_records.append(log_record(d, "rejected", period=period, version=version,
@@ -228,6 +237,40 @@ class FeedIngester:
 
 
 def ingest_feed(engine: sa.Engine, feed: str, partners: dict[str, PartnerConfig], landing_dir: Path, reference: Reference,
-                key: bytes, log: Callable[[str], None] = lambda _m: None) -> FeedIngestReport:
+                key: bytes, log: Callable[[str], None] = lambda _m: None,
+                max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> FeedIngestReport:
     """Load every new delivery of `feed` found in the landing zone. Returns what was logged this run."""
-    return FeedIngester(engine, feed, partners, reference, key, log).run(Path(landing_dir))
+    return FeedIngester(engine, feed, partners, reference, key, log, max_file_bytes).run(Path(landing_dir))
+
+
+def log_unrouted_files(engine: sa.Engine, landing_dir: Path, partners: dict[str, PartnerConfig]) -> list[dict]:
+    """Files in the landing zone that belong to no configured partner: logged once as rejected.
+
+    A file directly in the landing folder, or in a folder that is not a partner's, cannot be
+    routed to a feed; the data engineer must move it or onboard the partner.
+    """
+    landing_dir = Path(landing_dir)
+    with engine.begin() as conn:
+        ensure_table(conn, TABLES[LOG_TABLE])
+    known = set(read_table(engine, LOG_TABLE)["delivery_id"])
+    records = []
+    if not landing_dir.is_dir():
+        return records
+    for path in sorted(landing_dir.rglob("*")):
+        rel = path.relative_to(landing_dir)
+        if not path.is_file() or any(part.startswith(".") for part in rel.parts):
+            continue
+        folder = rel.parts[0] if len(rel.parts) > 1 else ""
+        if folder in partners:
+            continue
+        d = describe_file(path, UNROUTED, landing_dir)
+        if d.delivery_id in known:
+            continue
+        reason = (f"The folder {folder!r} is not a known partner: no config/partners/{folder}.yaml. "
+                  "Onboard the partner (README, 'Onboarding a partner') or move the file to the right partner folder."
+                  if folder else "The file lies directly in the landing folder; put it in its partner's folder.")
+        records.append(log_record(d, "rejected", reason_code="FILE_UNKNOWN_PARTNER", reason=reason) | {"partner_code": None})
+    if records:
+        with engine.begin() as conn:
+            insert_frame(conn, LOG_TABLE, log_frame(records))
+    return records

@@ -6,6 +6,7 @@ Reads the warehouse only (never the raw files), so it cannot print an identity.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -26,8 +27,8 @@ def summary_lines(engine: sa.Engine) -> list[str]:
             return lines + ["", "No deliveries processed yet."]
         lines += ["", "Deliveries by partner and status:"]
         rows = conn.execute(sa.text(
-            "SELECT partner_code, delivery_status, COUNT(*), SUM(rows_read), SUM(rows_accepted), SUM(rows_quarantined) "
-            "FROM delivery_log GROUP BY partner_code, delivery_status ORDER BY partner_code, delivery_status"))
+            "SELECT COALESCE(partner_code, '(no partner)'), delivery_status, COUNT(*), SUM(rows_read), SUM(rows_accepted), "
+            "SUM(rows_quarantined) FROM delivery_log GROUP BY 1, 2 ORDER BY 1, 2"))
         lines.append(f"  {'partner':<24} {'status':<11} {'files':>6} {'rows read':>10} {'accepted':>10} {'quarantined':>11}")
         for p, s, n, read, acc, quar in rows:
             lines.append(f"  {p or '?':<24} {s:<11} {n:>6} {read or 0:>10,} {acc or 0:>10,} {quar or 0:>11,}")
@@ -43,7 +44,7 @@ def summary_lines(engine: sa.Engine) -> list[str]:
             lines += ["", "Examples:"]
             lines += [f"  {p}/{f} row {r}: {reason}" for p, f, r, reason in examples]
         special = conn.execute(sa.text(
-            "SELECT partner_code, source_file, delivery_status, COALESCE(reason, '') FROM delivery_log "
+            "SELECT COALESCE(partner_code, '(no partner)'), source_file, delivery_status, COALESCE(reason, '') FROM delivery_log "
             "WHERE delivery_status IN ('rejected', 'duplicate', 'superseded') ORDER BY delivery_status, partner_code, source_file")).all()
         if special:
             lines += ["", "Files not loaded (or no longer in force):"]
@@ -51,9 +52,15 @@ def summary_lines(engine: sa.Engine) -> list[str]:
     return lines
 
 
+def feedback_lines(feedback_dir: Path) -> list[str]:
+    reports = sorted(feedback_dir.rglob("*_feedback.xlsx")) if feedback_dir.is_dir() else []
+    return ["", f"Feedback reports for partners (xlsx and csv, one per delivery with rejected rows or a rejected file): "
+                f"{len(reports)} in {feedback_dir}"]
+
+
 def main() -> int:
     settings = load_settings()
-    print("\n".join(summary_lines(make_engine(settings.warehouse_url))))
+    print("\n".join(summary_lines(make_engine(settings.warehouse_url)) + feedback_lines(settings.feedback_dir)))
     return 0
 
 

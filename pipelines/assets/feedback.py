@@ -1,0 +1,35 @@
+"""Feedback for partners: a report per delivery with rejected rows or a rejected file."""
+
+from pathlib import Path
+
+import dagster as dg
+
+from ingest.feedback import write_feedback_reports
+from pipelines.assets.staging import staging_assets
+from pipelines.resources import IngestResource, WarehouseResource
+from warehouse.db import read_table
+
+
+@dg.asset(
+    group_name="feedback",
+    deps=staging_assets,
+    kinds={"excel", "csv"},
+    description="Per delivery with quarantined rows or a rejected file, a report the partner can open in a "
+    "spreadsheet (xlsx and csv): row number, field, value (identifiers masked), reason. Written to "
+    "<feedback_dir>/<partner_code>/ (ZORGSTROOM_FEEDBACK_DIR).",
+)
+def partner_feedback(context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource) -> dg.MaterializeResult:
+    engine = warehouse.engine()
+    log = read_table(engine, "delivery_log")
+    quarantine = read_table(engine, "quarantine_rows")
+    folder = Path(ingest.feedback_dir)
+    written = write_feedback_reports(log, quarantine, folder)
+    context.log.info(f"{len(written)} feedback report(s) in {folder}")
+    per_partner = {}
+    for path in written:
+        per_partner[path.parent.name] = per_partner.get(path.parent.name, 0) + 1
+    return dg.MaterializeResult(metadata={
+        "feedback_folder": dg.MetadataValue.path(str(folder.resolve())),
+        "reports": len(written),
+        "reports_per_partner": dg.MetadataValue.json(per_partner),
+    })
