@@ -1,0 +1,96 @@
+"""Identity-leak audit: after a whole pipeline run on generated data, no raw BSN, onderwijsnummer,
+name, full birth date or full postcode of any generated person appears in any warehouse table,
+the quarantine, the feedback reports, the Dagster instance (run logs, event log, asset metadata)
+or anything else the run wrote."""
+
+import csv
+import dagster as dg
+import openpyxl
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from pipelines.checks import all_checks
+from pipelines.definitions import all_assets
+from pipelines.resources import IngestResource, WarehouseResource
+from warehouse.db import make_engine
+
+
+@pytest.fixture(scope="module")
+def audited_run(sample, tmp_path_factory):
+    root = tmp_path_factory.mktemp("audit")
+    home = root / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    url = f"duckdb:///{root / 'warehouse.duckdb'}"
+    instance = dg.DagsterInstance.from_config(str(home))  # a persistent instance, as DAGSTER_HOME gives
+    result = dg.materialize(
+        [*all_assets, *all_checks], instance=instance,
+        resources={"warehouse": WarehouseResource(url=url),
+                   "ingest": IngestResource(environment="test", landing_dir=str(sample["landing"]),
+                                            feedback_dir=str(root / "feedback"))})
+    assert result.success
+    events = instance.all_logs(result.run_id)
+    event_text = "\n".join(dg.serialize_value(e) for e in events)
+    instance.dispose()
+    engine = make_engine(url)
+    yield {"root": root, "home": home, "engine": engine, "events": events, "event_text": event_text}
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def identities(sample) -> dict:
+    people = pd.read_csv(sample["truth"] / "people.csv", dtype=str, keep_default_na=False)
+    numbers = {v for v in pd.concat([people["bsn"], people["onderwijsnummer"]]) if v}
+    births = set(people["birth_date"]) | {f"{d[8:10]}-{d[5:7]}-{d[0:4]}" for d in people["birth_date"]}
+    postcodes = {p for p in people["postcode"] if p} | {p.replace(" ", "") for p in people["postcode"] if p}
+    full_names = {f"{f} {l}" for f, l in zip(people["first_name"], people["last_name"])}
+    names = {n for n in pd.concat([people["first_name"], people["last_name"]]) if len(n) >= 3}
+    return {"substrings": numbers | births | postcodes | full_names, "cells": names | full_names}
+
+
+def assert_clean(text: str, where: str, identities: dict) -> None:
+    for needle in identities["substrings"]:
+        assert needle not in text, f"a raw identity ({len(needle)} chars) in {where}"
+
+
+def test_warehouse_tables_hold_no_identity(audited_run, identities):
+    engine = audited_run["engine"]
+    tables = sa.inspect(engine).get_table_names()
+    assert {"stg_employment_spells", "quarantine_rows", "delivery_log", "fct_employment_spells"} <= set(tables)
+    for table in tables:
+        df = pd.read_sql(sa.text(f'SELECT * FROM "{table}"'), engine)
+        for col in df.columns:
+            values = set(df[col].dropna().astype(str))
+            assert not (values & identities["cells"]), f"a name in {table}.{col}"
+            assert_clean("\n".join(values), f"{table}.{col}", identities)
+
+
+def test_feedback_reports_hold_no_identity(audited_run, identities):
+    reports = list((audited_run["root"] / "feedback").rglob("*_feedback.*"))
+    assert len(reports) > 10
+    for path in reports:
+        if path.suffix == ".csv":
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                cells = [c for row in csv.reader(fh, delimiter=";") for c in row]
+        else:
+            cells = [str(c.value) for row in openpyxl.load_workbook(path).active.iter_rows() for c in row if c.value is not None]
+        assert not (set(cells) & identities["cells"]), f"a name in {path.name}"
+        assert_clean("\n".join(cells), path.name, identities)
+
+
+def test_dagster_event_log_run_logs_and_metadata_hold_no_identity(audited_run, identities):
+    events = audited_run["events"]
+    assert any(e.dagster_event and e.dagster_event.event_type_value == "ASSET_MATERIALIZATION" for e in events)
+    assert "rows_quarantined" in audited_run["event_text"]  # the metadata is in what we scan
+    assert_clean(audited_run["event_text"], "the Dagster event log", identities)
+
+
+def test_no_file_the_run_wrote_holds_an_identity(audited_run, identities):
+    """Everything on disk under the Dagster home (SQLite storage, captured compute logs) and the warehouse file."""
+    scanned = 0
+    for path in [*audited_run["home"].rglob("*"), *audited_run["root"].glob("warehouse.duckdb*")]:
+        if path.is_file():
+            assert_clean(path.read_bytes().decode("latin-1"), str(path.name), identities)
+            scanned += 1
+    assert scanned >= 2
