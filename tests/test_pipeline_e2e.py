@@ -136,3 +136,14 @@ def test_people_are_linked_across_partners_by_pseudonym(sample, loaded):
     participants = set(read_table(engine, "fct_municipal_trajectories")["person_id"])
     assert shared_bsns, "the sample should link some participants to employers"
     assert len(employed & participants) == len(shared_bsns)
+
+
+def test_a_feedback_report_for_every_delivery_with_rejections(loaded, tmp_path):
+    _, engine = loaded
+    log = read_table(engine, "delivery_log")
+    quarantine = read_table(engine, "quarantine_rows")
+    expected = set(log.loc[log["delivery_status"] == "rejected", "content_hash"].str[:8]) | set(
+        log.loc[log["delivery_id"].isin(quarantine["delivery_id"]), "content_hash"].str[:8])
+    reports = list((tmp_path / "feedback").rglob("*_feedback.xlsx"))
+    assert {p.stem.split("_")[-2] for p in reports} == expected
+    assert len(list((tmp_path / "feedback").rglob("*_feedback.csv"))) == len(reports)
