@@ -22,6 +22,17 @@ FIXED_CODE_LISTS: dict[str, frozenset[str]] = {
     "cadences": frozenset({"monthly", "quarterly"}),
     "delivery_statuses": frozenset({"loaded", "duplicate", "superseded", "rejected"}),
     "severities": frozenset({"row_rejected", "flagged"}),
+    "inflow_kinds": frozenset({"herintreder", "zij_instromer", "overig"}),
+    "municipality_sources": frozenset({"residence", "partner_location"}),
+    "age_bands": frozenset({"<25", "25-34", "35-44", "45-54", "55+"}),
+    "route_kinds": frozenset({"enrolment", "wep", "baan", "opleiding", "job"}),
+    "event_types": frozenset({"start", "end"}),
+    "outcomes": frozenset({"diploma", "dropout", "into_work", "other", "total"}),
+    "target_statuses": frozenset({"achieved", "on_track", "needs_acceleration", "off_track", "not_started"}),
+    "area_levels": frozenset({"municipality", "region", "all"}),
+    "measures": frozenset({"inflow", "outflow", "internal_mobility"}),
+    "breakdowns": frozenset({"total", "inflow_kind", "function", "contract_type", "age_band", "target_group", "programme", "employer"}),
+    "suppression_reasons": frozenset({"small_count", "secondary"}),
 }
 
 

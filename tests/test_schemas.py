@@ -49,7 +49,9 @@ def _valid_value(field, i):
     examples = {
         "delivery_period": ["2022-01", "2022-Q2"], "content_hash": ["a" * 64, "b" * 64], "person_id": ["c" * 64, "d" * 64],
         "crebo_code": ["25498", "25491"], "municipality_code": ["GM0518", "GM0503"], "location_municipality_code": ["GM0518", "GM0503"],
+        "month_label": ["2022-01", "2022-02"],
     }
+    examples |= {name: ["2022-Q1", "2022-Q2"] for name in ("event_quarter", "cohort_quarter", "period_quarter", "quarter_label")}
     if field.name in examples:
         return examples[field.name][i]
     base = int(field.min if field.min is not None else 1)
