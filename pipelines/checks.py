@@ -49,7 +49,9 @@ def _schema_check(table_name: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-schema_checks = [_schema_check(t) for t in [*FEED_STAGING.values(), *FEED_FACT.values()]]
+STATISTICS_TABLES = ["fct_sector_inflow", "fct_sector_outflow", "fct_internal_mobility", "fct_retention", "fct_programme_flows",
+                     "fct_target_attainment", "pub_sector_flows", "pub_retention", "pub_programme_flows", "pub_target_attainment"]
+schema_checks = [_schema_check(t) for t in [*FEED_STAGING.values(), *FEED_FACT.values(), *STATISTICS_TABLES]]
 
 
 def _reconciliation_check(feed: str) -> dg.AssetChecksDefinition:
@@ -70,4 +72,40 @@ def _reconciliation_check(feed: str) -> dg.AssetChecksDefinition:
 
 
 reconciliation_checks = [_reconciliation_check(feed) for feed in FEED_STAGING]
-all_checks = [*schema_checks, *reconciliation_checks]
+
+#: Count columns of the published tables (and pairs whose difference is a count too).
+PUBLISHED_COUNTS = {
+    "pub_sector_flows": (["persons"], []),
+    "pub_retention": (["cohort_persons", "retained_persons"], [("cohort_persons", "retained_persons")]),
+    "pub_programme_flows": (["persons"], []),
+    "pub_target_attainment": (["achieved"], []),
+}
+
+
+def small_counts(df, counts: list[str], differences: list[tuple[str, str]], low: int = 1, high: int = 4) -> dict[str, int]:
+    """Published cells that show (or let one subtract) a count of 1 to 4 persons, per column."""
+    found = {c: int(df[c].between(low, high).sum()) for c in counts}
+    for a, b in differences:
+        found[f"{a} - {b}"] = int((df[a] - df[b]).between(low, high).sum())
+    return {k: v for k, v in found.items() if v}
+
+
+def _privacy_check(table_name: str) -> dg.AssetChecksDefinition:
+    counts, differences = PUBLISHED_COUNTS[table_name]
+
+    @dg.asset_check(asset=table_name, name=f"{table_name}_no_small_counts", blocking=True,
+                    description="No published cell shows a count of 1 to 4 persons, and every suppressed cell says why.")
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        df = read_table(warehouse.engine(), table_name)
+        found = small_counts(df, counts, differences)
+        unexplained = int((df["suppressed"] & df["suppression_reason"].isna()).sum())
+        return dg.AssetCheckResult(passed=not found and not unexplained,
+                                   metadata={"cells": len(df), "cells_suppressed": int(df["suppressed"].sum()),
+                                             "small_counts_shown": dg.MetadataValue.json(found),
+                                             "suppressed_without_reason": unexplained})
+
+    return _check
+
+
+privacy_checks = [_privacy_check(t) for t in PUBLISHED_COUNTS]
+all_checks = [*schema_checks, *reconciliation_checks, *privacy_checks]

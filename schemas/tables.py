@@ -43,13 +43,21 @@ class Table:
         raise KeyError(f"{self.name} has no column {name}")
 
 
-def _cols(spec: str) -> tuple[Column, ...]:
-    """Columns from a compact spec: names separated by spaces, a trailing '?' marks an optional one."""
+def _cols(spec: str, overrides: dict[str, Field] | None = None) -> tuple[Column, ...]:
+    """Columns from a compact spec: names separated by spaces, a trailing '?' marks an optional one.
+
+    `overrides` gives a table its own variant of a field (same name, other description or code list).
+    """
     out = []
     for token in spec.split():
         optional = token.endswith("?")
-        out.append(Column(FIELDS[token.rstrip("?")], required=not optional))
+        name = token.rstrip("?")
+        out.append(Column((overrides or {}).get(name, FIELDS[name]), required=not optional))
     return tuple(out)
+
+
+PUBLISHED_PROGRAMME = Field("programme_code", "string", "Programme of the route; 'geen' for a route outside any programme.",
+                            code_list="programmes_or_none")
 
 
 LINEAGE = "delivery_id partner_code delivery_period delivery_version source_file content_hash source_row_number received_at"
@@ -254,7 +262,8 @@ _TABLE_LIST = [
         "pub_programme_flows", "published",
         "Programme route starts and ends by outcome per month, area, programme and route kind. Distinct persons, small counts suppressed.",
         "one row per month, area, programme, route kind, event type and outcome",
-        _cols("period_month period_quarter period_year area_level area_code area_name programme_code route_kind event_type outcome persons? suppressed suppression_reason?"),
+        _cols("period_month period_quarter period_year area_level area_code area_name programme_code route_kind event_type outcome persons? suppressed suppression_reason?",
+              {"programme_code": PUBLISHED_PROGRAMME}),
         ("period_month", "area_code", "programme_code", "route_kind", "event_type", "outcome"),
     ),
     Table(

@@ -103,6 +103,7 @@ class Reference:
         }
         lists["functions"] = frozenset(self.functions["function_code"])
         lists["programmes"] = frozenset(self.programmes["programme_code"])
+        lists["programmes_or_none"] = lists["programmes"] | {"geen"}
         lists["target_groups"] = frozenset(self.target_groups["target_group_code"])
         lists["residence_municipalities"] = frozenset(self.municipalities["municipality_code"]) | {OUTSIDE_REGION}
         return lists

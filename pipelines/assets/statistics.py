@@ -1,0 +1,149 @@
+"""Statistics assets: sector flows, retention, programme flows, targets, the person spine, and the
+published tables BI tools read. Each computes with a pure transform and replaces its table(s)."""
+
+import dagster as dg
+import pandas as pd
+
+from pipelines.metadata import markdown_preview, table_metadata
+from pipelines.resources import WarehouseResource
+from schemas.tables import TABLES
+from transforms import publish
+from transforms.data_window import data_window, observed
+from transforms.periods import dim_period
+from transforms.persons import dim_person, person_residence
+from transforms.programme_flows import programme_flows
+from transforms.retention import retention_cohorts, retention_members
+from transforms.sector_flows import care_spells, sector_events
+from transforms.targets import target_attainment, target_persons
+from warehouse.db import read_table, replace_table
+
+STATS = "statistics"
+PUBLISHED = "published"
+
+
+class Inputs:
+    """Reads a run's inputs once per asset (tables are small enough to read whole; see bench/)."""
+
+    def __init__(self, warehouse: WarehouseResource):
+        self.engine = warehouse.engine()
+        self._cache: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._cache:
+            self._cache[name] = read_table(self.engine, name)
+        return self._cache[name]
+
+    def window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        partners = self["dim_partner"]
+        employers = set(partners.loc[partners["feed"] == "employment_spells", "partner_code"])
+        return data_window(self["delivery_log"], employers)
+
+
+def _write(context, engine, name: str, df: pd.DataFrame, **extra) -> dg.MaterializeResult:
+    replace_table(engine, name, df)
+    context.log.info(f"{name}: {len(df)} rows")
+    return dg.MaterializeResult(asset_key=name, metadata=table_metadata(TABLES[name], df, **extra))
+
+
+def _spec(name: str, group: str, deps: list[str]) -> dg.AssetSpec:
+    table = TABLES[name]
+    return dg.AssetSpec(name, group_name=group, deps=deps, kinds={"pandas", "sql"},
+                        description=f"{table.description} Grain: {table.grain}.")
+
+
+FACTS_IN = ["fct_employment_spells", "fct_enrolments", "fct_municipal_trajectories", "dim_partner", "dim_region", "dim_function"]
+
+
+@dg.multi_asset(specs=[_spec(n, STATS, FACTS_IN) for n in ("fct_sector_inflow", "fct_sector_outflow", "fct_internal_mobility")])
+def sector_flow_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    data = Inputs(warehouse)
+    observation_start, cutoff = data.window()
+    spells = care_spells(data["fct_employment_spells"], data["dim_function"])
+    events = sector_events(spells, data["dim_partner"], data["dim_region"], data["fct_municipal_trajectories"],
+                           observation_start=observation_start, cutoff=cutoff)
+    window = {"observation_start": str(observation_start.date()), "cutoff": str(cutoff.date())}
+    yield _write(context, data.engine, "fct_sector_inflow", events.inflow, **window)
+    yield _write(context, data.engine, "fct_sector_outflow", events.outflow, **window)
+    yield _write(context, data.engine, "fct_internal_mobility", events.mobility, **window)
+
+
+@dg.multi_asset(specs=[_spec(n, STATS, ["fct_sector_inflow", "fct_employment_spells", "dim_function"])
+                       for n in ("fct_retention_members", "fct_retention")])
+def retention_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    data = Inputs(warehouse)
+    _, cutoff = data.window()
+    spells = care_spells(data["fct_employment_spells"], data["dim_function"])
+    members = retention_members(data["fct_sector_inflow"], spells, cutoff=cutoff)
+    yield _write(context, data.engine, "fct_retention_members", members)
+    yield _write(context, data.engine, "fct_retention", retention_cohorts(members, cutoff=cutoff))
+
+
+@dg.asset(name="fct_programme_flows", group_name=STATS, deps=FACTS_IN, kinds={"pandas", "sql"},
+          description=f"{TABLES['fct_programme_flows'].description} Grain: {TABLES['fct_programme_flows'].grain}.")
+def fct_programme_flows(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    data = Inputs(warehouse)
+    observation_start, cutoff = data.window()
+    flows = programme_flows(data["fct_enrolments"], data["fct_municipal_trajectories"], data["fct_employment_spells"],
+                            data["dim_partner"], data["dim_region"], cutoff=cutoff)
+    return _write(context, data.engine, "fct_programme_flows", observed(flows, "event_date", observation_start))
+
+
+@dg.multi_asset(specs=[_spec(n, STATS, [*FACTS_IN, "dim_target"]) for n in ("fct_target_persons", "fct_target_attainment")])
+def target_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    data = Inputs(warehouse)
+    _, cutoff = data.window()
+    persons = target_persons(data["dim_target"], data["fct_employment_spells"], data["fct_enrolments"],
+                             data["fct_municipal_trajectories"], data["dim_partner"], data["dim_region"],
+                             data["dim_function"], cutoff=cutoff)
+    attainment = target_attainment(data["dim_target"], persons, cutoff=cutoff)
+    yield _write(context, data.engine, "fct_target_persons", persons)
+    latest = attainment[attainment["is_latest"]]
+    yield _write(context, data.engine, "fct_target_attainment", attainment,
+                 cutoff=str(cutoff.date()), attainment_as_of_cutoff=dg.MetadataValue.md(markdown_preview(latest, rows=50)))
+
+
+@dg.multi_asset(specs=[
+    _spec("dim_person", "core", ["fct_employment_spells", "fct_enrolments", "fct_municipal_trajectories"]),
+    _spec("fct_person_residence", "core", ["stg_employment_spells", "stg_enrolments", "stg_municipal_participants"]),
+    _spec("dim_period", "reference", ["stg_employment_spells"]),
+])
+def person_and_period_dimensions(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    data = Inputs(warehouse)
+    yield _write(context, data.engine, "dim_person",
+                 dim_person(data["fct_employment_spells"], data["fct_enrolments"], data["fct_municipal_trajectories"]))
+    yield _write(context, data.engine, "fct_person_residence",
+                 person_residence([data[t] for t in ("stg_employment_spells", "stg_enrolments", "stg_municipal_participants")]))
+    observation_start, cutoff = data.window()
+    yield _write(context, data.engine, "dim_period", dim_period(observation_start, cutoff))
+
+
+def _published(name: str, deps: list[str], build, extra=lambda df: {}) -> dg.AssetsDefinition:
+    table = TABLES[name]
+
+    @dg.asset(name=name, group_name=PUBLISHED, deps=deps, kinds={"pandas", "sql"},
+              description=f"{table.description} Grain: {table.grain}. For BI tools: stable columns, aggregates only.")
+    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        data = Inputs(warehouse)
+        df = build(data)
+        suppressed = int(df["suppressed"].sum())
+        return _write(context, data.engine, name, df, cells=len(df), cells_suppressed=suppressed, **extra(df))
+
+    return _asset
+
+
+published_assets = [
+    _published("pub_sector_flows", ["fct_sector_inflow", "fct_sector_outflow", "fct_internal_mobility"],
+               lambda d: publish.publish_sector_flows(d["fct_sector_inflow"], d["fct_sector_outflow"],
+                                                      d["fct_internal_mobility"], d["dim_region"], d["dim_partner"])),
+    _published("pub_retention", ["fct_retention"], lambda d: publish.publish_retention(d["fct_retention"], d["dim_region"])),
+    _published("pub_programme_flows", ["fct_programme_flows"],
+               lambda d: publish.publish_programme_flows(d["fct_programme_flows"], d["dim_region"])),
+    _published("pub_target_attainment", ["fct_target_attainment"],
+               lambda d: publish.publish_target_attainment(d["fct_target_attainment"], d["dim_target"]),
+               lambda df: {"attainment": dg.MetadataValue.md(markdown_preview(
+                   df.loc[df["is_latest"], ["target_code", "as_of_date", "target_number", "achieved", "share_attained",
+                                            "expected_to_date", "status", "forecast", "required_monthly_rate"]], rows=50))}),
+]
+
+statistics_assets = [sector_flow_facts, retention_facts, fct_programme_flows, target_facts,
+                     person_and_period_dimensions, *published_assets]

@@ -1,0 +1,95 @@
+"""dim_person, fct_person_residence and dim_period on hand-made frames; expected values worked out by hand."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from transforms.periods import dim_period
+from transforms.persons import DIM_PERSON_COLUMNS, RESIDENCE_COLUMNS, dim_person, person_residence
+
+T = pd.Timestamp
+
+
+def frame(rows: list[dict], **dtypes) -> pd.DataFrame:
+    df = pd.DataFrame(rows)
+    types = {c: ("Int64" if c == "birth_year" else "str") for c in df.columns}
+    return df.astype(types | dtypes)
+
+
+def test_dim_person_joins_codes_and_takes_the_most_recent_record():
+    spells = frame([
+        {"partner_code": "zorggroep_haaglanden", "record_key": "1", "person_id": "a", "person_id_kind": "bsn", "birth_year": 1990,
+         "residence_municipality_code": "GM0518", "programme_code": "werkoffensief_500", "delivery_period": "2022-03"},
+        {"partner_code": "vph_delfland", "record_key": "7", "person_id": "a", "person_id_kind": "bsn", "birth_year": 1991,
+         "residence_municipality_code": "GM0503", "programme_code": None, "delivery_period": "2022-Q2"},
+        {"partner_code": "vph_delfland", "record_key": "8", "person_id": "b", "person_id_kind": "bsn", "birth_year": 1970,
+         "residence_municipality_code": None, "programme_code": None, "delivery_period": "2022-01"},
+    ])
+    enrolments = frame([
+        {"partner_code": "threewise", "record_key": "e1", "person_id": "c", "person_id_kind": "onderwijsnummer", "birth_year": 2005,
+         "residence_municipality_code": "GM0637", "programme_code": "taakbrigades", "delivery_period": "2022-02"},
+    ])
+    trajectories = frame([
+        {"partner_code": "gemeente_den_haag", "record_key": "t1", "person_id": "a", "person_id_kind": "bsn", "birth_year": 1990,
+         "residence_municipality_code": "GM0518", "target_group_code": "statushouder", "programme_code": "werkoffensief_500",
+         "delivery_period": "2022-01"},
+        {"partner_code": "gemeente_den_haag", "record_key": "t2", "person_id": "a", "person_id_kind": "bsn", "birth_year": 1990,
+         "residence_municipality_code": "GM0518", "target_group_code": "bijstand", "programme_code": "brugbanen",
+         "delivery_period": "2022-02"},
+    ])
+    dim = dim_person(spells, enrolments, trajectories)
+    assert list(dim.columns) == DIM_PERSON_COLUMNS
+    assert dim["person_id"].tolist() == ["a", "b", "c"]
+    a, b, c = (dim.set_index("person_id").loc[p] for p in "abc")
+    # a: the most recent record is VPH's of 2022-Q2 (starts 2022-04-01, after 2022-03)
+    assert (a["birth_year"], a["residence_municipality_code"]) == (1991, "GM0503")
+    assert a["target_group_codes"] == "bijstand|statushouder"
+    assert a["programme_codes"] == "brugbanen|werkoffensief_500"
+    assert (a["is_employee"], a["is_student"], a["is_participant"]) == (True, False, True)
+    assert (a["first_seen_period"], a["last_seen_period"]) == ("2022-01", "2022-Q2")
+    assert pd.isna(b["target_group_codes"]) and pd.isna(b["programme_codes"]) and pd.isna(b["residence_municipality_code"])
+    assert (c["person_id_kind"], c["is_employee"], c["is_student"], c["is_participant"]) == ("onderwijsnummer", False, True, False)
+    assert c["programme_codes"] == "taakbrigades"
+    assert dim["birth_year"].dtype == "Int64" and dim["is_employee"].dtype == "boolean"
+
+
+def test_person_residence_yields_change_intervals():
+    employer = frame([
+        {"person_id": "a", "delivery_period": "2022-01", "residence_municipality_code": "GM0518", "record_key": "1"},
+        {"person_id": "a", "delivery_period": "2022-02", "residence_municipality_code": "GM0518", "record_key": "1"},
+        {"person_id": "a", "delivery_period": "2022-03", "residence_municipality_code": "GM0503", "record_key": "1"},
+        {"person_id": "a", "delivery_period": "2022-05", "residence_municipality_code": None, "record_key": "1"},
+        {"person_id": "a", "delivery_period": "2022-07", "residence_municipality_code": "GM0518", "record_key": "1"},
+        {"person_id": "b", "delivery_period": "2022-02", "residence_municipality_code": "BUITEN_REGIO", "record_key": "2"},
+    ])
+    trainer = frame([
+        {"person_id": "a", "delivery_period": "2022-Q2", "residence_municipality_code": "GM0503", "record_key": "e"},
+    ])
+    res = person_residence([employer, trainer])
+    assert list(res.columns) == RESIDENCE_COLUMNS
+    a = res[res["person_id"] == "a"]
+    assert a["residence_municipality_code"].tolist() == ["GM0518", "GM0503", "GM0518"]  # back again: a new interval
+    assert a["valid_from"].tolist() == [T("2022-01-01"), T("2022-03-01"), T("2022-07-01")]
+    # the quarterly 2022-Q2 row keeps Delft until June; the May row without a residence is no move
+    assert a["valid_to"].iloc[:2].tolist() == [T("2022-02-28"), T("2022-06-30")]
+    assert pd.isna(a["valid_to"].iloc[2])  # current
+    b = res[res["person_id"] == "b"]
+    assert b["valid_from"].tolist() == [T("2022-02-01")] and b["valid_to"].isna().all()
+    assert res["valid_from"].dtype == "datetime64[us]" and res["valid_to"].dtype == "datetime64[us]"
+
+
+def test_person_residence_of_nothing_is_empty():
+    assert person_residence([]).empty
+    assert list(person_residence([]).columns) == RESIDENCE_COLUMNS
+
+
+def test_dim_period_covers_the_months():
+    p = dim_period(T("2022-11-15"), T("2023-02-03"))
+    assert p["month_label"].tolist() == ["2022-11", "2022-12", "2023-01", "2023-02"]
+    assert p["month_start"].tolist() == [T("2022-11-01"), T("2022-12-01"), T("2023-01-01"), T("2023-02-01")]
+    assert p["month_end"].tolist() == [T("2022-11-30"), T("2022-12-31"), T("2023-01-31"), T("2023-02-28")]
+    assert p["quarter_label"].tolist() == ["2022-Q4", "2022-Q4", "2023-Q1", "2023-Q1"]
+    assert p["year"].tolist() == [2022, 2022, 2023, 2023] and p["month_of_year"].tolist() == [11, 12, 1, 2]
+    assert list(p.columns) == ["month_start", "month_end", "month_label", "quarter_label", "year", "month_of_year"]
+    assert p["month_start"].dtype == "datetime64[us]" and p["year"].dtype == "Int64"
+    assert len(dim_period(T("2024-02-29"), T("2024-02-29"))) == 1
