@@ -8,6 +8,7 @@ from pipelines.resources import IngestResource, WarehouseResource
 from schemas.pandera_schemas import pandera_schema
 from schemas.tables import FEED_FACT, FEED_STAGING, TABLES
 from warehouse.db import read_table
+from warehouse.quality import load_quality_config, offending_rows, quarantine_shares
 from warehouse.reconcile import reconcile_feed
 
 IDENTIFIER_COLUMNS = {"person_id"}
@@ -49,7 +50,7 @@ def _schema_check(table_name: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-STATISTICS_TABLES = ["fct_sector_inflow", "fct_sector_outflow", "fct_internal_mobility", "fct_retention", "fct_programme_flows",
+STATISTICS_TABLES = ["fct_delivery_completeness", "fct_sector_inflow", "fct_sector_outflow", "fct_internal_mobility", "fct_retention", "fct_programme_flows",
                      "fct_target_attainment", "pub_sector_flows", "pub_retention", "pub_programme_flows", "pub_target_attainment"]
 schema_checks = [_schema_check(t) for t in [*FEED_STAGING.values(), *FEED_FACT.values(), *STATISTICS_TABLES]]
 
@@ -108,4 +109,50 @@ def _privacy_check(table_name: str) -> dg.AssetChecksDefinition:
 
 
 privacy_checks = [_privacy_check(t) for t in PUBLISHED_COUNTS]
-all_checks = [*schema_checks, *reconciliation_checks, *privacy_checks]
+
+QUALITY = load_quality_config()
+
+
+def _quarantine_share_check(feed: str) -> dg.AssetChecksDefinition:
+    table_name = FEED_STAGING[feed]
+
+    @dg.asset_check(asset=table_name, name=f"{table_name}_quarantine_share",
+                    description=f"No delivery has more than {QUALITY.quarantine_share_max:.0%} of its rows quarantined "
+                    "(config/checks.yaml, quarantine_share_max).")
+    def _check(warehouse: WarehouseResource, ingest: IngestResource) -> dg.AssetCheckResult:
+        partners = {c for c, p in ingest.partners().items() if p.feed == feed}
+        over = quarantine_shares(read_table(warehouse.engine(), "delivery_log"), partners, QUALITY.quarantine_share_max)
+        return dg.AssetCheckResult(passed=over.empty, severity=dg.AssetCheckSeverity.WARN,
+                                   metadata={"threshold": QUALITY.quarantine_share_max, "deliveries_over": len(over),
+                                             "deliveries": dg.MetadataValue.json(over.head(20).astype(str).to_dict("records"))})
+
+    return _check
+
+
+def _sql_rule_check(asset: str, name: str, description: str, sql: str, severity: dg.AssetCheckSeverity,
+                    blocking: bool) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=asset, name=name, description=description, blocking=blocking)
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        n, sample = offending_rows(warehouse.engine(), sql)
+        sample = sample.drop(columns=[c for c in sample.columns if c in IDENTIFIER_COLUMNS])
+        return dg.AssetCheckResult(passed=n == 0, severity=severity,
+                                   metadata={"offending_rows": n, "sample": dg.MetadataValue.json(sample.astype(str).to_dict("records")),
+                                             "sql": dg.MetadataValue.md(f"```sql\n{sql}\n```")})
+
+    return _check
+
+
+quality_checks = [
+    *[_quarantine_share_check(feed) for feed in FEED_STAGING],
+    *[_sql_rule_check(r.table, r.id, f"Every {r.column} of {r.table} exists in {r.dimension}.{r.key} (referential integrity).",
+                      r.sql(), dg.AssetCheckSeverity.ERROR, blocking=True) for r in QUALITY.integrity],
+    *[_sql_rule_check(r.table, r.id, f"Plausibility: {r.description}", r.sql, dg.AssetCheckSeverity.WARN, blocking=False)
+      for r in QUALITY.plausibility],
+    _sql_rule_check("fct_delivery_completeness", "partners_deliver_on_time",
+                    f"No partner's delivery is more than {QUALITY.late_warning_days} days past its due date, or missing past it "
+                    "(config/checks.yaml, late_warning_days).",
+                    f"SELECT partner_code, delivery_period, completeness_status, days_late FROM fct_delivery_completeness "
+                    f"WHERE completeness_status IN ('late', 'missing') AND days_late > {QUALITY.late_warning_days}",
+                    dg.AssetCheckSeverity.WARN, blocking=False),
+]
+all_checks = [*schema_checks, *reconciliation_checks, *privacy_checks, *quality_checks]

@@ -6,13 +6,14 @@ import dagster as dg
 
 from pipelines.assets.facts import fact_assets
 from pipelines.assets.feedback import partner_feedback
+from pipelines.assets.operations import fct_delivery_completeness
 from pipelines.assets.reference import reference_assets
 from pipelines.assets.staging import staging_assets
 from pipelines.assets.statistics import statistics_assets
 from pipelines.checks import all_checks
 from pipelines.resources import build_resources
 
-all_assets = [*reference_assets, *staging_assets, *fact_assets, partner_feedback, *statistics_assets]
+all_assets = [*reference_assets, *staging_assets, *fact_assets, partner_feedback, *statistics_assets, fct_delivery_completeness]
 
 #: Everything, for manual and demo runs; one job per layer for targeted runs.
 everything_job = dg.define_asset_job("everything", selection=dg.AssetSelection.all())

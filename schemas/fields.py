@@ -199,6 +199,14 @@ _FIELD_LIST = [
     _F("persons", "int", "Distinct persons in the cell. Empty when suppressed.", min=0),
     _F("suppressed", "bool", "The count is hidden to protect privacy (see suppression_reason)."),
     _F("suppression_reason", "string", "Why the cell is empty: small_count (1 to 4 persons) or secondary (hidden so that a small count cannot be worked out from totals).", code_list="suppression_reasons"),
+    # --- operations --------------------------------------------------------------------------------------------
+    _F("period_start", "date", "First day of the delivery period."),
+    _F("period_end", "date", "Last day of the delivery period."),
+    _F("due_date", "date", "Date the delivery is due: the period's end plus the agreed days (config/checks.yaml, delivery_due_days)."),
+    _F("received", "bool", "A readable delivery (loaded, or later superseded) arrived for the period."),
+    _F("first_received_at", "timestamp", "Arrival of the first readable delivery for the period."),
+    _F("days_late", "int", "Days after the due date the delivery arrived, or, when missing, days past the due date up to as_of_date; 0 when on time.", min=0),
+    _F("completeness_status", "string", "on_time, late, missing (past due and not received) or not_yet_due.", code_list="completeness_statuses"),
     # --- audit ----------------------------------------------------------------------------------------
     _F("delivery_status", "string", "What happened to the delivery: loaded, duplicate (same content as an earlier file, skipped), superseded (replaced by a later version for the same partner and period), rejected (could not be read as a whole).", code_list="delivery_statuses"),
     _F("rows_read", "int", "Data rows read from the file.", min=0),

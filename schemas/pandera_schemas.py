@@ -33,6 +33,7 @@ FIXED_CODE_LISTS: dict[str, frozenset[str]] = {
     "measures": frozenset({"inflow", "outflow", "internal_mobility"}),
     "breakdowns": frozenset({"total", "inflow_kind", "function", "contract_type", "age_band", "target_group", "programme", "employer"}),
     "suppression_reasons": frozenset({"small_count", "secondary"}),
+    "completeness_statuses": frozenset({"on_time", "late", "missing", "not_yet_due"}),
 }
 
 

@@ -172,6 +172,13 @@ _TABLE_LIST = [
         _cols("person_id valid_from valid_to? residence_municipality_code?"),
         ("person_id", "valid_from"),
     ),
+    Table(
+        "fct_delivery_completeness", "fact",
+        "Reporting completeness and timeliness per partner and period, as DHIS2 reports it: each partner is expected to deliver every period of its cadence from its first delivery to the cut-off; received or not, and how many days late.",
+        "one row per partner and expected period",
+        _cols("partner_code delivery_period period_start period_end due_date received first_received_at? days_late completeness_status as_of_date"),
+        ("partner_code", "delivery_period"),
+    ),
     # --- dimensions / reference -------------------------------------------------------------------------
     Table(
         "dim_region", "dimension",

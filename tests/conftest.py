@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import uuid
@@ -36,8 +37,8 @@ def duckdb_url(tmp_path) -> str:
     return f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
 
 
-@pytest.fixture
-def postgres_url():
+@contextlib.contextmanager
+def postgres_schema():
     """A fresh schema in the test PostgreSQL database; fails (not skips) when PostgreSQL is required."""
     base = os.environ.get("ZORGSTROOM_TEST_POSTGRES_URL")
     if not base:
@@ -49,10 +50,18 @@ def postgres_url():
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in base else "?"
-    yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_url():
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["duckdb", "postgresql"])

@@ -117,6 +117,13 @@ def person_and_period_dimensions(context: dg.AssetExecutionContext, warehouse: W
     yield _write(context, data.engine, "dim_period", dim_period(observation_start, cutoff))
 
 
+def hidden_inflow_totals(flows: pd.DataFrame) -> pd.DataFrame:
+    """(cohort_month, area_code) of the inflow totals pub_sector_flows suppresses (or leaves out)."""
+    totals = flows[(flows["measure"] == "inflow") & (flows["breakdown"] == "total")]
+    hidden = totals.loc[totals["suppressed"].astype(bool), ["period_month", "area_code"]]
+    return hidden.rename(columns={"period_month": "cohort_month"})
+
+
 def _published(name: str, deps: list[str], build, extra=lambda df: {}) -> dg.AssetsDefinition:
     table = TABLES[name]
 
@@ -135,7 +142,9 @@ published_assets = [
     _published("pub_sector_flows", ["fct_sector_inflow", "fct_sector_outflow", "fct_internal_mobility"],
                lambda d: publish.publish_sector_flows(d["fct_sector_inflow"], d["fct_sector_outflow"],
                                                       d["fct_internal_mobility"], d["dim_region"], d["dim_partner"])),
-    _published("pub_retention", ["fct_retention"], lambda d: publish.publish_retention(d["fct_retention"], d["dim_region"])),
+    # Retention cohorts are the inflow totals of pub_sector_flows: what that table hides is hidden here too.
+    _published("pub_retention", ["fct_retention", "pub_sector_flows"],
+               lambda d: publish.publish_retention(d["fct_retention"], d["dim_region"], hidden_inflow_totals(d["pub_sector_flows"]))),
     _published("pub_programme_flows", ["fct_programme_flows"],
                lambda d: publish.publish_programme_flows(d["fct_programme_flows"], d["dim_region"])),
     _published("pub_target_attainment", ["fct_target_attainment"],

@@ -9,7 +9,8 @@ import csv
 import io
 import json
 import random
-from datetime import date, datetime, time
+import os
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 from .config import (FEED_COLUMNS, PartnerConfig, load_partners, load_reference,
@@ -89,10 +90,30 @@ def generate_sample_deliveries(out_dir, *, seed: int = 20191114, scale: float = 
                 dup_entry["duplicate_of"] = original.path
                 entries.append(dup_entry)
 
+    _set_arrival_times(out_dir, deliveries, entries, seed)
     rejected = write_broken_deliveries(out_dir / "landing", last_period) if broken_files else []
+    for entry in rejected:
+        _touch(out_dir / entry["path"], datetime.combine(month_end(y, m), time(9, 0)) + timedelta(days=6))
     manifest = _write_truth(out_dir, world, deliveries, entries, seed=seed, scale=scale,
                             first_period=first_period, last_period=last_period, rejected_files=rejected)
     return manifest
+
+
+def _touch(path: Path, when: datetime) -> None:
+    stamp = when.replace(tzinfo=timezone.utc).timestamp()
+    os.utime(path, (stamp, stamp))
+
+
+def _set_arrival_times(out_dir: Path, deliveries: list[Delivery], entries: list[dict], seed: int) -> None:
+    """File times as partners' arrivals: mostly 3-14 days after the period, now and then weeks late;
+    a corrected re-send and a duplicate arrive some weeks after the original (completeness reads these)."""
+    status = {e["path"]: e["status"] for e in entries}
+    for d in deliveries:
+        rng = random.Random(f"{seed}|arrival|{d.path}")
+        days = rng.randint(3, 14) if rng.random() < 0.9 else rng.randint(20, 45)
+        if d.version > 1 or status.get(d.path) == "duplicate":
+            days += 21
+        _touch(out_dir / d.path, datetime.combine(d.period.end, time(8, 0)) + timedelta(days=days, minutes=rng.randint(0, 600)))
 
 
 def _clean_previous(out_dir: Path, partners: dict[str, PartnerConfig]) -> None:

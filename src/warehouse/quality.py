@@ -1,0 +1,87 @@
+"""Data-quality rules from config/checks.yaml, run as SQL against the warehouse.
+
+Rules are data: referential integrity (every code of a fact exists in its dimension) and
+plausibility rules (a SQL query returning the offending rows). The pipeline's asset checks
+(pipelines/checks.py) are generated from this file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+import yaml
+
+from core.errors import ConfigError
+from core.paths import CONFIG_DIR
+
+CHECKS_FILE = CONFIG_DIR / "checks.yaml"
+
+
+@dataclass(frozen=True)
+class IntegrityRule:
+    table: str
+    column: str
+    dimension: str
+    key: str
+    also_allowed: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return f"{self.table}_{self.column}_in_{self.dimension}"
+
+    def sql(self) -> str:
+        allowed = " AND f.\"{c}\" NOT IN ({v})".format(c=self.column, v=", ".join(f"'{a}'" for a in self.also_allowed)) if self.also_allowed else ""
+        return (f'SELECT DISTINCT f."{self.column}" AS missing_code FROM "{self.table}" f '
+                f'LEFT JOIN "{self.dimension}" d ON d."{self.key}" = f."{self.column}" '
+                f'WHERE f."{self.column}" IS NOT NULL AND d."{self.key}" IS NULL{allowed}')
+
+
+@dataclass(frozen=True)
+class PlausibilityRule:
+    id: str
+    table: str
+    description: str
+    sql: str
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    quarantine_share_max: float
+    delivery_due_days: int
+    late_warning_days: int
+    integrity: tuple[IntegrityRule, ...] = field(default_factory=tuple)
+    plausibility: tuple[PlausibilityRule, ...] = field(default_factory=tuple)
+
+
+def load_quality_config(path: Path = CHECKS_FILE) -> QualityConfig:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return QualityConfig(
+            quarantine_share_max=float(raw["quarantine_share_max"]),
+            delivery_due_days=int(raw["delivery_due_days"]),
+            late_warning_days=int(raw["late_warning_days"]),
+            integrity=tuple(IntegrityRule(r["table"], r["column"], r["dimension"], r["key"], tuple(r.get("also_allowed", ())))
+                            for r in raw.get("referential_integrity", [])),
+            plausibility=tuple(PlausibilityRule(r["id"], r["table"], r["description"], r["sql"]) for r in raw.get("plausibility", [])),
+        )
+    except (KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: {exc!r}; see the comments in the file for its format") from None
+
+
+def offending_rows(engine: sa.Engine, sql: str, limit: int = 20) -> tuple[int, pd.DataFrame]:
+    """(number of offending rows, a sample of them) for a rule's SQL."""
+    with engine.connect() as conn:
+        n = conn.execute(sa.text(f"SELECT COUNT(*) FROM ({sql}) AS offending")).scalar_one()
+        sample = pd.read_sql(sa.text(f"SELECT * FROM ({sql}) AS offending LIMIT {int(limit)}"), conn)
+    return int(n), sample
+
+
+def quarantine_shares(log: pd.DataFrame, partner_codes: set[str], share_max: float) -> pd.DataFrame:
+    """Loaded deliveries of the given partners whose quarantined share of rows is above share_max."""
+    loaded = log[(log["delivery_status"] == "loaded") & log["partner_code"].isin(partner_codes) & (log["rows_read"] > 0)]
+    share = loaded["rows_quarantined"] / loaded["rows_read"]
+    out = loaded.assign(quarantined_share=share.round(4))[share > share_max]
+    return out[["delivery_id", "rows_read", "rows_quarantined", "quarantined_share"]]
