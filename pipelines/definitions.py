@@ -12,16 +12,26 @@ from pipelines.assets.staging import staging_assets
 from pipelines.assets.statistics import statistics_assets
 from pipelines.checks import all_checks
 from pipelines.resources import build_resources
+from pipelines.schedules import build_nightly_schedule
+from pipelines.sensors import WRITES_WAREHOUSE_TAG, build_landing_sensor
 
 all_assets = [*reference_assets, *staging_assets, *fact_assets, partner_feedback, *statistics_assets, fct_delivery_completeness]
 
-#: Everything, for manual and demo runs; one job per layer for targeted runs.
-everything_job = dg.define_asset_job("everything", selection=dg.AssetSelection.all())
-reference_job = dg.define_asset_job("reference_layer", selection=dg.AssetSelection.groups("reference"))
-ingest_job = dg.define_asset_job("staging_layer", selection=dg.AssetSelection.groups("staging"))
-core_job = dg.define_asset_job("core_layer", selection=dg.AssetSelection.groups("core"))
-feedback_job = dg.define_asset_job("feedback_layer", selection=dg.AssetSelection.groups("feedback"))
-statistics_job = dg.define_asset_job("statistics_layer", selection=dg.AssetSelection.groups("statistics", "published"))
+#: Every job writes the warehouse: the tag lets the run queue allow one such run at a time
+#: (config/dagster/*.yaml), so overlapping sensor and schedule runs never meet on the DuckDB file.
+WRITES = {WRITES_WAREHOUSE_TAG: "true"}
+
+#: Everything, for the nightly schedule, the landing sensor and manual runs; one job per layer for targeted runs.
+everything_job = dg.define_asset_job("everything", selection=dg.AssetSelection.all(), tags=WRITES)
+reference_job = dg.define_asset_job("reference_layer", selection=dg.AssetSelection.groups("reference"), tags=WRITES)
+ingest_job = dg.define_asset_job("staging_layer", selection=dg.AssetSelection.groups("staging"), tags=WRITES)
+core_job = dg.define_asset_job("core_layer", selection=dg.AssetSelection.groups("core"), tags=WRITES)
+feedback_job = dg.define_asset_job("feedback_layer", selection=dg.AssetSelection.groups("feedback"), tags=WRITES)
+statistics_job = dg.define_asset_job("statistics_layer", selection=dg.AssetSelection.groups("statistics", "published", "operations"),
+                                     tags=WRITES)
+
+landing_sensor = build_landing_sensor(everything_job)
+nightly_schedule = build_nightly_schedule(everything_job)
 
 
 def build_definitions() -> dg.Definitions:
@@ -29,6 +39,8 @@ def build_definitions() -> dg.Definitions:
         assets=all_assets,
         asset_checks=all_checks,
         jobs=[everything_job, reference_job, ingest_job, core_job, feedback_job, statistics_job],
+        sensors=[landing_sensor],
+        schedules=[nightly_schedule],
         resources=build_resources(),
         # One process per run: the embedded DuckDB file allows a single writer process, and a
         # process per step would cost seconds of start-up each (see STACK.md).

@@ -105,7 +105,7 @@ def target_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 @dg.multi_asset(specs=[
     _spec("dim_person", "core", ["fct_employment_spells", "fct_enrolments", "fct_municipal_trajectories"]),
     _spec("fct_person_residence", "core", ["stg_employment_spells", "stg_enrolments", "stg_municipal_participants"]),
-    _spec("dim_period", "reference", ["stg_employment_spells"]),
+    _spec("dim_period", "core", ["stg_employment_spells"]),
 ])
 def person_and_period_dimensions(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     data = Inputs(warehouse)

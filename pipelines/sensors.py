@@ -1,0 +1,253 @@
+"""The landing sensor: a run when partners deliver new or changed files, and archiving loaded files.
+
+The sensor scans `<ZORGSTROOM_LANDING_DIR>/<partner>/**` (hidden files and folders skipped, files
+directly in the landing folder ignored: they belong to no partner) every minute. All new or
+changed files found in one evaluation give ONE run request, whose run key is derived from the
+sorted (relative path, SHA-256) pairs of those files: the same files never give a second run
+(Dagster drops a run request whose run key this sensor already used, even if the cursor is lost),
+and a file whose bytes change gives a new run key.
+
+The cursor is JSON, relative path -> "size:mtime_ns:sha256", so an unchanged file (same size and
+modification time) is not hashed again every minute; a touched file (new mtime, same bytes) is
+hashed once, found unchanged, and gives no run.
+
+The run that the sensor requests is a normal run of the job: it reads the whole landing folder
+and skips the deliveries it already knows (see warehouse/ingest_feed.py). The list of files in
+the run's tags is for people reading the run, not an instruction to the assets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Union
+
+import dagster as dg
+
+from core.settings import load_settings
+from ingest.deliveries import sha256_of
+
+if TYPE_CHECKING:
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+
+    JobLike = Union[dg.JobDefinition, UnresolvedAssetJobDefinition]
+
+#: Runs that write the warehouse carry this tag; the production instance allows one such run at a
+#: time (config/dagster/dagster.production.yaml, `tag_concurrency_limits`).
+WRITES_WAREHOUSE_TAG = "zorgstroom/writes-warehouse"
+#: Relative paths of the files that triggered the run (JSON list, truncated) and their number.
+LANDING_FILES_TAG = "zorgstroom/landing-files"
+LANDING_FILE_COUNT_TAG = "zorgstroom/landing-file-count"
+MAX_LISTED_FILES = 20
+MAX_LISTED_CHARS = 1000
+
+
+def _is_hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
+
+
+def scan_landing(landing_dir: Path) -> list[tuple[str, Path]]:
+    """(relative posix path, absolute path) of every delivery file in a partner folder, sorted.
+
+    Only files inside `<landing>/<partner>/` count; hidden files and folders (a name starting
+    with a dot, e.g. an upload in progress named `.part`) are skipped.
+    """
+    found: list[tuple[str, Path]] = []
+    for partner_dir in sorted(landing_dir.iterdir()):
+        if partner_dir.name.startswith(".") or not partner_dir.is_dir():
+            continue
+        for path in sorted(partner_dir.rglob("*")):
+            relative = path.relative_to(landing_dir)
+            if not _is_hidden(relative) and path.is_file():
+                found.append((relative.as_posix(), path))
+    return found
+
+
+def _parse_cursor(cursor: str | None) -> dict[str, tuple[int, int, str]]:
+    """The cursor's per-file state; an unreadable cursor counts as empty (every file is hashed again)."""
+    if not cursor:
+        return {}
+    try:
+        raw = json.loads(cursor)
+    except ValueError:
+        return {}
+    state: dict[str, tuple[int, int, str]] = {}
+    if isinstance(raw, dict):
+        for relative, value in raw.items():
+            parts = str(value).split(":")
+            if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit() and parts[2]:
+                state[str(relative)] = (int(parts[0]), int(parts[1]), parts[2])
+    return state
+
+
+def _format_cursor(state: dict[str, tuple[int, int, str]]) -> str:
+    return json.dumps({k: f"{s}:{m}:{h}" for k, (s, m, h) in sorted(state.items())}, separators=(",", ":"))
+
+
+def landing_run_key(files: Iterable[tuple[str, str]]) -> str:
+    """The run key of a batch of (relative path, sha256) pairs: the same batch always gives the same key."""
+    pairs = sorted((str(relative), str(digest)) for relative, digest in files)
+    payload = json.dumps(pairs, separators=(",", ":")).encode()
+    return "landing-" + hashlib.sha256(payload).hexdigest()
+
+
+def _listed_files(relative_paths: list[str]) -> str:
+    """A JSON list of the first relative paths that fit in MAX_LISTED_FILES and MAX_LISTED_CHARS."""
+    shown: list[str] = []
+    for relative in relative_paths[:MAX_LISTED_FILES]:
+        if len(json.dumps([*shown, relative])) > MAX_LISTED_CHARS:
+            break
+        shown.append(relative)
+    return json.dumps(shown)
+
+
+def evaluate_landing(landing_dir: Path, cursor: str | None, log=None) -> tuple[list[tuple[str, str]], str]:
+    """New or changed files as (relative path, sha256), and the new cursor. Reads only what changed."""
+    previous = _parse_cursor(cursor)
+    state: dict[str, tuple[int, int, str]] = {}
+    changed: list[tuple[str, str]] = []
+    for relative, path in scan_landing(landing_dir):
+        try:
+            stat = path.stat()
+            known = previous.get(relative)
+            if known and known[0] == stat.st_size and known[1] == stat.st_mtime_ns:
+                digest = known[2]  # same size and mtime: trust the stored hash
+            else:
+                digest = sha256_of(path)
+        except OSError as exc:  # removed or unreadable between the scan and the read: next time
+            if log is not None:
+                log.warning(f"Skipping {relative} for now: {exc.__class__.__name__}")
+            continue
+        state[relative] = (stat.st_size, stat.st_mtime_ns, digest)
+        if not known or known[2] != digest:
+            changed.append((relative, digest))
+    return changed, _format_cursor(state)
+
+
+def build_landing_sensor(
+    job: JobLike,
+    *,
+    name: str = "landing_sensor",
+    minimum_interval_seconds: int = 60,
+    default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
+) -> dg.SensorDefinition:
+    """A sensor that requests one run of `job` per batch of new or changed delivery files.
+
+    RUNNING by default, so the daemon of `make dev` (and of production) picks deliveries up
+    without anyone switching the sensor on in the UI.
+    """
+
+    @dg.sensor(
+        job=job,
+        name=name,
+        minimum_interval_seconds=minimum_interval_seconds,
+        default_status=default_status,
+        description=(
+            "Requests a run when partners deliver new or changed files in the landing folder "
+            "(ZORGSTROOM_LANDING_DIR/<partner>/). One run per batch; the run key is derived from the "
+            "files' relative paths and SHA-256, so the same files never give a second run."
+        ),
+    )
+    def _landing_sensor(context: dg.SensorEvaluationContext):
+        landing_dir = load_settings().landing_dir  # read at every evaluation, never at import time
+        if not landing_dir.is_dir():
+            return dg.SkipReason(
+                f"The landing folder {landing_dir} does not exist or is not a folder "
+                "(ZORGSTROOM_LANDING_DIR): nothing to scan."
+            )
+        changed, new_cursor = evaluate_landing(landing_dir, context.cursor, context.log)
+        if not changed:
+            return dg.SensorResult(
+                skip_reason=dg.SkipReason(f"No new or changed files in {landing_dir}."),
+                cursor=new_cursor,
+            )
+        relative_paths = sorted(relative for relative, _ in changed)
+        context.log.info(f"{len(relative_paths)} new or changed file(s): {', '.join(relative_paths[:MAX_LISTED_FILES])}")
+        return dg.SensorResult(
+            run_requests=[
+                dg.RunRequest(
+                    run_key=landing_run_key(changed),
+                    tags={
+                        LANDING_FILES_TAG: _listed_files(relative_paths),
+                        LANDING_FILE_COUNT_TAG: str(len(relative_paths)),
+                        WRITES_WAREHOUSE_TAG: "true",
+                    },
+                )
+            ],
+            cursor=new_cursor,
+        )
+
+    return _landing_sensor
+
+
+def archive_loaded_files(
+    landing_dir: Path | str,
+    archive_dir: Path | str,
+    loaded_relative_paths: Iterable[Path | str],
+) -> list[Path]:
+    """Move loaded files from `landing_dir/<partner>/<name>` to `archive_dir/<partner>/<name>`.
+
+    Every path is checked before anything moves; ValueError (nothing moved) for a path that is
+    absolute, holds `..`, is not inside a partner folder, is a symlink, resolves outside the
+    landing folder, or whose destination would resolve outside the archive folder (for example
+    through a symlinked folder in the archive). FileExistsError when the archive already holds a
+    different file under that name (it is never overwritten); a file already archived with the
+    same bytes is removed from the landing folder. Returns the archive paths, in input order.
+    """
+    landing_root = Path(landing_dir).resolve(strict=True)
+    archive_root = Path(archive_dir).resolve()
+    if archive_root == landing_root or (
+        archive_root.is_relative_to(landing_root) and not _is_hidden(archive_root.relative_to(landing_root))
+    ):
+        raise ValueError(
+            f"The archive folder {archive_dir} lies in the landing folder {landing_dir}: the landing sensor "
+            "would see archived files as new deliveries. Use a folder outside it (or a hidden one)."
+        )
+
+    plan: list[tuple[Path, Path, bool]] = []  # (source, destination, already archived)
+    seen: set[Path] = set()
+    for item in loaded_relative_paths:
+        relative = Path(item)
+        if relative.is_absolute() or relative.anchor:
+            raise ValueError(f"{str(item)!r} is an absolute path: give paths relative to the landing folder.")
+        if ".." in relative.parts:
+            raise ValueError(f"{str(item)!r} holds '..': refused.")
+        if len(relative.parts) < 2:
+            raise ValueError(f"{str(item)!r} is not inside a partner folder (<partner>/<file>).")
+        if relative in seen:
+            continue
+        seen.add(relative)
+        source = Path(landing_dir) / relative
+        if source.is_symlink():
+            raise ValueError(f"{str(item)!r} is a symlink: refused.")
+        resolved_source = source.resolve(strict=True)
+        if not resolved_source.is_relative_to(landing_root):
+            raise ValueError(f"{str(item)!r} resolves outside the landing folder: refused.")
+        if not resolved_source.is_file():
+            raise ValueError(f"{str(item)!r} is not a file.")
+        destination = archive_root / relative
+        if not destination.resolve().is_relative_to(archive_root):
+            raise ValueError(f"{str(item)!r} would land outside the archive folder {archive_dir}: refused.")
+        already = False
+        if destination.exists() or destination.is_symlink():
+            if destination.is_symlink() or not destination.is_file() or sha256_of(destination) != sha256_of(resolved_source):
+                raise FileExistsError(
+                    f"The archive already holds a different {relative.as_posix()}; not overwritten. "
+                    "Rename the delivery or move the archived file first."
+                )
+            already = True
+        plan.append((resolved_source, destination, already))
+
+    moved: list[Path] = []
+    for source, destination, already in plan:
+        if already:
+            source.unlink()
+        else:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(os.fspath(source), os.fspath(destination))
+        moved.append(destination)
+    return moved
