@@ -27,6 +27,12 @@ class WarehouseResource(dg.ConfigurableResource):
             self._engine = make_engine(self.url)
         return self._engine
 
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """Close the connections when a run ends: a DuckDB file is locked while any process holds it open."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
     @property
     def backend(self) -> str:
         return sa.engine.make_url(self.url).get_backend_name()
