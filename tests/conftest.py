@@ -18,6 +18,8 @@ from sampledata.generate import generate_sample_deliveries  # noqa: E402
 
 TEST_KEY = DEVELOPMENT_PSEUDONYM_KEY.encode()
 SMALL = {"first_period": "2022-01", "last_period": "2022-06", "scale": 0.1, "seed": 7}
+#: Large enough that the statistics publish unsuppressed cells (three years, a few hundred people).
+STATS = {"first_period": "2021-01", "last_period": "2023-12", "scale": 0.4, "seed": 5}
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +27,13 @@ def sample(tmp_path_factory) -> dict:
     """A small generated set of deliveries (six months) with the generator's truth files."""
     out = tmp_path_factory.mktemp("sample")
     manifest = generate_sample_deliveries(out, **SMALL)
+    return {"dir": out, "landing": out / "landing", "truth": out / "truth", "manifest": manifest}
+
+
+@pytest.fixture(scope="session")
+def stats_sample(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("stats_sample")
+    manifest = generate_sample_deliveries(out, **STATS)
     return {"dir": out, "landing": out / "landing", "truth": out / "truth", "manifest": manifest}
 
 
@@ -79,3 +88,55 @@ def dagster_home(tmp_path, monkeypatch) -> Path:
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     return home
+
+
+def identity_needles(truth: Path, key: bytes = TEST_KEY) -> dict:
+    """What must never appear past ingestion: the generated people's raw identities.
+
+    Birth dates are checked per person (a date column may legitimately hold a date that happens to be
+    someone's birthday); numbers, postcodes and names anywhere as text.
+    """
+    import pandas as pd
+
+    from ingest.pseudonymise import pseudonym
+
+    people = pd.read_csv(truth / "people.csv", dtype=str, keep_default_na=False)
+    numbers = {v for v in pd.concat([people["bsn"], people["onderwijsnummer"]]) if v}
+    postcodes = {p for p in people["postcode"] if p} | {p.replace(" ", "") for p in people["postcode"] if p}
+    full_names = {f"{f} {l}" for f, l in zip(people["first_name"], people["last_name"])}
+    names = {n for n in pd.concat([people["first_name"], people["last_name"]]) if len(n) >= 3}
+    birth_by_person = {}
+    for bsn, onr, born in zip(people["bsn"], people["onderwijsnummer"], people["birth_date"]):
+        if bsn:
+            birth_by_person[pseudonym("bsn", bsn, key)] = born
+        if onr:
+            birth_by_person[pseudonym("onderwijsnummer", onr, key)] = born
+    births_text = set(people["birth_date"]) | {f"{d[8:10]}-{d[5:7]}-{d[0:4]}" for d in people["birth_date"]}
+    return {"substrings": numbers | postcodes | full_names, "cells": names | full_names,
+            "birth_by_person": birth_by_person, "births_text": births_text}
+
+
+def assert_frame_holds_no_identity(df, where: str, needles: dict) -> int:
+    """Scan one table; returns the number of values scanned."""
+    import pandas as pd
+
+    scanned = 0
+    for col in df.columns:
+        values = df[col].dropna()
+        if values.empty:
+            continue
+        text_values = set(values.astype(str))
+        assert not (text_values & needles["cells"]), f"a name in {where}.{col}"
+        joined = "\n".join(text_values)
+        for needle in needles["substrings"]:
+            assert needle not in joined, f"a raw identifier in {where}.{col}"
+        is_date = pd.api.types.is_datetime64_any_dtype(values) or col.endswith(("_date", "_at", "_month", "valid_from", "valid_to"))
+        if is_date and "person_id" in df.columns:
+            born = df["person_id"].map(needles["birth_by_person"])
+            same = pd.to_datetime(df[col], errors="coerce").dt.strftime("%Y-%m-%d") == born
+            assert not same.any(), f"a person's birth date in {where}.{col}"
+        elif not is_date:
+            for needle in needles["births_text"]:
+                assert needle not in joined, f"a full birth date in {where}.{col}"
+        scanned += len(values)
+    return scanned

@@ -15,7 +15,7 @@ from pipelines.checks import all_checks
 from pipelines.definitions import all_assets
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.tables import FEED_FACT, FEED_STAGING, TABLES
-from conftest import postgres_schema
+from conftest import assert_frame_holds_no_identity, identity_needles, postgres_schema
 from warehouse.db import make_engine, read_table
 
 
@@ -39,7 +39,7 @@ def expected_current_records(sample, feed: str) -> int:
 
 
 @pytest.fixture(scope="module", params=["duckdb", "postgresql"])
-def loaded(request, sample, tmp_path_factory):
+def loaded(request, stats_sample, tmp_path_factory):
     """The whole pipeline run once per warehouse (module scope: the tests below only read)."""
     root = tmp_path_factory.mktemp(f"e2e_{request.param}")
     home = root / "dagster_home"
@@ -48,22 +48,22 @@ def loaded(request, sample, tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp, contextlib.ExitStack() as stack:
         mp.setenv("DAGSTER_HOME", str(home))
         url = f"duckdb:///{root / 'warehouse.duckdb'}" if request.param == "duckdb" else stack.enter_context(postgres_schema())
-        result = run_everything(url, sample["landing"], root / "feedback")
+        result = run_everything(url, stats_sample["landing"], root / "feedback")
         engine = make_engine(url)
         yield result, engine, root
         engine.dispose()
 
 
-def test_rows_per_feed_equal_what_the_generator_says_is_valid(sample, loaded):
+def test_rows_per_feed_equal_what_the_generator_says_is_valid(stats_sample, loaded):
     result, engine, _ = loaded
     assert result.success
-    manifest = sample["manifest"]
+    manifest = stats_sample["manifest"]
     for feed, table in FEED_STAGING.items():
         with engine.connect() as conn:
             n = conn.execute(sa.text(f'SELECT COUNT(*) FROM "{table}"')).scalar_one()
         assert n == manifest["expected_staging_rows"][feed], feed
         fact = read_table(engine, FEED_FACT[feed])
-        assert len(fact) == expected_current_records(sample, feed), feed
+        assert len(fact) == expected_current_records(stats_sample, feed), feed
         assert not fact.duplicated(["partner_code", "record_key"]).any()
 
 
@@ -80,11 +80,11 @@ def test_every_check_ran_and_passed(loaded):
             "stg_employment_spells_rows_accounted_for", "pub_sector_flows_no_small_counts"} <= names
 
 
-def test_delivery_log_accounts_for_every_row_and_every_file(sample, loaded):
+def test_delivery_log_accounts_for_every_row_and_every_file(stats_sample, loaded):
     _, engine, _ = loaded
     log = read_table(engine, "delivery_log")
-    files = sample["manifest"]["files"]
-    broken = sample["manifest"]["rejected_files"]
+    files = stats_sample["manifest"]["files"]
+    broken = stats_sample["manifest"]["rejected_files"]
     assert len(log) == len(files) + len(broken)  # every file seen once
     assert (log["rows_read"] == log["rows_accepted"] + log["rows_quarantined"]).all()
     statuses = log["delivery_status"].value_counts().to_dict()
@@ -109,11 +109,11 @@ def test_delivery_log_accounts_for_every_row_and_every_file(sample, loaded):
     assert len(rejected_rows) == int(log["rows_quarantined"].sum())
 
 
-def test_second_run_changes_nothing(sample, loaded):
+def test_second_run_changes_nothing(stats_sample, loaded):
     _, engine, root = loaded
     before = {t: read_table(engine, t) for t in TABLES if t not in ("delivery_log",)}
     log_before = read_table(engine, "delivery_log").drop(columns="processed_at")
-    result = run_everything(engine.url.render_as_string(hide_password=False), sample["landing"], root / "feedback")
+    result = run_everything(engine.url.render_as_string(hide_password=False), stats_sample["landing"], root / "feedback")
     assert result.success
     for t, df in before.items():
         after = read_table(engine, t)
@@ -122,36 +122,20 @@ def test_second_run_changes_nothing(sample, loaded):
     pd.testing.assert_frame_equal(log_before, read_table(engine, "delivery_log").drop(columns="processed_at"))
 
 
-def test_no_raw_identity_of_any_generated_person_in_any_table(sample, loaded):
+def test_no_raw_identity_of_any_generated_person_in_any_table(stats_sample, loaded):
     """Privacy scan: no BSN, onderwijsnummer, name, full birth date or full postcode anywhere in the warehouse."""
     _, engine, _ = loaded
-    people = pd.read_csv(sample["truth"] / "people.csv", dtype=str, keep_default_na=False)
-    numbers = {v for v in pd.concat([people["bsn"], people["onderwijsnummer"]]) if v}
-    births = set(people["birth_date"]) | {f"{d[8:10]}-{d[5:7]}-{d[0:4]}" for d in people["birth_date"]}
-    postcodes = {p for p in people["postcode"] if p} | {p.replace(" ", "") for p in people["postcode"] if p}
-    names = {n for n in pd.concat([people["first_name"], people["last_name"]]) if len(n) >= 3}
-    full_names = {f"{f} {l}" for f, l in zip(people["first_name"], people["last_name"])}
-    inspector = sa.inspect(engine)
+    needles = identity_needles(stats_sample["truth"])
     scanned = 0
-    for table in inspector.get_table_names():
-        df = pd.read_sql(sa.text(f'SELECT * FROM "{table}"'), engine)
-        for col in df.columns:
-            values = df[col].dropna().astype(str)
-            if values.empty:
-                continue
-            cells = set(values)
-            text = "\n".join(cells)
-            assert not (cells & (names | full_names)), f"a name in {table}.{col}"
-            for needle in numbers | births | postcodes:
-                assert needle not in text, f"raw identifier in {table}.{col}"
-            scanned += len(values)
+    for table in sa.inspect(engine).get_table_names():
+        scanned += assert_frame_holds_no_identity(pd.read_sql(sa.text(f'SELECT * FROM "{table}"'), engine), table, needles)
     assert scanned > 10_000
 
 
-def test_people_are_linked_across_partners_by_pseudonym(sample, loaded):
+def test_people_are_linked_across_partners_by_pseudonym(stats_sample, loaded):
     """The persons in both the municipal and the employer facts are exactly those the truth files share."""
     _, engine, _ = loaded
-    valid = {feed: pd.read_csv(sample["truth"] / f"valid_{feed}.csv", dtype=str, keep_default_na=False)
+    valid = {feed: pd.read_csv(stats_sample["truth"] / f"valid_{feed}.csv", dtype=str, keep_default_na=False)
              for feed in ("employment_spells", "municipal_participants")}
     shared_bsns = set(valid["employment_spells"]["bsn"]) & set(valid["municipal_participants"]["bsn"])
     employed = set(read_table(engine, "fct_employment_spells")["person_id"])
