@@ -8,7 +8,7 @@ from pipelines.resources import IngestResource, WarehouseResource
 from schemas.pandera_schemas import pandera_schema
 from schemas.tables import FEED_FACT, FEED_STAGING, TABLES
 from warehouse.db import read_table
-from warehouse.quality import load_quality_config, offending_rows, quarantine_shares
+from warehouse.quality import late_deliveries_sql, load_quality_config, offending_rows, quarantine_shares
 from warehouse.reconcile import reconcile_feed
 
 IDENTIFIER_COLUMNS = {"person_id"}
@@ -151,8 +151,7 @@ quality_checks = [
     _sql_rule_check("fct_delivery_completeness", "partners_deliver_on_time",
                     f"No partner's delivery is more than {QUALITY.late_warning_days} days past its due date, or missing past it "
                     "(config/checks.yaml, late_warning_days).",
-                    f"SELECT partner_code, delivery_period, completeness_status, days_late FROM fct_delivery_completeness "
-                    f"WHERE completeness_status IN ('late', 'missing') AND days_late > {QUALITY.late_warning_days}",
+                    late_deliveries_sql(QUALITY.late_warning_days),
                     dg.AssetCheckSeverity.WARN, blocking=False),
 ]
 all_checks = [*schema_checks, *reconciliation_checks, *privacy_checks, *quality_checks]

@@ -71,6 +71,12 @@ def load_quality_config(path: Path = CHECKS_FILE) -> QualityConfig:
         raise ConfigError(f"{path}: {exc!r}; see the comments in the file for its format") from None
 
 
+def late_deliveries_sql(late_warning_days: int) -> str:
+    """Expected deliveries that are late or missing by more than the warning threshold."""
+    return ("SELECT partner_code, delivery_period, completeness_status, days_late FROM fct_delivery_completeness "
+            f"WHERE completeness_status IN ('late', 'missing') AND days_late > {int(late_warning_days)}")
+
+
 def offending_rows(engine: sa.Engine, sql: str, limit: int = 20) -> tuple[int, pd.DataFrame]:
     """(number of offending rows, a sample of them) for a rule's SQL."""
     with engine.connect() as conn:
