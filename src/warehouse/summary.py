@@ -43,6 +43,15 @@ def summary_lines(engine: sa.Engine) -> list[str]:
         if examples:
             lines += ["", "Examples:"]
             lines += [f"  {p}/{f} row {r}: {reason}" for p, f, r, reason in examples]
+        if inspector.has_table("pub_target_attainment"):
+            lines += ["", "Target attainment as of the cut-off (pub_target_attainment; '-' = suppressed small count or no number):"]
+            lines.append(f"  {'target':<20} {'achieved':>9} {'target':>7} {'expected':>9} {'status':<20} {'forecast':>9}")
+            for code, achieved, target, expected, status, forecast in conn.execute(sa.text(
+                    "SELECT target_code, achieved, target_number, expected_to_date, status, forecast "
+                    "FROM pub_target_attainment WHERE is_latest ORDER BY target_code")):
+                def show(v, fmt="{:,.0f}"):
+                    return "-" if v is None else fmt.format(v)
+                lines.append(f"  {code:<20} {show(achieved):>9} {show(target):>7} {show(expected):>9} {status or '-':<20} {show(forecast):>9}")
         special = conn.execute(sa.text(
             "SELECT COALESCE(partner_code, '(no partner)'), source_file, delivery_status, COALESCE(reason, '') FROM delivery_log "
             "WHERE delivery_status IN ('rejected', 'duplicate', 'superseded') ORDER BY delivery_status, partner_code, source_file")).all()
