@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pandas as pd
@@ -559,7 +558,8 @@ def test_audit_of_random_cohort_tables_with_several_counts_links_and_forced_cell
     assert min(seen.values()) > 50, seen
 
 
-def test_two_hundred_thousand_cells_in_seconds():
+def test_a_table_of_two_hundred_thousand_cells_is_protected():
+    """Correctness at the size of a real pub_sector_flows (speed is measured in bench/, not here)."""
     rng = np.random.default_rng(3)
     months, munis = 150, [f"GM{i:04d}" for i in range(9)]
     breakdowns = {"function": 12, "contract": 4, "age": 5, "group": 6, "programme": 6, "employer": 6}
@@ -583,8 +583,6 @@ def test_two_hundred_thousand_cells_in_seconds():
     keys = ["month", "measure", "area", "breakdown", "value"]
     hierarchies = [Hierarchy.tree("area", {**{m: "REG" for m in munis}, "REG": "ALL", "BR": "ALL"}),
                    Hierarchy.breakdown("breakdown", "value", cells)]
-    start = time.perf_counter()
     out = suppress(cells, keys=keys, counts="persons", hierarchies=hierarchies)
-    assert time.perf_counter() - start < 8
     shown = out["persons"].dropna()
     assert ((shown == 0) | (shown >= T)).all() and out["suppressed"].sum() > 1000
