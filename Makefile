@@ -9,7 +9,7 @@ export ZORGSTROOM_LANDING_DIR ?= $(CURDIR)/$(SAMPLE_DIR)/landing
 SCALE ?= 1
 SEED ?= 20191114
 
-.PHONY: install demo sample pipeline summary dev test dictionary reset-warehouse clean
+.PHONY: install demo sample pipeline summary dev test archive dictionary reset-warehouse clean
 
 install: $(VENV)/.installed
 
@@ -50,6 +50,10 @@ dev: install $(DAGSTER_HOME)/dagster.yaml
 test: install
 	@url=$$(scripts/pg-test-server.sh) || url=""; \
 	ZORGSTROOM_TEST_POSTGRES_URL="$${ZORGSTROOM_TEST_POSTGRES_URL:-$$url}" ZORGSTROOM_ENV=test $(BIN)/pytest $(PYTEST_ARGS)
+
+# Move every delivery recorded in delivery_log out of the landing folder (ZORGSTROOM_ARCHIVE_DIR, default data/archive).
+archive: install
+	$(BIN)/python -m warehouse.archive_cli
 
 dictionary: install
 	$(BIN)/python -m schemas.dictionary

@@ -269,3 +269,27 @@ def test_a_reader_never_sees_a_half_written_table(warehouse_url, monkeypatch):
     writer.join(30)
     assert seen == len(regions)  # the old table, whole
     assert row_count(engine, "dim_region") == 3  # then the new one, whole
+
+
+def test_processed_deliveries_can_be_archived_and_are_not_loaded_again(tmp_path, monkeypatch):
+    landing = tmp_path / "landing"
+    folder = landing / "gemeente_den_haag"
+    municipal_file(folder, "gemeente_den_haag_202201.csv", ROW_T1)
+    (folder / "leeg_202202.csv").write_bytes(b"")
+    municipal_file(landing / "onbekend", "onbekend_202201.csv", ROW_T1)
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    engine = make_engine(url)
+    ingest(engine, landing)
+    log_unrouted_files(engine, landing, PARTNERS)
+    engine.dispose()
+    municipal_file(folder, "gemeente_den_haag_202203.csv", ROW_T2)  # arrived after the run: stays
+    monkeypatch.setenv("ZORGSTROOM_WAREHOUSE_URL", url)
+    monkeypatch.setenv("ZORGSTROOM_LANDING_DIR", str(landing))
+    monkeypatch.setenv("ZORGSTROOM_ARCHIVE_DIR", str(tmp_path / "archive"))
+    from warehouse.archive_cli import main
+    assert main() == 0
+    archived = sorted(p.relative_to(tmp_path / "archive").as_posix() for p in (tmp_path / "archive").rglob("*") if p.is_file())
+    assert archived == ["gemeente_den_haag/gemeente_den_haag_202201.csv", "gemeente_den_haag/leeg_202202.csv", "onbekend/onbekend_202201.csv"]
+    assert sorted(p.name for p in landing.rglob("*") if p.is_file()) == ["gemeente_den_haag_202203.csv"]
+    engine = make_engine(url)
+    assert [r["source_file"] for r in ingest(engine, landing).log_rows] == ["gemeente_den_haag_202203.csv"]
