@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from frames import typed_frame
+
 from ingest.reference import Reference
 from transforms.dimensions import dim_region
 from transforms.programme_flows import COLUMNS, programme_flows
@@ -22,16 +24,7 @@ CUTOFF = pd.Timestamp("2022-12-31")
 D = pd.Timestamp
 
 
-def _frame(rows, defaults, dates, ints=()):
-    df = pd.DataFrame([defaults | r for r in rows], columns=list(defaults))
-    for c in df.columns:
-        if c in dates:
-            df[c] = pd.to_datetime(df[c]).astype("datetime64[us]")
-        elif c in ints:
-            df[c] = df[c].astype("Int64")
-        else:
-            df[c] = df[c].astype("str")
-    return df
+_frame = typed_frame
 
 
 def enrolments(rows):

@@ -12,6 +12,8 @@ import shutil
 
 import numpy as np
 import pandas as pd
+
+from frames import typed_frame
 import pytest
 
 from ingest.reference import Reference
@@ -41,18 +43,7 @@ CUTOFF = pd.Timestamp("2022-12-31")
 D = pd.Timestamp
 
 
-def _frame(rows: list[dict], defaults: dict, dates: tuple, ints: tuple = (), bools: tuple = ()) -> pd.DataFrame:
-    df = pd.DataFrame([defaults | r for r in rows], columns=list(defaults))
-    for c in df.columns:
-        if c in dates:
-            df[c] = pd.to_datetime(df[c]).astype("datetime64[us]")
-        elif c in ints:
-            df[c] = df[c].astype("Int64")
-        elif c in bools:
-            df[c] = df[c].astype("boolean")
-        else:
-            df[c] = df[c].astype("str")
-    return df
+_frame = typed_frame
 
 
 def spells(rows: list[dict]) -> pd.DataFrame:
