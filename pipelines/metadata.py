@@ -46,3 +46,19 @@ def table_metadata(table: Table, df: pd.DataFrame, **extra: object) -> dict[str,
         "preview": dg.MetadataValue.md(markdown_preview(df)),
         **extra,
     }
+
+
+MAX_LISTED_DELIVERIES = 100
+
+
+def deliveries_behind(log: pd.DataFrame, partner_codes: set[str] | None = None) -> dict[str, object]:
+    """Metadata naming the delivery files in force behind a table (all partners, or the given ones)."""
+    loaded = log[log["delivery_status"] == "loaded"]
+    if partner_codes is not None:
+        loaded = loaded[loaded["partner_code"].isin(partner_codes)]
+    files = sorted(f"{p}/{f}" for p, f in zip(loaded["partner_code"], loaded["source_file"]))
+    return {
+        "deliveries_in_force": len(files),
+        "delivery_files": dg.MetadataValue.json(files[:MAX_LISTED_DELIVERIES] + ([f"... and {len(files) - MAX_LISTED_DELIVERIES} more"]
+                                                                              if len(files) > MAX_LISTED_DELIVERIES else [])),
+    }

@@ -32,6 +32,11 @@ def test_generator_cli_materialize_cli_and_summary(tmp_path, dagster_home):
     metadata = materialized.asset_materialization.metadata
     assert metadata["dagster/row_count"].value > 0
     assert "dagster/column_schema" in metadata and "preview" in metadata
+    for key in ("stg_employment_spells", "fct_employment_spells", "fct_sector_inflow", "pub_target_attainment", "fct_delivery_completeness"):
+        meta = instance.get_latest_materialization_event(dg.AssetKey(key)).asset_materialization.metadata
+        assert meta["deliveries_in_force"].value > 0 and meta["delivery_files"].value, key  # the files behind it
+    attainment = instance.get_latest_materialization_event(dg.AssetKey("pub_target_attainment")).asset_materialization.metadata
+    assert "sectordeal_zorg" in attainment["attainment"].value  # the attainment table itself, in the UI
 
     summary = subprocess.run([sys.executable, "-m", "warehouse.summary"], env=env, capture_output=True, text=True, timeout=120)
     assert summary.returncode == 0, summary.stderr

@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from pipelines.metadata import table_metadata
+from pipelines.metadata import deliveries_behind, table_metadata
 from pipelines.resources import WarehouseResource
 from schemas.tables import FEED_FACT, FEED_STAGING, TABLES
 from transforms.current_records import latest_records
@@ -22,7 +22,8 @@ def _current_records_asset(feed: str) -> dg.AssetsDefinition:
         df = latest_records(staging, table)
         replace_table(engine, name, df)
         context.log.info(f"{name}: {len(df)} current records from {len(staging)} staging rows")
-        return dg.MaterializeResult(metadata=table_metadata(table, df, staging_rows=len(staging)))
+        behind = deliveries_behind(read_table(engine, "delivery_log"), set(staging["partner_code"]))
+        return dg.MaterializeResult(metadata=table_metadata(table, df, staging_rows=len(staging), **behind))
 
     return _asset
 

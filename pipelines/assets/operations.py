@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import dagster as dg
 import pandas as pd
 
-from pipelines.metadata import markdown_preview, table_metadata
+from pipelines.metadata import deliveries_behind, markdown_preview, table_metadata
 from pipelines.assets.statistics import Inputs
 from pipelines.resources import WarehouseResource
 from schemas.tables import TABLES
@@ -30,4 +30,5 @@ def fct_delivery_completeness(context: dg.AssetExecutionContext, warehouse: Ware
     summary = df.groupby(["partner_code", "completeness_status"]).size().unstack(fill_value=0).reset_index()
     context.log.info(f"{TABLE.name}: {len(df)} expected deliveries; " + ", ".join(
         f"{k} {v}" for k, v in df["completeness_status"].value_counts().items()))
-    return dg.MaterializeResult(metadata=table_metadata(TABLE, df, per_partner=dg.MetadataValue.md(markdown_preview(summary, rows=50))))
+    return dg.MaterializeResult(metadata=table_metadata(TABLE, df, per_partner=dg.MetadataValue.md(markdown_preview(summary, rows=50)),
+                                                        **deliveries_behind(data["delivery_log"])))

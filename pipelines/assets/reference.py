@@ -1,6 +1,8 @@
 """Reference assets: dimensions loaded from config/reference and config/partners."""
 
 
+from pathlib import Path
+
 import dagster as dg
 
 from pipelines.metadata import table_metadata
@@ -22,7 +24,8 @@ def _dimension_asset(name: str) -> dg.AssetsDefinition:
         df = pandera_schema(table, codes).validate(df)
         replace_table(warehouse.engine(), name, df)
         context.log.info(f"{name}: {len(df)} rows")
-        return dg.MaterializeResult(metadata=table_metadata(table, df))
+        source = Path(ingest.partners_dir) if name == "dim_partner" else Path(ingest.reference_dir)
+        return dg.MaterializeResult(metadata=table_metadata(table, df, source_files=dg.MetadataValue.path(str(source))))
 
     return _asset
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.metadata import table_metadata
+from pipelines.metadata import deliveries_behind, table_metadata
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.tables import FEED_STAGING, TABLES
 from warehouse.db import read_table
@@ -28,6 +28,7 @@ def _staging_asset(feed: str) -> dg.AssetsDefinition:
                              ingest.pseudonym_key(), log=context.log.info, max_file_bytes=ingest.max_file_bytes)
         df = read_table(engine, name)
         files = [r["source_file"] for r in report.log_rows]
+        behind = deliveries_behind(read_table(engine, "delivery_log"), set(df["partner_code"]))
         rejected = {f"{r['partner_code']}/{r['source_file']}": f"{r['reason_code']}: {r['reason']}"
                     for r in report.log_rows if r["delivery_status"] == "rejected"}
         context.log.info(f"{name}: {len(df)} rows in force; this run {report.count('loaded')} loaded, "
@@ -41,7 +42,8 @@ def _staging_asset(feed: str) -> dg.AssetsDefinition:
             deliveries_rejected=report.count("rejected"),
             rows_accepted=report.rows_accepted,
             rows_quarantined=report.rows_quarantined,
-            delivery_files=dg.MetadataValue.json(files[:200]),
+            files_this_run=dg.MetadataValue.json(files[:200]),
+            **behind,
             rejected_files=dg.MetadataValue.json(rejected),
         ))
 

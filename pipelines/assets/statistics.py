@@ -4,7 +4,7 @@ published tables BI tools read. Each computes with a pure transform and replaces
 import dagster as dg
 import pandas as pd
 
-from pipelines.metadata import markdown_preview, table_metadata
+from pipelines.metadata import deliveries_behind, markdown_preview, table_metadata
 from pipelines.resources import WarehouseResource
 from schemas.tables import TABLES
 from transforms import publish
@@ -39,10 +39,10 @@ class Inputs:
         return data_window(self["delivery_log"], employers)
 
 
-def _write(context, engine, name: str, df: pd.DataFrame, **extra) -> dg.MaterializeResult:
-    replace_table(engine, name, df)
+def _write(context, data: "Inputs", name: str, df: pd.DataFrame, **extra) -> dg.MaterializeResult:
+    replace_table(data.engine, name, df)
     context.log.info(f"{name}: {len(df)} rows")
-    return dg.MaterializeResult(asset_key=name, metadata=table_metadata(TABLES[name], df, **extra))
+    return dg.MaterializeResult(asset_key=name, metadata=table_metadata(TABLES[name], df, **deliveries_behind(data["delivery_log"]), **extra))
 
 
 def _spec(name: str, group: str, deps: list[str]) -> dg.AssetSpec:
@@ -62,9 +62,9 @@ def sector_flow_facts(context: dg.AssetExecutionContext, warehouse: WarehouseRes
     events = sector_events(spells, data["dim_partner"], data["dim_region"], data["fct_municipal_trajectories"],
                            observation_start=observation_start, cutoff=cutoff)
     window = {"observation_start": str(observation_start.date()), "cutoff": str(cutoff.date())}
-    yield _write(context, data.engine, "fct_sector_inflow", events.inflow, **window)
-    yield _write(context, data.engine, "fct_sector_outflow", events.outflow, **window)
-    yield _write(context, data.engine, "fct_internal_mobility", events.mobility, **window)
+    yield _write(context, data, "fct_sector_inflow", events.inflow, **window)
+    yield _write(context, data, "fct_sector_outflow", events.outflow, **window)
+    yield _write(context, data, "fct_internal_mobility", events.mobility, **window)
 
 
 @dg.multi_asset(specs=[_spec(n, STATS, ["fct_sector_inflow", "fct_employment_spells", "dim_function"])
@@ -74,8 +74,8 @@ def retention_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     _, cutoff = data.window()
     spells = care_spells(data["fct_employment_spells"], data["dim_function"])
     members = retention_members(data["fct_sector_inflow"], spells, cutoff=cutoff)
-    yield _write(context, data.engine, "fct_retention_members", members)
-    yield _write(context, data.engine, "fct_retention", retention_cohorts(members, cutoff=cutoff))
+    yield _write(context, data, "fct_retention_members", members)
+    yield _write(context, data, "fct_retention", retention_cohorts(members, cutoff=cutoff))
 
 
 @dg.asset(name="fct_programme_flows", group_name=STATS, deps=FACTS_IN, kinds={"pandas", "sql"},
@@ -85,7 +85,7 @@ def fct_programme_flows(context: dg.AssetExecutionContext, warehouse: WarehouseR
     observation_start, cutoff = data.window()
     flows = programme_flows(data["fct_enrolments"], data["fct_municipal_trajectories"], data["fct_employment_spells"],
                             data["dim_partner"], data["dim_region"], cutoff=cutoff)
-    return _write(context, data.engine, "fct_programme_flows", observed(flows, "event_date", observation_start))
+    return _write(context, data, "fct_programme_flows", observed(flows, "event_date", observation_start))
 
 
 @dg.multi_asset(specs=[_spec(n, STATS, [*FACTS_IN, "dim_target"]) for n in ("fct_target_persons", "fct_target_attainment")])
@@ -96,9 +96,9 @@ def target_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource
                              data["fct_municipal_trajectories"], data["dim_partner"], data["dim_region"],
                              data["dim_function"], cutoff=cutoff)
     attainment = target_attainment(data["dim_target"], persons, cutoff=cutoff)
-    yield _write(context, data.engine, "fct_target_persons", persons)
+    yield _write(context, data, "fct_target_persons", persons)
     latest = attainment[attainment["is_latest"]]
-    yield _write(context, data.engine, "fct_target_attainment", attainment,
+    yield _write(context, data, "fct_target_attainment", attainment,
                  cutoff=str(cutoff.date()), attainment_as_of_cutoff=dg.MetadataValue.md(markdown_preview(latest, rows=50)))
 
 
@@ -109,12 +109,12 @@ def target_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ])
 def person_and_period_dimensions(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     data = Inputs(warehouse)
-    yield _write(context, data.engine, "dim_person",
+    yield _write(context, data, "dim_person",
                  dim_person(data["fct_employment_spells"], data["fct_enrolments"], data["fct_municipal_trajectories"]))
-    yield _write(context, data.engine, "fct_person_residence",
+    yield _write(context, data, "fct_person_residence",
                  person_residence([data[t] for t in ("stg_employment_spells", "stg_enrolments", "stg_municipal_participants")]))
     observation_start, cutoff = data.window()
-    yield _write(context, data.engine, "dim_period", dim_period(observation_start, cutoff))
+    yield _write(context, data, "dim_period", dim_period(observation_start, cutoff))
 
 
 def hidden_inflow_totals(flows: pd.DataFrame) -> pd.DataFrame:
@@ -133,7 +133,7 @@ def _published(name: str, deps: list[str], build, extra=lambda df: {}) -> dg.Ass
         data = Inputs(warehouse)
         df = build(data)
         suppressed = int(df["suppressed"].sum())
-        return _write(context, data.engine, name, df, cells=len(df), cells_suppressed=suppressed, **extra(df))
+        return _write(context, data, name, df, cells=len(df), cells_suppressed=suppressed, **extra(df))
 
     return _asset
 
