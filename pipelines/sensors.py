@@ -113,7 +113,8 @@ def evaluate_landing(landing_dir: Path, cursor: str | None, log=None) -> tuple[l
         try:
             stat = path.stat()
             known = previous.get(relative)
-            if known and known[0] == stat.st_size and known[1] == stat.st_mtime_ns:
+            mtime_ns = getattr(stat, "st_mtime_ns", 0)
+            if known and mtime_ns and known[0] == stat.st_size and known[1] == mtime_ns:
                 digest = known[2]  # same size and mtime: trust the stored hash
             else:
                 digest = sha256_of(path)
@@ -121,7 +122,7 @@ def evaluate_landing(landing_dir: Path, cursor: str | None, log=None) -> tuple[l
             if log is not None:
                 log.warning(f"Skipping {relative} for now: {exc.__class__.__name__}")
             continue
-        state[relative] = (stat.st_size, stat.st_mtime_ns, digest)
+        state[relative] = (stat.st_size, mtime_ns, digest)
         if not known or known[2] != digest:
             changed.append((relative, digest))
     return changed, _format_cursor(state)

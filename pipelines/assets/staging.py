@@ -1,7 +1,7 @@
 """Staging assets: one per feed, loading every new delivery from the landing zone."""
 
 
-from pathlib import Path
+from core.paths import as_path
 
 import dagster as dg
 
@@ -24,7 +24,7 @@ def _staging_asset(feed: str) -> dg.AssetsDefinition:
     )
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource) -> dg.MaterializeResult:
         engine = warehouse.engine()
-        report = ingest_feed(engine, feed, ingest.partners(), Path(ingest.landing_dir), ingest.reference,
+        report = ingest_feed(engine, feed, ingest.partners(), as_path(ingest.landing_dir), ingest.reference,
                              ingest.pseudonym_key(), log=context.log.info, max_file_bytes=ingest.max_file_bytes)
         df = read_table(engine, name)
         files = [r["source_file"] for r in report.log_rows]
@@ -57,7 +57,7 @@ def _staging_asset(feed: str) -> dg.AssetsDefinition:
     "or a file outside any partner folder): logged once in delivery_log as rejected (FILE_UNKNOWN_PARTNER).",
 )
 def unrouted_deliveries(context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource) -> dg.MaterializeResult:
-    records = log_unrouted_files(warehouse.engine(), Path(ingest.landing_dir), ingest.partners())
+    records = log_unrouted_files(warehouse.engine(), as_path(ingest.landing_dir), ingest.partners())
     for r in records:
         context.log.warning(f"rejected {r['source_file']}: {r['reason']}")
     return dg.MaterializeResult(metadata={

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import SettingsError
-from core.paths import DATA_DIR
+from core.paths import DATA_DIR, as_path
 
 #: The key the demo and the tests use. Clearly named so it is never mistaken for a secret.
 DEVELOPMENT_PSEUDONYM_KEY = "DEVELOPMENT-ONLY-pseudonym-key-not-secret"
@@ -25,7 +25,7 @@ class Settings:
     environment: str
     pseudonym_key: bytes
     warehouse_url: str
-    landing_dir: Path
+    landing_dir: Path  # or a UPath for an object store (core.paths.as_path)
     feedback_dir: Path
     max_file_bytes: int
 
@@ -60,7 +60,7 @@ def load_settings() -> Settings:
         environment=environment,
         pseudonym_key=pseudonym_key_from_env(environment),
         warehouse_url=os.environ.get("ZORGSTROOM_WAREHOUSE_URL") or _default_warehouse_url(),
-        landing_dir=Path(os.environ.get("ZORGSTROOM_LANDING_DIR") or DATA_DIR / "sample" / "landing"),
+        landing_dir=as_path(os.environ.get("ZORGSTROOM_LANDING_DIR") or DATA_DIR / "sample" / "landing"),
         feedback_dir=Path(os.environ.get("ZORGSTROOM_FEEDBACK_DIR") or DATA_DIR / "feedback"),
         max_file_bytes=int(os.environ.get("ZORGSTROOM_MAX_FILE_BYTES") or 200 * 1024 * 1024),
     )

@@ -178,7 +178,7 @@ def cell_to_text(value: object) -> str:
 def check_zip_bounds(path: Path) -> None:
     """Refuse an xlsx whose parts would unpack to an unreasonable size (a zip bomb)."""
     try:
-        with zipfile.ZipFile(path) as zf:
+        with path.open("rb") as fh, zipfile.ZipFile(fh) as zf:
             members = zf.infolist()
     except (zipfile.BadZipFile, OSError):
         raise DeliveryRejected("FILE_CORRUPT", "The spreadsheet cannot be opened (not a valid xlsx archive). Save it again as .xlsx and resend.") from None
@@ -211,7 +211,8 @@ def read_xlsx_path(path: Path, known_headers: set[str]) -> RawTable:
         if sniff_format(fh.read(8)) == "xlsx":
             check_zip_bounds(path)
     try:
-        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        workbook = (python_calamine.CalamineWorkbook.from_path(str(path)) if isinstance(path, Path)
+                    else python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes())))  # object store
         sheet = workbook.get_sheet_by_index(0)
         rows = _sheet_rows(sheet)
     except DeliveryRejected:

@@ -25,6 +25,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from core.errors import DeliveryRejected
+from core.paths import as_path
 from ingest.deliveries import Delivery, Period, describe_file, discover_deliveries, parse_period_and_version
 from ingest.partner_config import PartnerConfig
 from ingest.process import DeliveryResult, ReadDelivery, read_delivery, utc_now, validate_deliveries
@@ -240,7 +241,7 @@ def ingest_feed(engine: sa.Engine, feed: str, partners: dict[str, PartnerConfig]
                 key: bytes, log: Callable[[str], None] = lambda _m: None,
                 max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> FeedIngestReport:
     """Load every new delivery of `feed` found in the landing zone. Returns what was logged this run."""
-    return FeedIngester(engine, feed, partners, reference, key, log, max_file_bytes).run(Path(landing_dir))
+    return FeedIngester(engine, feed, partners, reference, key, log, max_file_bytes).run(as_path(landing_dir))
 
 
 def log_unrouted_files(engine: sa.Engine, landing_dir: Path, partners: dict[str, PartnerConfig]) -> list[dict]:
@@ -249,7 +250,7 @@ def log_unrouted_files(engine: sa.Engine, landing_dir: Path, partners: dict[str,
     A file directly in the landing folder, or in a folder that is not a partner's, cannot be
     routed to a feed; the data engineer must move it or onboard the partner.
     """
-    landing_dir = Path(landing_dir)
+    landing_dir = as_path(landing_dir)
     with engine.begin() as conn:
         ensure_table(conn, TABLES[LOG_TABLE])
     known = set(read_table(engine, LOG_TABLE)["delivery_id"])
