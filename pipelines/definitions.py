@@ -7,6 +7,7 @@ import dagster as dg
 from pipelines.assets.facts import fact_assets
 from pipelines.assets.feedback import partner_feedback
 from pipelines.assets.operations import fct_delivery_completeness
+from pipelines.assets.report import regional_report
 from pipelines.assets.reference import reference_assets
 from pipelines.assets.staging import staging_assets
 from pipelines.assets.statistics import statistics_assets
@@ -15,7 +16,7 @@ from pipelines.resources import build_resources
 from pipelines.schedules import build_nightly_schedule
 from pipelines.sensors import WRITES_WAREHOUSE_TAG, build_landing_sensor
 
-all_assets = [*reference_assets, *staging_assets, *fact_assets, partner_feedback, *statistics_assets, fct_delivery_completeness]
+all_assets = [*reference_assets, *staging_assets, *fact_assets, partner_feedback, *statistics_assets, fct_delivery_completeness, regional_report]
 
 #: Every job writes the warehouse: the tag lets the run queue allow one such run at a time
 #: (config/dagster/*.yaml), so overlapping sensor and schedule runs never meet on the DuckDB file.
@@ -30,6 +31,8 @@ feedback_job = dg.define_asset_job("feedback_layer", selection=dg.AssetSelection
 statistics_job = dg.define_asset_job("statistics_layer", selection=dg.AssetSelection.groups("statistics", "published", "operations"),
                                      tags=WRITES)
 
+report_job = dg.define_asset_job("report_layer", selection=dg.AssetSelection.groups("report"), tags=WRITES)
+
 landing_sensor = build_landing_sensor(everything_job)
 nightly_schedule = build_nightly_schedule(everything_job)
 
@@ -38,7 +41,7 @@ def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=all_assets,
         asset_checks=all_checks,
-        jobs=[everything_job, reference_job, ingest_job, core_job, feedback_job, statistics_job],
+        jobs=[everything_job, reference_job, ingest_job, core_job, feedback_job, statistics_job, report_job],
         sensors=[landing_sensor],
         schedules=[nightly_schedule],
         resources=build_resources(),

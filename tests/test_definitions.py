@@ -21,7 +21,7 @@ def test_definitions_load_with_every_asset_check_and_job():
     assert len(repo.asset_graph.asset_check_keys) == 47
     for key in repo.asset_graph.get_all_asset_keys():
         node = repo.asset_graph.get(key)
-        assert node.group_name in {"reference", "staging", "core", "feedback", "statistics", "published", "operations"}
+        assert node.group_name in {"reference", "staging", "core", "feedback", "statistics", "published", "operations", "report"}
         assert node.description
 
 

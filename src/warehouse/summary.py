@@ -5,12 +5,15 @@ Reads the warehouse only (never the raw files), so it cannot print an identity.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from core.paths import DATA_DIR
 from core.settings import load_settings
+from report.render import REPORT_NAME
 from schemas.tables import TABLES
 from warehouse.db import make_engine
 
@@ -67,9 +70,18 @@ def feedback_lines(feedback_dir: Path) -> list[str]:
                 f"{len(reports)} in {feedback_dir}"]
 
 
+def report_lines() -> list[str]:
+    path = Path(os.environ.get("ZORGSTROOM_REPORT_DIR") or DATA_DIR / "report").resolve() / REPORT_NAME
+    if not path.is_file():
+        return []
+    charts = path.parent / "charts"
+    pngs = len(list(charts.glob("*.png"))) if charts.is_dir() else 0
+    return ["", f"Regional report (open in a browser, works offline): {path}", f"  and {pngs} charts as PNG in {charts}"]
+
+
 def main() -> int:
     settings = load_settings()
-    print("\n".join(summary_lines(make_engine(settings.warehouse_url)) + feedback_lines(settings.feedback_dir)))
+    print("\n".join(summary_lines(make_engine(settings.warehouse_url)) + feedback_lines(settings.feedback_dir) + report_lines()))
     return 0
 
 

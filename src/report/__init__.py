@@ -1,0 +1,1 @@
+"""The regional report (HTML with inline SVG charts) rendered from the published statistics."""
