@@ -203,7 +203,7 @@ def write_pngs(charts: dict[str, str], folder: Path) -> list[Path]:
     """Each chart as a PNG (needs cairosvg; returns [] without it)."""
     try:
         import cairosvg  # optional
-    except ImportError:
+    except (ImportError, OSError):  # OSError: cairosvg installed but the system's libcairo missing
         return []
     folder.mkdir(parents=True, exist_ok=True)
     written = []
