@@ -9,7 +9,7 @@ export ZORGSTROOM_LANDING_DIR ?= $(CURDIR)/$(SAMPLE_DIR)/landing
 SCALE ?= 1
 SEED ?= 20191114
 
-.PHONY: install demo sample pipeline summary dev test archive dictionary reset-warehouse clean
+.PHONY: install demo sample pipeline summary dev test bench archive dictionary reset-warehouse clean
 
 install: $(VENV)/.installed
 
@@ -50,6 +50,12 @@ dev: install $(DAGSTER_HOME)/dagster.yaml
 test: install
 	@url=$$(scripts/pg-test-server.sh) || url=""; \
 	ZORGSTROOM_TEST_POSTGRES_URL="$${ZORGSTROOM_TEST_POSTGRES_URL:-$$url}" ZORGSTROOM_ENV=test $(BIN)/pytest $(PYTEST_ARGS)
+
+# Benchmark: per stage wall time, rows/s, peak memory of the process tree, an incremental run, and a
+# DuckDB SQL reference of inflow/outflow (bench/RESULTS.md). BENCH_SCALES='1 10' for more scales.
+BENCH_SCALES ?= 1
+bench: install
+	$(BIN)/python bench/run_bench.py --scales $(BENCH_SCALES) --out bench/out
 
 # Move every delivery recorded in delivery_log out of the landing folder (ZORGSTROOM_ARCHIVE_DIR, default data/archive).
 archive: install

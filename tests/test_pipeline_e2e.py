@@ -236,3 +236,17 @@ def test_a_bi_tool_reads_the_attainment_of_each_target_from_a_separate_process(l
     by_code = {r[0]: r for r in rows}
     assert by_code["brugbanen"][2] is None and by_code["brugbanen"][3] is None  # count only, no status
     assert by_code["sectordeal_zorg"][2] == 2000 and by_code["sectordeal_zorg"][3] in {"achieved", "on_track", "needs_acceleration", "off_track"}
+
+
+@pytest.mark.parametrize("loaded", ["duckdb"], indirect=True)  # the reference is DuckDB SQL
+def test_the_benchmarks_sql_reference_agrees_with_the_pipeline(loaded):
+    """bench/reference.sql computes inflow and outflow per municipality and month from
+    stg_employment_spells on its own: its counts equal fct_sector_inflow / fct_sector_outflow."""
+    from test_bench_reference import _reference_module
+
+    _, engine, _ = loaded
+    path = engine.url.database
+    engine.dispose()  # the reference opens the file read-only, as a second process would
+    result = _reference_module().compare(path)
+    assert result["differences"] == [], result["differences"][:20]
+    assert result["verdict"] == "EQUAL" and result["totals"]["reference_inflow"]["persons_summed"] > 100

@@ -1,0 +1,290 @@
+"""Benchmark: how fast and how big the pipeline is, side by side with a DuckDB SQL reference.
+
+    python bench/run_bench.py --scales 1 10 --out bench/out
+
+Per scale: generate the sample deliveries (2019-01..2024-12) into <out>/scale_<s>/sample (skipped when
+already there, --regenerate forces it), run the whole pipeline with the dagster CLI in a subprocess
+(own DAGSTER_HOME and DuckDB file under <out>/scale_<s>/), measure wall time and the peak RSS of the
+whole process tree (psutil polling, summed over the tree; plus GNU /usr/bin/time -v's max RSS of the
+largest single process when that binary exists), read the per-step durations from the run's event
+log (STEP_SUCCESS) and group them into stages, run bench/reference.py (DuckDB SQL alone) the same way
+and compare its inflow/outflow counts, then add one monthly delivery and time the incremental run.
+Results go to stdout and to <out>/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+try:
+    import psutil
+except ImportError:  # the project's venv does not ship it: `pip install psutil`
+    psutil = None
+
+STAGES = ["reference", "staging", "facts", "statistics", "published", "feedback", "operations", "checks"]
+#: Dagster asset group -> benchmark stage (staging = read + map + parse + validate + load, in one asset per feed).
+GROUP_STAGE = {"reference": "reference", "staging": "staging", "core": "facts", "statistics": "statistics",
+               "published": "published", "feedback": "feedback", "operations": "operations"}
+
+
+# --- measuring a process tree --------------------------------------------------------------------------
+
+def gnu_time() -> str | None:
+    """GNU time, when installed (it reports the max RSS of the largest single process, with -v)."""
+    if not Path("/usr/bin/time").exists():
+        return None
+    probe = subprocess.run(["/usr/bin/time", "-v", "true"], capture_output=True, text=True)
+    return "/usr/bin/time" if probe.returncode == 0 and "Maximum resident" in probe.stderr else None
+
+
+def measured(cmd: list[str], env: dict, log: Path, poll: float = 0.05) -> dict:
+    """Run cmd; wall seconds, peak RSS of the process tree (psutil, summed), GNU time's max RSS."""
+    timer = gnu_time()
+    full = [timer, "-v", *cmd] if timer else cmd
+    peak = [0]
+    t0 = time.perf_counter()
+    with open(log, "w") as out:
+        proc = subprocess.Popen(full, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        done = threading.Event()
+
+        def watch():
+            if psutil is None:
+                return
+            try:
+                root = psutil.Process(proc.pid)
+            except psutil.NoSuchProcess:
+                return
+            while not done.is_set():
+                total = 0
+                try:
+                    for p in [root, *root.children(recursive=True)]:
+                        try:
+                            total += p.memory_info().rss
+                        except (psutil.NoSuchProcess, psutil.AccessDenied):
+                            pass
+                except psutil.NoSuchProcess:
+                    break
+                peak[0] = max(peak[0], total)
+                time.sleep(poll)
+
+        th = threading.Thread(target=watch, daemon=True)
+        th.start()
+        rc = proc.wait()
+        done.set()
+        th.join()
+    wall = time.perf_counter() - t0
+    gnu_kib = None
+    if timer:
+        m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", log.read_text(errors="replace"))
+        gnu_kib = int(m.group(1)) if m else None
+    return {"returncode": rc, "wall_s": wall, "peak_rss_tree_mib": peak[0] / 2**20 if psutil else None,
+            "gnu_time_max_rss_mib": gnu_kib / 1024 if gnu_kib else None}
+
+
+# --- the pipeline ----------------------------------------------------------------------------------
+
+def generate(scale: float, sample: Path, regenerate: bool) -> float | None:
+    if (sample / "truth" / "manifest.json").exists() and not regenerate:
+        return None
+    shutil.rmtree(sample, ignore_errors=True)
+    t0 = time.perf_counter()
+    subprocess.run([str(BIN / "python"), "-m", "sampledata", "--out", str(sample), "--scale", str(scale),
+                    "--from", "2019-01", "--to", "2024-12"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def pipeline_env(work: Path, landing: Path) -> dict:
+    env = dict(os.environ)
+    env.update({
+        "DAGSTER_HOME": str(work / "dagster_home"),
+        "ZORGSTROOM_WAREHOUSE_URL": f"duckdb:///{work / 'warehouse.duckdb'}",
+        "ZORGSTROOM_LANDING_DIR": str(landing),
+        "ZORGSTROOM_FEEDBACK_DIR": str(work / "feedback"),
+        "ZORGSTROOM_ENV": "development",
+    })
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def run_pipeline(work: Path, landing: Path, tag: str) -> dict:
+    env = pipeline_env(work, landing)
+    cmd = [str(BIN / "dagster"), "asset", "materialize", "--select", "*", "-m", "pipelines.definitions"]
+    res = measured(cmd, env, work / f"pipeline_{tag}.log")
+    res["stages"], res["run_id"] = stage_seconds(work / "dagster_home")
+    return res
+
+
+def asset_groups() -> dict[str, str]:
+    """Asset name -> Dagster group, from the code location."""
+    from pipelines.definitions import defs
+    return {spec.key.to_user_string(): spec.group_name for spec in defs.resolve_all_asset_specs()}
+
+
+def stage_seconds(home: Path) -> tuple[dict[str, float], str | None]:
+    """Seconds per stage of the latest run in `home`: STEP_SUCCESS durations, stage from the assets the step materialised."""
+    import dagster as dg
+
+    groups = asset_groups()
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_runs(limit=1)
+        if not runs:
+            return {}, None
+        run_id = runs[0].run_id
+        logs = instance.all_logs(run_id)
+    step_assets: dict[str, set[str]] = {}
+    durations: dict[str, float] = {}
+    for entry in logs:
+        ev = entry.dagster_event
+        if ev is None:
+            continue
+        if ev.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION and ev.asset_key is not None:
+            step_assets.setdefault(ev.step_key, set()).add(ev.asset_key.to_user_string())
+        elif ev.event_type == dg.DagsterEventType.STEP_SUCCESS:
+            durations[ev.step_key] = ev.event_specific_data.duration_ms / 1000
+    stages = {s: 0.0 for s in STAGES}
+    for step, sec in durations.items():
+        found = {GROUP_STAGE.get(groups.get(a, ""), "other") for a in step_assets.get(step, set())}
+        stage = sorted(found)[0] if len(found) == 1 else ("checks" if not found else "+".join(sorted(found)))
+        stages[stage] = stages.get(stage, 0.0) + sec
+    return stages, run_id
+
+
+def source_rows(sample: Path) -> int:
+    manifest = json.loads((sample / "truth" / "manifest.json").read_text())
+    return sum(int(f.get("data_rows") or 0) for f in manifest["files"])
+
+
+def staging_rows(warehouse: Path) -> dict[str, int]:
+    import duckdb
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {t: con.sql(f"SELECT count(*) FROM {t}").fetchone()[0]
+                for t in ("stg_employment_spells", "stg_enrolments", "stg_municipal_participants",
+                          "fct_sector_inflow", "fct_sector_outflow")}
+
+
+def add_next_month(landing: Path, partner: str = "zorggroep_haaglanden") -> Path:
+    """Copy the partner's latest monthly file as the next month (same rows, new period label)."""
+    files = sorted(p for p in (landing / partner).iterdir() if re.search(r"\d{4}-?\d{2}", p.name))
+    last = files[-1]
+    m = re.search(r"(\d{4})(-?)(\d{2})", last.name)
+    y, sep, mo = int(m.group(1)), m.group(2), int(m.group(3))
+    y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)
+    new = last.with_name(last.name[:m.start()] + f"{y:04d}{sep}{mo:02d}" + last.name[m.end():])
+    shutil.copyfile(last, new)
+    return new
+
+
+def run_reference(work: Path) -> dict:
+    out = work / "reference.json"
+    cmd = [str(BIN / "python"), str(ROOT / "bench" / "reference.py"), "--warehouse", str(work / "warehouse.duckdb"),
+           "--json", str(out)]
+    res = measured(cmd, dict(os.environ), work / "reference.log")
+    if out.exists():
+        res.update(json.loads(out.read_text()))
+    return res
+
+
+# --- main ------------------------------------------------------------------------------------------
+
+def bench_scale(scale: float, out: Path, regenerate: bool, incremental: bool) -> dict:
+    work = out / f"scale_{scale:g}"
+    sample = work / "sample"
+    work.mkdir(parents=True, exist_ok=True)
+    gen = generate(scale, sample, regenerate)
+    # a fresh warehouse and instance each time; the sample is copied so the incremental file never touches it
+    for name in ("warehouse.duckdb", "warehouse.duckdb.wal", "dagster_home", "feedback", "landing"):
+        p = work / name
+        shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+    shutil.copytree(sample / "landing", work / "landing")
+    (work / "dagster_home").mkdir()
+    shutil.copyfile(ROOT / "config" / "dagster" / "dagster.yaml", work / "dagster_home" / "dagster.yaml")
+
+    result = {"scale": scale, "generate_s": gen, "source_rows": source_rows(sample)}
+    print(f"[scale {scale:g}] full pipeline run ...", flush=True)
+    result["full"] = run_pipeline(work, work / "landing", "full")
+    if result["full"]["returncode"] != 0:
+        print(f"  pipeline FAILED, see {work / 'pipeline_full.log'}", flush=True)
+        return result
+    result["rows"] = staging_rows(work / "warehouse.duckdb")
+    print(f"[scale {scale:g}] reference ...", flush=True)
+    result["reference"] = run_reference(work)
+    if incremental:
+        new = add_next_month(work / "landing")
+        result["incremental_file"] = new.name
+        print(f"[scale {scale:g}] incremental run with {new.name} ...", flush=True)
+        result["incremental"] = run_pipeline(work, work / "landing", "incremental")
+    return result
+
+
+def fmt(x, spec=".1f"):
+    return "-" if x is None else format(x, spec)
+
+
+def report(results: list[dict]) -> None:
+    print()
+    print(f"{'scale':>5} {'source rows':>11} {'stage':<24} {'seconds':>8} {'rows/s':>10}")
+    for r in results:
+        full = r.get("full", {})
+        n = r["source_rows"]
+        for stage, sec in full.get("stages", {}).items():
+            if sec:
+                print(f"{r['scale']:>5g} {n:>11,} {stage:<24} {sec:>8.2f} {n / sec if sec else 0:>10,.0f}")
+        print(f"{r['scale']:>5g} {n:>11,} {'end-to-end (CLI process)':<24} {full.get('wall_s', 0):>8.2f} "
+              f"{n / full['wall_s'] if full.get('wall_s') else 0:>10,.0f}   peak RSS tree {fmt(full.get('peak_rss_tree_mib'))} MiB,"
+              f" largest process {fmt(full.get('gnu_time_max_rss_mib'))} MiB")
+        ref = r.get("reference")
+        if ref:
+            sql_s = ref.get("sql_s")
+            print(f"{r['scale']:>5g} {n:>11,} {'reference SQL':<24} {fmt(sql_s, '8.2f'):>8} "
+                  f"{'':>10}   process {ref['wall_s']:.2f} s, peak RSS {fmt(ref.get('peak_rss_tree_mib'))} MiB")
+            stats = full["stages"].get("facts", 0) + full["stages"].get("statistics", 0)
+            if sql_s:
+                print(f"      ratio pipeline end-to-end / reference SQL: {full['wall_s'] / sql_s:,.1f}x;"
+                      f" pipeline facts+statistics stages / reference SQL: {stats / sql_s:,.1f}x"
+                      f" (the reference starts from stg_employment_spells: no ingest)")
+            print(f"      reference vs pipeline counts: {ref.get('verdict', 'no result')}")
+            for d in ref.get("differences", [])[:20]:
+                print(f"        {d}")
+        inc = r.get("incremental")
+        if inc and full.get("wall_s"):
+            print(f"{r['scale']:>5g} {'':>11} {'incremental run':<24} {inc['wall_s']:>8.2f} {'':>10}   "
+                  f"{100 * inc['wall_s'] / full['wall_s']:.0f}% of the full run ({r['incremental_file']}),"
+                  f" peak RSS tree {fmt(inc.get('peak_rss_tree_mib'))} MiB")
+            for stage, sec in inc.get("stages", {}).items():
+                if sec:
+                    print(f"{'':>5} {'':>11}   {stage:<22} {sec:>8.2f}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scales", nargs="+", type=float, default=[1.0])
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    ap.add_argument("--regenerate", action="store_true", help="generate the sample again even when present")
+    ap.add_argument("--no-incremental", action="store_true")
+    args = ap.parse_args(argv)
+    out = args.out.resolve()
+    if psutil is None:
+        print("psutil is not installed: no process-tree memory (pip install psutil); GNU time only", file=sys.stderr)
+    sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+    results = []
+    for s in args.scales:
+        results.append(bench_scale(s, out, args.regenerate, not args.no_incremental))
+        (out / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    report(results)
+    return 0 if all(r.get("full", {}).get("returncode") == 0 for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
