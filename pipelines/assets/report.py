@@ -29,7 +29,7 @@ def regional_report(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     _, cutoff = data.window()
     tables = {name: data[name] for name in REPORT_INPUTS}
     tables["quarantine_summary"] = quarantine_summary(data["quarantine_rows"], data["delivery_log"])
-    path = render_report(tables, cutoff=cutoff, run_id=context.run_id, out_dir=report_dir())
+    path = render_report(tables, cutoff=cutoff, run_id=context.run.run_id, out_dir=report_dir())
     context.log.info(f"regional report: {path}")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(path)),

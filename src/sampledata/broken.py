@@ -16,8 +16,8 @@ UNKNOWN_PARTNER = "zorgcentrum_nieuw"
 def _truncated_xlsx() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("[Content_Types].xml", "<Types/>")
-        zf.writestr("xl/workbook.xml", "<workbook/>" * 50)
+        for name, text in (("[Content_Types].xml", "<Types/>"), ("xl/workbook.xml", "<workbook/>" * 50)):
+            zf.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), text)  # fixed time: deterministic bytes
     return buf.getvalue()[:-40]  # cut off: the central directory is damaged
 
 
