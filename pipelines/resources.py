@@ -55,6 +55,7 @@ class IngestResource(dg.ConfigurableResource):
     partners_dir: str = str(PARTNERS_DIR)
     reference_dir: str = str(REFERENCE_DIR)
     max_file_bytes: int = 200 * 1024 * 1024
+    _partners: dict[str, PartnerConfig] | None = PrivateAttr(default=None)
 
     def pseudonym_key(self) -> bytes:
         return pseudonym_key_from_env(self.environment)
@@ -64,7 +65,10 @@ class IngestResource(dg.ConfigurableResource):
         return Reference(Path(self.reference_dir))
 
     def partners(self) -> dict[str, PartnerConfig]:
-        return load_partner_configs(Path(self.partners_dir), self.reference)
+        """The validated partner mappings, read once per run (every staging asset and check asks)."""
+        if self._partners is None:
+            self._partners = load_partner_configs(Path(self.partners_dir), self.reference)
+        return self._partners
 
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:

@@ -28,7 +28,7 @@ import dagster as dg
 
 from core.settings import load_settings
 from ingest.archive import archive_loaded_files  # noqa: F401  (re-exported: the sensor's companion)
-from ingest.deliveries import sha256_of
+from ingest.deliveries import is_hidden, sha256_of
 
 if TYPE_CHECKING:
     from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
@@ -45,10 +45,6 @@ MAX_LISTED_FILES = 20
 MAX_LISTED_CHARS = 1000
 
 
-def _is_hidden(relative: Path) -> bool:
-    return any(part.startswith(".") for part in relative.parts)
-
-
 def scan_landing(landing_dir: Path) -> list[tuple[str, Path]]:
     """(relative posix path, absolute path) of every delivery file in a partner folder, sorted.
 
@@ -61,7 +57,7 @@ def scan_landing(landing_dir: Path) -> list[tuple[str, Path]]:
             continue
         for path in sorted(partner_dir.rglob("*")):
             relative = path.relative_to(landing_dir)
-            if not _is_hidden(relative) and path.is_file():
+            if not is_hidden(relative) and path.is_file():
                 found.append((relative.as_posix(), path))
     return found
 

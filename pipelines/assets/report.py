@@ -3,22 +3,16 @@
 Reads only the published tables, fct_delivery_completeness and a per-partner count of quarantined rows
 (no identifiers); writes to data/report/ (ZORGSTROOM_REPORT_DIR overrides)."""
 
-import os
-from pathlib import Path
 
 import dagster as dg
 
+from core.settings import load_settings
 from pipelines.assets.statistics import Inputs
 from pipelines.resources import WarehouseResource
 from report.data import quarantine_summary
 from report.render import render_report
 
 REPORT_INPUTS = ["pub_target_attainment", "pub_sector_flows", "pub_retention", "fct_delivery_completeness"]
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "data" / "report"
-
-
-def report_dir() -> Path:
-    return Path(os.environ.get("ZORGSTROOM_REPORT_DIR") or DEFAULT_DIR).resolve()
 
 
 @dg.asset(name="regional_report", group_name="report", deps=REPORT_INPUTS, kinds={"html"},
@@ -29,7 +23,7 @@ def regional_report(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     _, cutoff = data.window()
     tables = {name: data[name] for name in REPORT_INPUTS}
     tables["quarantine_summary"] = quarantine_summary(data["quarantine_rows"], data["delivery_log"])
-    path = render_report(tables, cutoff=cutoff, run_id=context.run.run_id, out_dir=report_dir())
+    path = render_report(tables, cutoff=cutoff, run_id=context.run.run_id, out_dir=load_settings().report_dir)
     context.log.info(f"regional report: {path}")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(path)),

@@ -27,6 +27,8 @@ class Settings:
     warehouse_url: str
     landing_dir: Path  # or a UPath for an object store (core.paths.as_path)
     feedback_dir: Path
+    report_dir: Path
+    archive_dir: Path
     max_file_bytes: int
 
 
@@ -62,5 +64,7 @@ def load_settings() -> Settings:
         warehouse_url=os.environ.get("ZORGSTROOM_WAREHOUSE_URL") or _default_warehouse_url(),
         landing_dir=as_path(os.environ.get("ZORGSTROOM_LANDING_DIR") or DATA_DIR / "sample" / "landing"),
         feedback_dir=Path(os.environ.get("ZORGSTROOM_FEEDBACK_DIR") or DATA_DIR / "feedback"),
+        report_dir=Path(os.environ.get("ZORGSTROOM_REPORT_DIR") or DATA_DIR / "report").resolve(),
+        archive_dir=Path(os.environ.get("ZORGSTROOM_ARCHIVE_DIR") or DATA_DIR / "archive"),
         max_file_bytes=int(os.environ.get("ZORGSTROOM_MAX_FILE_BYTES") or 200 * 1024 * 1024),
     )

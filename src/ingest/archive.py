@@ -11,11 +11,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from ingest.deliveries import sha256_of
-
-
-def _is_hidden(relative: Path) -> bool:
-    return any(part.startswith(".") for part in relative.parts)
+from ingest.deliveries import is_hidden, sha256_of
 
 
 def archive_loaded_files(
@@ -35,7 +31,7 @@ def archive_loaded_files(
     landing_root = Path(landing_dir).resolve(strict=True)
     archive_root = Path(archive_dir).resolve()
     if archive_root == landing_root or (
-        archive_root.is_relative_to(landing_root) and not _is_hidden(archive_root.relative_to(landing_root))
+        archive_root.is_relative_to(landing_root) and not is_hidden(archive_root.relative_to(landing_root))
     ):
         raise ValueError(
             f"The archive folder {archive_dir} lies in the landing folder {landing_dir}: the landing sensor "

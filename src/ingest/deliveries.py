@@ -103,6 +103,11 @@ def describe_file(path: Path, partner_code: str, partner_dir: Path) -> Delivery:
     )
 
 
+def is_hidden(relative: Path) -> bool:
+    """A file or folder whose name starts with a dot (an upload in progress, a tool's own file): never a delivery."""
+    return any(part.startswith(".") for part in relative.parts)
+
+
 def discover_deliveries(landing_dir: Path, partner_codes: list[str] | set[str]) -> list[Delivery]:
     """Every file in the landing folders of the given partners (hidden files skipped), by name."""
     found: list[Delivery] = []
@@ -111,6 +116,6 @@ def discover_deliveries(landing_dir: Path, partner_codes: list[str] | set[str]) 
         if not folder.is_dir():
             continue
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts):
+            if path.is_file() and not is_hidden(path.relative_to(folder)):
                 found.append(describe_file(path, code, folder))
     return found

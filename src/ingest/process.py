@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 import pandas as pd
 import pandera.pandas as pa
 
-from core.errors import DeliveryRejected
 from ingest import parse
 from ingest.deliveries import Delivery, Period
 from ingest.feeds import (

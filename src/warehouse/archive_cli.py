@@ -7,11 +7,8 @@ archive's partner folders back into the landing folder first.
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
 
-from core.paths import DATA_DIR
 from core.settings import load_settings
 from ingest.archive import archive_loaded_files
 from warehouse.db import make_engine, read_table, table_exists
@@ -28,14 +25,13 @@ def processed_paths(log) -> list[str]:
 
 def main() -> int:
     settings = load_settings()
-    archive_dir = Path(os.environ.get("ZORGSTROOM_ARCHIVE_DIR") or DATA_DIR / "archive")
     engine = make_engine(settings.warehouse_url)
     if not table_exists(engine, "delivery_log"):
         print("Nothing processed yet: no delivery_log in the warehouse.")
         return 0
     present = [p for p in processed_paths(read_table(engine, "delivery_log")) if (settings.landing_dir / p).is_file()]
-    moved = archive_loaded_files(settings.landing_dir, archive_dir, present)
-    print(f"Archived {len(moved)} processed file(s) from {settings.landing_dir} to {archive_dir}.")
+    moved = archive_loaded_files(settings.landing_dir, settings.archive_dir, present)
+    print(f"Archived {len(moved)} processed file(s) from {settings.landing_dir} to {settings.archive_dir}.")
     return 0
 
 

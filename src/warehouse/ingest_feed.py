@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from core.errors import DeliveryRejected
 from core.paths import as_path
-from ingest.deliveries import Delivery, Period, describe_file, discover_deliveries, parse_period_and_version
+from ingest.deliveries import Delivery, Period, describe_file, discover_deliveries, is_hidden, parse_period_and_version
 from ingest.partner_config import PartnerConfig
 from ingest.process import DeliveryResult, ReadDelivery, read_delivery, utc_now, validate_deliveries
 from ingest.reference import Reference
@@ -259,7 +259,7 @@ def log_unrouted_files(engine: sa.Engine, landing_dir: Path, partners: dict[str,
         return records
     for path in sorted(landing_dir.rglob("*")):
         rel = path.relative_to(landing_dir)
-        if not path.is_file() or any(part.startswith(".") for part in rel.parts):
+        if not path.is_file() or is_hidden(rel):
             continue
         folder = rel.parts[0] if len(rel.parts) > 1 else ""
         if folder in partners:

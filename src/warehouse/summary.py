@@ -5,13 +5,11 @@ Reads the warehouse only (never the raw files), so it cannot print an identity.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from core.paths import DATA_DIR
 from core.settings import load_settings
 from report.render import REPORT_NAME
 from schemas.tables import TABLES
@@ -70,8 +68,8 @@ def feedback_lines(feedback_dir: Path) -> list[str]:
                 f"{len(reports)} in {feedback_dir}"]
 
 
-def report_lines() -> list[str]:
-    path = Path(os.environ.get("ZORGSTROOM_REPORT_DIR") or DATA_DIR / "report").resolve() / REPORT_NAME
+def report_lines(report_dir: Path) -> list[str]:
+    path = report_dir / REPORT_NAME
     if not path.is_file():
         return []
     charts = path.parent / "charts"
@@ -81,7 +79,7 @@ def report_lines() -> list[str]:
 
 def main() -> int:
     settings = load_settings()
-    print("\n".join(summary_lines(make_engine(settings.warehouse_url)) + feedback_lines(settings.feedback_dir) + report_lines()))
+    print("\n".join(summary_lines(make_engine(settings.warehouse_url)) + feedback_lines(settings.feedback_dir) + report_lines(settings.report_dir)))
     return 0
 
 
