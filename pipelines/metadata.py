@@ -37,9 +37,11 @@ def markdown_preview(df: pd.DataFrame, rows: int = PREVIEW_ROWS) -> str:
     return "\n".join(lines)
 
 
-def table_metadata(table: Table, df: pd.DataFrame, **extra: object) -> dict[str, object]:
+def table_metadata(table: Table, df: pd.DataFrame, *, rows: int | None = None, **extra: object) -> dict[str, object]:
+    """Row count, schema, grain and a preview. `df` is the table, or only its first rows when `rows`
+    gives the count (tables built inside the warehouse are never read whole for their metadata)."""
     return {
-        "dagster/row_count": len(df),
+        "dagster/row_count": len(df) if rows is None else rows,
         "dagster/column_schema": column_schema(table),
         "dagster/table_name": table.name,
         "grain": table.grain,

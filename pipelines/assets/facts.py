@@ -6,24 +6,25 @@ import dagster as dg
 from pipelines.metadata import deliveries_behind, table_metadata
 from pipelines.resources import WarehouseResource
 from schemas.tables import FEED_FACT, FEED_STAGING, TABLES
-from transforms.current_records import latest_records
-from warehouse.db import read_table, replace_table
+from pipelines.metadata import PREVIEW_ROWS
+from transforms.current_records import latest_records_sql
+from warehouse.db import distinct_values, read_table, replace_table_from_select, row_count
 
 
 def _current_records_asset(feed: str) -> dg.AssetsDefinition:
     name, source = FEED_FACT[feed], FEED_STAGING[feed]
     table = TABLES[name]
 
-    @dg.asset(name=name, group_name="core", deps=[source], kinds={"pandas", "sql"},
+    @dg.asset(name=name, group_name="core", deps=[source], kinds={"sql"},
               description=f"{table.description} Grain: {table.grain}.")
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         engine = warehouse.engine()
-        staging = read_table(engine, source)
-        df = latest_records(staging, table)
-        replace_table(engine, name, df)
-        context.log.info(f"{name}: {len(df)} current records from {len(staging)} staging rows")
-        behind = deliveries_behind(read_table(engine, "delivery_log"), set(staging["partner_code"]))
-        return dg.MaterializeResult(metadata=table_metadata(table, df, staging_rows=len(staging), **behind))
+        rows = replace_table_from_select(engine, name, latest_records_sql(TABLES[source], table))
+        staging_rows = row_count(engine, source)
+        context.log.info(f"{name}: {rows} current records from {staging_rows} staging rows")
+        behind = deliveries_behind(read_table(engine, "delivery_log"), distinct_values(engine, source, "partner_code"))
+        preview = read_table(engine, name, limit=PREVIEW_ROWS)
+        return dg.MaterializeResult(metadata=table_metadata(table, preview, rows=rows, staging_rows=staging_rows, **behind))
 
     return _asset
 

@@ -5,10 +5,10 @@ from core.paths import as_path
 
 import dagster as dg
 
-from pipelines.metadata import deliveries_behind, table_metadata
+from pipelines.metadata import PREVIEW_ROWS, deliveries_behind, table_metadata
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.tables import FEED_STAGING, TABLES
-from warehouse.db import read_table
+from warehouse.db import distinct_values, read_table, row_count
 from warehouse.ingest_feed import ingest_feed, log_unrouted_files
 
 
@@ -26,16 +26,16 @@ def _staging_asset(feed: str) -> dg.AssetsDefinition:
         engine = warehouse.engine()
         report = ingest_feed(engine, feed, ingest.partners(), as_path(ingest.landing_dir), ingest.reference,
                              ingest.pseudonym_key(), log=context.log.info, max_file_bytes=ingest.max_file_bytes)
-        df = read_table(engine, name)
+        rows = row_count(engine, name)
         files = [r["source_file"] for r in report.log_rows]
-        behind = deliveries_behind(read_table(engine, "delivery_log"), set(df["partner_code"]))
+        behind = deliveries_behind(read_table(engine, "delivery_log"), distinct_values(engine, name, "partner_code"))
         rejected = {f"{r['partner_code']}/{r['source_file']}": f"{r['reason_code']}: {r['reason']}"
                     for r in report.log_rows if r["delivery_status"] == "rejected"}
-        context.log.info(f"{name}: {len(df)} rows in force; this run {report.count('loaded')} loaded, "
+        context.log.info(f"{name}: {rows} rows in force; this run {report.count('loaded')} loaded, "
                          f"{report.count('duplicate')} duplicate, {report.count('rejected')} rejected, "
                          f"{report.rows_accepted} rows accepted, {report.rows_quarantined} quarantined")
         return dg.MaterializeResult(metadata=table_metadata(
-            table, df,
+            table, read_table(engine, name, limit=PREVIEW_ROWS), rows=rows,
             deliveries_loaded=report.count("loaded"),
             deliveries_duplicate=report.count("duplicate"),
             deliveries_superseded_on_arrival=report.count("superseded"),
