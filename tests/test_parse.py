@@ -1,6 +1,10 @@
 """Parsers: explicit formats, nothing guessed, invalid values marked (expected values worked out by hand)."""
 
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest import parse
 
 from ingest.parse import map_codes, parse_dates, parse_decimal, parse_integer, parse_yes_no
 
@@ -51,3 +55,20 @@ def test_codes_unknown_label_is_invalid_not_null():
     assert codes.iloc[0] == "HHU" and codes.iloc[1] == "HHU"
     assert invalid.tolist() == [False, False, True, False]
     assert pd.isna(codes.iloc[3])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["01-02-2020", "2020-02-30", "44000", "ja", "Nee", " ", "", "12,5",
+                                                      "1.234,5", "7", "2511 AB", "0999 zz", "111222333", "abc"]),
+                          st.text(max_size=8)), min_size=1, max_size=40))
+def test_parsing_distinct_values_equals_parsing_every_row(cells):
+    """parse.on_unique is an optimisation only: the same values and invalid marks as the parser itself."""
+    from ingest.pseudonymise import check_and_pseudonymise, municipalities_from_postcodes
+
+    values = pd.Series(cells, dtype="str", index=range(100, 100 + len(cells)))
+    for parser, args in [(parse.parse_dates, ()), (parse.parse_decimal, ()), (parse.parse_integer, ()),
+                         (parse.parse_yes_no, ()), (parse.parse_text, ()), (parse.map_codes, ({"ja": "J"},)),
+                         (check_and_pseudonymise, ("bsn", b"k")), (municipalities_from_postcodes, ({2511: "GM0518"},))]:
+        direct, fast = parser(values, *args), parse.on_unique(parser, values, *args)
+        pd.testing.assert_series_equal(fast[0], direct[0], check_names=False)
+        pd.testing.assert_series_equal(fast[1], direct[1], check_names=False)

@@ -15,7 +15,7 @@ from ingest.deliveries import describe_file, parse_period_and_version
 from ingest.partner_config import load_partner_configs
 from ingest.process import process_delivery
 from ingest.pseudonymise import pseudonym
-from ingest.readers import read_delivery_file
+from ingest.readers import ROW_NUMBER, read_delivery_file
 from ingest.reference import OUTSIDE_REGION, Reference
 from sampledata import generate_sample_deliveries
 
@@ -158,3 +158,15 @@ def test_decimal_commas_in_the_raw_file_are_parsed(sample):
     assert with_comma, "the sample should hold hours with a decimal comma"
     result = _process(sample["dir"], f"landing/zorggroep_haaglanden/{path.name}")
     assert (result.accepted["hours_per_week"] % 1 != 0).any()
+
+
+@pytest.mark.parametrize("ragged", [False, True])
+def test_empty_rows_are_skipped_and_row_numbers_stay_those_of_the_file(tmp_path, ragged):
+    """Rows of only delimiters (or nothing) are not data, in a regular file and in a ragged one alike."""
+    lines = ["Naam;BSN;Datum", "a;1;2020-01-01", ";;", "b;2;2020-01-02", "   ;  ;", "c;3" + (";" if not ragged else ""), ""]
+    path = tmp_path / "x.csv"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    raw = read_delivery_file(path, {"naam", "bsn", "datum"})
+    assert list(raw.frame["Naam"]) == ["a", "b", "c"]
+    assert list(raw.frame[ROW_NUMBER]) == [2, 4, 6]
+    assert raw.frame["Datum"].iloc[2] == "" and raw.row_issues == []

@@ -86,3 +86,21 @@ def map_codes(values: pd.Series, mapping: dict[str, str]) -> tuple[pd.Series, pd
 def parse_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     text = values.fillna("").str.strip()
     return text.where(text != "", None).astype("str"), pd.Series(False, index=values.index)
+
+
+def on_unique(parser, values: pd.Series, *args) -> tuple[pd.Series, pd.Series]:
+    """Run a (values, invalid) parser once per distinct value and spread the result over the rows.
+
+    Monthly deliveries repeat the same people, postcodes, dates and codes month after month, so a
+    column has far fewer distinct values than rows: parsing those alone is the cheap part of ingest.
+    Missing values are parsed too (as one more distinct value), so the result is the parser's own.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if len(uniques) >= len(values):
+        return parser(values, *args)
+    distinct = pd.Series(pd.array(list(uniques) + [None], dtype=values.dtype))
+    codes = np.where(codes < 0, len(uniques), codes)
+    parsed, invalid = parser(distinct, *args)
+    return (pd.Series(parsed.to_numpy()[codes] if not isinstance(parsed.dtype, pd.api.extensions.ExtensionDtype)
+                      else parsed.array.take(codes), index=values.index, dtype=parsed.dtype),
+            pd.Series(invalid.to_numpy(dtype=bool)[codes], index=values.index))

@@ -6,6 +6,7 @@ caller writes them (in one transaction). Every data row read ends up accepted or
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -45,10 +46,15 @@ class IssueCollector:
     frames: list[pd.DataFrame] = field(default_factory=list)
 
     def add(self, rows: pd.Series, mask: pd.Series, code: str, column: str, header: str,
-            reasons: pd.Series | str, values: pd.Series | str = "", severity: str = "row_rejected") -> None:
+            reasons: pd.Series | str | Callable[[pd.Index], pd.Series], values: pd.Series | str | Callable[[pd.Index], pd.Series] = "",
+            severity: str = "row_rejected") -> None:
+        """Record the rows in `mask`. Reasons and values may be callables of the offending rows' index,
+        so that the text is built only for rows that have the problem."""
         if not mask.any():
             return
         idx = mask[mask].index
+        reasons = reasons(idx) if callable(reasons) else reasons
+        values = values(idx) if callable(values) else values
         self.frames.append(pd.DataFrame({
             "row_index": idx,
             "source_row_number": rows.loc[idx].to_numpy(),
@@ -88,55 +94,60 @@ def _quoted(header: str, values: pd.Series, kind: str) -> pd.Series:
 
 def _parse_columns(df: pd.DataFrame, spec: FeedSpec, partner: PartnerConfig, headers: dict[str, str],
                    reference: Reference, key: bytes, issues: IssueCollector) -> dict[str, pd.Series]:
+    """Parse every input column once per distinct value (parse.on_unique); masked values and reasons
+    are built for the offending rows only."""
     rows = df[ROW_NUMBER]
     parsed: dict[str, pd.Series] = {}
     for col in spec.columns:
         raw = df[col.name]
         header = headers.get(col.name, col.name)
-        shown = raw.fillna("").map(lambda v, k=col.kind: mask_value(v, k))
+
+        def shown(idx: pd.Index, raw=raw, kind=col.kind) -> pd.Series:
+            return raw.loc[idx].fillna("").map(lambda v: mask_value(v, kind))
+
+        def quoted(suffix: str, raw=raw, header=header, kind=col.kind):
+            return lambda idx: _quoted(header, raw.loc[idx], kind) + suffix
+
         if col.kind == TEXT:
-            values, invalid = parse.parse_text(raw)
+            values, invalid = parse.on_unique(parse.parse_text, raw)
         elif col.kind in (BSN, ONDERWIJSNUMMER):
-            values, invalid = check_and_pseudonymise(raw, col.kind, key)
+            values, invalid = parse.on_unique(check_and_pseudonymise, raw, col.kind, key)
             label = "BSN" if col.kind == BSN else "onderwijsnummer"
             rule = "the 11-check" if col.kind == BSN else "the onderwijsnummer check (starts with 10, 11-check remainder 5)"
             issues.add(rows, invalid, f"ROW_INVALID_{col.kind.upper()}", col.name, header,
                        f"{header}: the {label} (masked) fails {rule}; correct the number", shown)
         elif col.kind in (DATE, BIRTH_DATE):
-            values, invalid = parse.parse_dates(raw)
+            values, invalid = parse.on_unique(parse.parse_dates, raw)
             if col.kind == BIRTH_DATE:
-                reason: pd.Series | str = f"{header} (masked) is not a valid date ({DATE_HINT})"
+                reason = f"{header} (masked) is not a valid date ({DATE_HINT})"
             else:
-                reason = _quoted(header, raw, col.kind) + f" is not a valid date ({DATE_HINT})"
+                reason = quoted(f" is not a valid date ({DATE_HINT})")
             issues.add(rows, invalid, "ROW_INVALID_DATE", col.name, header, reason, shown)
         elif col.kind == POSTCODE:
-            values, invalid = municipalities_from_postcodes(raw, reference.pc4_lookup)
+            values, invalid = parse.on_unique(municipalities_from_postcodes, raw, reference.pc4_lookup)
             issues.add(rows, invalid, "ROW_INVALID_POSTCODE", col.name, header,
                        f"{header} (masked) is not a Dutch postcode (4 digits, 2 letters); the municipality is left unknown",
                        shown, severity="flagged")
             invalid = pd.Series(False, index=raw.index)  # flagged, not rejected
         elif col.kind == DECIMAL:
-            values, invalid = parse.parse_decimal(raw)
-            issues.add(rows, invalid, "ROW_INVALID_NUMBER", col.name, header,
-                       _quoted(header, raw, col.kind) + " is not a number", shown)
+            values, invalid = parse.on_unique(parse.parse_decimal, raw)
+            issues.add(rows, invalid, "ROW_INVALID_NUMBER", col.name, header, quoted(" is not a number"), shown)
         elif col.kind == INTEGER:
-            values, invalid = parse.parse_integer(raw)
-            issues.add(rows, invalid, "ROW_INVALID_NUMBER", col.name, header,
-                       _quoted(header, raw, col.kind) + " is not a whole number", shown)
+            values, invalid = parse.on_unique(parse.parse_integer, raw)
+            issues.add(rows, invalid, "ROW_INVALID_NUMBER", col.name, header, quoted(" is not a whole number"), shown)
         elif col.kind == YES_NO:
-            values, invalid = parse.parse_yes_no(raw)
-            issues.add(rows, invalid, "ROW_INVALID_YES_NO", col.name, header,
-                       _quoted(header, raw, col.kind) + " is not ja or nee", shown)
+            values, invalid = parse.on_unique(parse.parse_yes_no, raw)
+            issues.add(rows, invalid, "ROW_INVALID_YES_NO", col.name, header, quoted(" is not ja or nee"), shown)
         elif col.kind == CODE:
-            values, invalid = parse.map_codes(raw, partner.values.get(col.name, {}))
+            values, invalid = parse.on_unique(parse.map_codes, raw, partner.values.get(col.name, {}))
             issues.add(rows, invalid, "ROW_UNKNOWN_CODE", col.name, header,
-                       _quoted(header, raw, col.kind) + f" is not a known code for {partner.partner_code}; use one of the agreed codes, "
-                       f"or ask the pipeline team to add it under values.{col.name} in config/partners/{partner.partner_code}.yaml",
+                       quoted(f" is not a known code for {partner.partner_code}; use one of the agreed codes, "
+                              f"or ask the pipeline team to add it under values.{col.name} in config/partners/{partner.partner_code}.yaml"),
                        shown)
         else:  # pragma: no cover - feeds.py defines the kinds
             raise ValueError(col.kind)
-        missing = raw.fillna("").str.strip() == ""
         if col.required:
+            missing = parse.on_unique(lambda v: (v, v.fillna("").str.strip() == ""), raw)[1]
             issues.add(rows, missing, "ROW_MISSING_VALUE", col.name, header, f"{header} is required but empty")
         parsed[col.name] = values
     return parsed

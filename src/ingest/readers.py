@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import python_calamine
 
@@ -121,21 +122,32 @@ def _frame_from_rows(rows: list[list[str]], header_idx: int, first_row_number: i
     headers = _unique_headers(rows[header_idx])
     width = len(headers)
     data, numbers, issues = [], [], []
-    for offset, row in enumerate(rows[header_idx + 1:], start=1):
-        number = first_row_number + header_idx + offset
-        if not any(cell.strip() for cell in row):
-            continue  # empty rows (often trailing) are not data
-        if len(row) > width:
-            if any(cell.strip() for cell in row[width:]):
-                issues.append((number, "ROW_TOO_MANY_VALUES", f"Row has {len(row)} values but the header has {width} columns; check for an unquoted delimiter in a value."))
-                continue
-            row = row[:width]
-        elif len(row) < width:
-            row = row + [""] * (width - len(row))
-        data.append(row)
-        numbers.append(number)
+    first = first_row_number + header_idx + 1
+    body = rows[header_idx + 1:]
+    if all(len(row) == width for row in body):
+        # the common case, without a Python step per row: empty rows are dropped below, vectorised
+        data, numbers = body, list(range(first, first + len(body)))
+    else:
+        for number, row in enumerate(body, start=first):
+            if not any(cell.strip() for cell in row):
+                continue  # empty rows (often trailing) are not data
+            if len(row) > width:
+                if any(cell.strip() for cell in row[width:]):
+                    issues.append((number, "ROW_TOO_MANY_VALUES", f"Row has {len(row)} values but the header has {width} columns; check for an unquoted delimiter in a value."))
+                    continue
+                row = row[:width]
+            elif len(row) < width:
+                row = row + [""] * (width - len(row))
+            data.append(row)
+            numbers.append(number)
     frame = pd.DataFrame(data, columns=headers, dtype="str") if data else pd.DataFrame({h: pd.Series([], dtype="str") for h in headers})
     frame[ROW_NUMBER] = pd.array(numbers, dtype="int64")
+    if len(frame):
+        filled = np.zeros(len(frame), dtype=bool)
+        for h in headers:
+            filled |= (frame[h].str.strip() != "").to_numpy(dtype=bool, na_value=False)
+        if not filled.all():  # empty rows (often trailing) are not data
+            frame = frame[filled].reset_index(drop=True)
     return frame, headers, issues
 
 
