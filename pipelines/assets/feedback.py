@@ -4,10 +4,13 @@ from pathlib import Path
 
 import dagster as dg
 
-from ingest.feedback import write_feedback_reports
+import pandas as pd
+
+from ingest.feedback import reports_due, write_feedback_reports
 from pipelines.assets.staging import staging_assets
 from pipelines.resources import IngestResource, WarehouseResource
-from warehouse.db import read_table
+from warehouse.db import read_table, rows_of_deliveries
+from warehouse.quality import quarantine_counts
 
 
 @dg.asset(
@@ -21,15 +24,17 @@ from warehouse.db import read_table
 def partner_feedback(context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource) -> dg.MaterializeResult:
     engine = warehouse.engine()
     log = read_table(engine, "delivery_log")
-    quarantine = read_table(engine, "quarantine_rows")
     folder = Path(ingest.feedback_dir)
-    written = write_feedback_reports(log, quarantine, folder)
-    context.log.info(f"{len(written)} feedback report(s) in {folder}")
+    due, current = reports_due(log, quarantine_counts(engine), folder)
+    quarantine = rows_of_deliveries(engine, "quarantine_rows", [d["delivery_id"] for d in due])
+    written = write_feedback_reports(pd.DataFrame(due, columns=log.columns), quarantine, folder)
+    context.log.info(f"{len(written)} feedback report(s) written to {folder}; {current} already up to date")
     per_partner = {}
     for path in written:
         per_partner[path.parent.name] = per_partner.get(path.parent.name, 0) + 1
     return dg.MaterializeResult(metadata={
         "feedback_folder": dg.MetadataValue.path(str(folder.resolve())),
-        "reports": len(written),
+        "reports": len(written) + current,
+        "reports_written_this_run": len(written),
         "reports_per_partner": dg.MetadataValue.json(per_partner),
     })

@@ -8,6 +8,8 @@ so a delivery's name cannot make the pipeline write outside the feedback folder.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -90,16 +92,76 @@ def write_report(frame: pd.DataFrame, delivery: dict, feedback_dir: Path) -> tup
     return xlsx_path, csv_path
 
 
+#: Written reports and the fingerprint of what each was written from (feedback_dir/.reports.json).
+MANIFEST_NAME = ".reports.json"
+#: Bump when the report's layout changes: every report is then written again.
+REPORT_FORMAT_VERSION = 1
+_FINGERPRINT_FIELDS = ("partner_code", "source_file", "content_hash", "delivery_period", "delivery_status", "reason_code",
+                       "reason", "rows_read", "rows_accepted", "rows_quarantined")
+
+
+def needs_report(delivery: dict, quarantine_rows: int) -> bool:
+    """A rejected file, or a delivery with rows in quarantine (rejected or flagged); never a duplicate."""
+    return delivery["delivery_status"] != "duplicate" and (delivery["delivery_status"] == "rejected" or quarantine_rows > 0)
+
+
+def report_fingerprint(delivery: dict, quarantine_rows: int) -> str:
+    """What a report is written from: its delivery's log record and the number of its quarantine rows
+    (both only change when the delivery's status changes, e.g. when it is superseded)."""
+    fields = {f: None if pd.isna(delivery.get(f)) else str(delivery.get(f)) for f in _FINGERPRINT_FIELDS}
+    text = json.dumps({"v": REPORT_FORMAT_VERSION, "quarantine_rows": quarantine_rows, **fields}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _manifest(feedback_dir: Path) -> dict[str, dict]:
+    path = feedback_dir / MANIFEST_NAME
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # no manifest (or a damaged one): every report is written again
+
+
+def reports_due(log: pd.DataFrame, quarantine_counts: dict[str, int], feedback_dir: Path) -> tuple[list[dict], int]:
+    """The deliveries whose report must be (re)written, and how many reports are already up to date.
+
+    A report is due when the delivery needs one and its files are missing or were written from
+    another state of the delivery (the fingerprint in the manifest differs). A nightly run with one
+    new delivery therefore writes one report, not all of them again.
+    """
+    manifest = _manifest(feedback_dir)
+    due, current = [], 0
+    for delivery in log.to_dict("records"):
+        n = int(quarantine_counts.get(delivery["delivery_id"], 0))
+        if not needs_report(delivery, n):
+            continue
+        seen = manifest.get(delivery["delivery_id"], {})
+        files_there = all((feedback_dir / f).is_file() for f in seen.get("files", [])) and seen.get("files")
+        if seen.get("fingerprint") == report_fingerprint(delivery, n) and files_there:
+            current += 1
+        else:
+            due.append(delivery)
+    return due, current
+
+
 def write_feedback_reports(log: pd.DataFrame, quarantine: pd.DataFrame, feedback_dir: Path) -> list[Path]:
-    """A report for every delivery that was rejected or has quarantined rows. Returns the xlsx paths."""
+    """A report for every delivery in `log` that was rejected or has quarantined rows (`quarantine` holds
+    at least their rows); the manifest records each. Returns the xlsx paths."""
     written = []
     by_delivery = dict(tuple(quarantine.groupby("delivery_id"))) if len(quarantine) else {}
+    manifest = _manifest(feedback_dir)
     for delivery in log.to_dict("records"):
         rows = by_delivery.get(delivery["delivery_id"])
-        if delivery["delivery_status"] != "rejected" and rows is None:
+        n = 0 if rows is None else len(rows)
+        if not needs_report(delivery, n):
             continue
-        if delivery["delivery_status"] in ("duplicate",):
-            continue
-        xlsx, _ = write_report(report_frame(delivery, rows if rows is not None else quarantine.head(0)), delivery, feedback_dir)
+        xlsx, csv_path = write_report(report_frame(delivery, rows if rows is not None else quarantine.head(0)), delivery, feedback_dir)
+        root = feedback_dir.resolve()
+        manifest[delivery["delivery_id"]] = {"fingerprint": report_fingerprint(delivery, n),
+                                             "files": [str(p.relative_to(root)) for p in (xlsx, csv_path)]}
         written.append(xlsx)
+    if written:
+        feedback_dir.mkdir(parents=True, exist_ok=True)
+        tmp = feedback_dir / (MANIFEST_NAME + ".tmp")
+        tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
+        tmp.replace(feedback_dir / MANIFEST_NAME)
     return written

@@ -186,6 +186,17 @@ def _read(conn: sa.Connection, sql: str, params: dict | None, table: Table) -> p
     return typed(df, table)
 
 
+def rows_of_deliveries(engine: sa.Engine, table_name: str, delivery_ids: list[str], chunk: int = 500) -> pd.DataFrame:
+    """The rows of a table that belong to the given deliveries (read in chunks of bound parameters)."""
+    parts = [read_table(engine, table_name, limit=0)]
+    for i in range(0, len(delivery_ids), chunk):
+        ids = delivery_ids[i:i + chunk]
+        names = {f"d{j}": v for j, v in enumerate(ids)}
+        where = "delivery_id IN (" + ", ".join(f":{n}" for n in names) + ")"
+        parts.append(read_table(engine, table_name, where=where, params=names))
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
 def table_exists(engine: sa.Engine, table_name: str) -> bool:
     return sa.inspect(engine).has_table(table_name)
 

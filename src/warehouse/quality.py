@@ -91,3 +91,10 @@ def quarantine_shares(log: pd.DataFrame, partner_codes: set[str], share_max: flo
     share = loaded["rows_quarantined"] / loaded["rows_read"]
     out = loaded.assign(quarantined_share=share.round(4))[share > share_max]
     return out[["delivery_id", "rows_read", "rows_quarantined", "quarantined_share"]]
+
+
+def quarantine_counts(engine: sa.Engine) -> dict[str, int]:
+    """Quarantine rows per delivery_id (rejected and flagged), counted in the warehouse."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text('SELECT delivery_id, COUNT(*) FROM "quarantine_rows" GROUP BY delivery_id'))
+        return {d: int(n) for d, n in rows}
