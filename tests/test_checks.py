@@ -4,24 +4,12 @@ fails has never been tested)."""
 import pandas as pd
 import sqlalchemy as sa
 
-from ingest.reference import Reference
-from pipelines.checks import PUBLISHED_COUNTS, schema_conformance, small_counts
-from schemas.tables import TABLES
-from transforms.dimensions import dim_region
+from pipelines.checks import PUBLISHED_COUNTS, small_counts
 from warehouse.db import make_engine, replace_table
 from warehouse.quality import late_deliveries_sql, load_quality_config, offending_rows
 from warehouse.reconcile import reconcile_feed
 
-CODES = Reference().code_lists | {"partners": frozenset({"p"})}
-
-
-def test_schema_conformance_check_passes_and_fails_with_masked_samples():
-    good = dim_region(Reference())
-    assert schema_conformance("dim_region", good, CODES).passed
-    bad = good.copy()
-    bad.loc[0, "municipality_code"] = "GM9999"
-    result = schema_conformance("dim_region", bad, CODES)
-    assert not result.passed and result.metadata["failures"].value == 1
+# Schema checks: tests/test_sql_checks.py.
 
 
 def _audit_tables(engine, staged_rows: int, rows_accepted: int):

@@ -16,6 +16,8 @@ import yaml
 
 from core.errors import ConfigError
 from core.paths import CONFIG_DIR
+from schemas import sql_checks
+from schemas.tables import Table
 
 CHECKS_FILE = CONFIG_DIR / "checks.yaml"
 
@@ -98,3 +100,39 @@ def quarantine_counts(engine: sa.Engine) -> dict[str, int]:
     with engine.connect() as conn:
         rows = conn.execute(sa.text('SELECT delivery_id, COUNT(*) FROM "quarantine_rows" GROUP BY delivery_id'))
         return {d: int(n) for d, n in rows}
+
+
+@dataclass
+class Conformance:
+    """What a table's schema check found: rows scanned, failing rows per (column, check), sample values."""
+
+    rows: int
+    failures: dict[tuple[str, str], int]
+    sample: list[dict[str, str]]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def schema_conformance_in_warehouse(engine: sa.Engine, table: Table, code_lists, sample_size: int = 10,
+                                    identifier_columns: frozenset[str] = frozenset({"person_id"})) -> Conformance:
+    """Run a table's schema rules (schemas/sql_checks.py) in the warehouse: one scan, nothing read back
+    but counts and a few failing values (identifiers masked)."""
+    rules = sql_checks.row_rules(table, code_lists, engine.dialect.name)
+    with engine.connect() as conn:
+        counts = conn.execute(sa.text(sql_checks.failure_counts_sql(table, rules))).one()
+        failures = {(r.column, r.check): int(n or 0) for r, n in zip(rules, counts[1:]) if n}
+        dup_sql = sql_checks.duplicate_keys_sql(table)
+        if dup_sql:
+            dups = int(conn.execute(sa.text(dup_sql)).scalar_one() or 0)
+            if dups:
+                failures["+".join(table.primary_key), "unique"] = dups
+        sample: list[dict[str, str]] = []
+        for rule in rules:
+            if (rule.column, rule.check) not in failures or len(sample) >= sample_size:
+                continue
+            for (value,) in conn.execute(sa.text(sql_checks.failing_values_sql(table, rule, sample_size - len(sample)))):
+                shown = "***" if rule.column in identifier_columns else str(value)[:40]
+                sample.append({"column": rule.column, "check": rule.check, "failure_case": shown})
+    return Conformance(int(counts[0]), failures, sample)
