@@ -111,8 +111,10 @@ def person_and_period_dimensions(context: dg.AssetExecutionContext, warehouse: W
     data = Inputs(warehouse)
     yield _write(context, data, "dim_person",
                  dim_person(data["fct_employment_spells"], data["fct_enrolments"], data["fct_municipal_trajectories"]))
+    residence_columns = ["person_id", "delivery_period", "residence_municipality_code"]  # not whole staging tables
     yield _write(context, data, "fct_person_residence",
-                 person_residence([data[t] for t in ("stg_employment_spells", "stg_enrolments", "stg_municipal_participants")]))
+                 person_residence([read_table(data.engine, t, columns=residence_columns)
+                                   for t in ("stg_employment_spells", "stg_enrolments", "stg_municipal_participants")]))
     observation_start, cutoff = data.window()
     yield _write(context, data, "dim_period", dim_period(observation_start, cutoff))
 
