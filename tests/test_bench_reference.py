@@ -5,7 +5,8 @@ inflow/outflow rules independently of the pandas transforms, not ingest); its co
 runs in tests/test_pipeline_e2e.py, on the pipeline run that file already makes.
 
 bench/reference_files.py starts from the delivery files themselves (config/partners, config/reference): it
-redoes ingest (file decisions, header eras, parsing, validation, duplicates, supersession) in DuckDB SQL.
+redoes ingest (file decisions, header eras, parsing, validation, duplicates, supersession) in DuckDB SQL, then
+inflow/outflow and target attainment.
 Its comparison runs here on conftest's statistics sample (three years, a few hundred people; the smaller
 `sample` has about ten inflows), once as generated and once with hand-made
 deliveries added that hit the rules the generator never produces (edge_cases()).
@@ -112,6 +113,17 @@ def _bsns(n: int, start: int = 100_000_000, leading_zero: bool = False) -> list[
     return out
 
 
+def _onderwijsnummers(n: int, valid: bool = True) -> list[str]:
+    from ingest.pseudonymise import is_valid_onderwijsnummer
+
+    out, x = [], 100_000_000 + 4_242
+    while len(out) < n:
+        if is_valid_onderwijsnummer(str(x)) == valid:
+            out.append(str(x))
+        x += 1
+    return out
+
+
 def _read_csv(path: Path, encoding: str, delimiter: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(path.read_bytes().decode(encoding), newline=""), delimiter=delimiter))
 
@@ -129,8 +141,10 @@ def edge_cases(landing: Path) -> None:
     """Add deliveries to a generated landing folder (2022-02..2022-05 delivered) that exercise ingest rules the
     generator does not: a same-version re-send, a byte-identical _v2, a rejected _v3, a copy in a sub-folder,
     a hidden file, a title row, quoted newlines, ragged rows, Unicode whitespace, dotted / 8-digit BSNs,
-    Excel serials in CSV, timestamps, schema violations, duplicate record keys, cp1252 punctuation, and an
-    xlsx _v2 with real dates, times, booleans and numbers."""
+    Excel serials in CSV, timestamps, schema violations, duplicate record keys, cp1252 punctuation, an xlsx
+    _v2 with real dates, times, booleans and numbers; enrolments known by an onderwijsnummer only, levels
+    written as decimals, short crebo codes; and municipal trajectories that make the crafted people count
+    (or, outside the region, not count) for Brugbanen, Werkoffensief, WEP-trein and Voortraject."""
     zg = landing / "zorggroep_haaglanden"
     original = zg / "zorggroep_haaglanden_2022-03.csv"
     rows = _read_csv(original, "utf-8-sig", ";")
@@ -254,11 +268,73 @@ def edge_cases(landing: Path) -> None:
     later = src.stat().st_mtime + 86_400
     os.utime(out, (later, later))
 
+    # roc_zuidwest: a cp1252 _v2 of 2022-Q2 with onderwijsnummers, decimal levels, short crebo codes
+    roc = landing / "roc_zuidwest"
+    q2 = _read_csv(roc / "roc_zuidwest_2022-Q2.csv", "cp1252", ";")
+    rh, rdata = q2[0], [r for r in q2[1:] if any(c.strip() for c in r)]
+    rcol = {h: i for i, h in enumerate(rh)}
+    rb = iter(_bsns(12, start=500_000_000))
+
+    def rrow(number, **values):
+        r = [""] * len(rh)
+        base = {"inschrijving_id": number, "bsn": next(rb), "geboortedatum": "01-01-2004", "postcode": "2511AB",
+                "crebo_code": "25498", "niveau": "2", "leerweg": "bbl", "project": "VT", "datum_inschrijving": "01-05-2022",
+                "uitstroomresultaat": "actief", "achternaam": "Çelik–Smit"}
+        for k, v in {**base, **values}.items():
+            r[rcol[k]] = v
+        return r
+
+    enrolled = [
+        rrow("4900001", bsn="", onderwijsnummer=_onderwijsnummers(1)[0]),            # known by an onderwijsnummer only
+        rrow("4900002", onderwijsnummer=_onderwijsnummers(1, valid=False)[0]),        # an invalid onderwijsnummer
+        rrow("4900003", niveau="2,0"),                                                # a whole number as a decimal
+        rrow("4900004", niveau="2,5"),
+        rrow("4900005", niveau="5"),                                                  # schema: level 1..4
+        rrow("4900006", crebo_code="2549"),                                           # schema: five digits
+        rrow("4900007", bsn=""),                                                      # neither identifier
+        rrow("4900008", datum_uitschrijving="01-04-2022"),                            # ends before it starts
+        rrow("4900009", leerweg="BBL", project="tb12", niveau="1"),                   # labels in another case
+        rrow("4900010", postcode="9711AB"),                                           # lives outside the region
+    ]
+    _write_csv(roc / "roc_zuidwest_2022-Q2_v2.csv", [rh, *[r for i, r in enumerate(rdata) if i % 4], *enrolled],
+               "cp1252", ";", roc / "roc_zuidwest_2022-Q2.csv")
+
+    # gemeente_den_haag: a _v2 of 2022-03 whose trajectories make the crafted people count for targets
+    gm = landing / "gemeente_den_haag"
+    mar = _read_csv(gm / "gemeente_den_haag_202203.csv", "utf-8", ",")
+    gh, gdata = mar[0], [r for r in mar[1:] if any(c.strip() for c in r)]
+    gcol = {h: i for i, h in enumerate(gh)}
+    gb = iter(_bsns(8, start=700_000_000))
+
+    def grow(number, bsn=None, **values):
+        r = [""] * len(gh)
+        base = {"Trajectnummer": number, "BSN": bsn or next(gb), "Geboortedatum": "1990-01-01", "Postcode": "2511 AB",
+                "Doelgroep": "Bijstand", "Uitkering": "PW", "Programma": "Werkoffensief", "Datum aanmelding": "2022-02-01"}
+        for k, v in {**base, **values}.items():
+            r[gcol[k]] = v
+        return r
+
+    wep = {"Programma": "WEP-trein", "Datum plaatsing": "2022-02-01", "Soort plaatsing": "WEP",
+           "Datum einde plaatsing": "2022-03-15", "Resultaat plaatsing": "Werkfit"}
+    trajectories = [
+        grow("TRJ-EDGE-1", shared, Programma="Brugbanen", Doelgroep="Pro/vso"),       # starts care 2022-03-01: Brugbanen
+        grow("TRJ-EDGE-2", crafted[0][col["BSN"]]),                                    # bijstand, starts care: Werkoffensief
+        grow("TRJ-EDGE-3", **wep),                                                     # WEP-trein
+        grow("TRJ-EDGE-4", **{**wep, "Postcode": "9711 AB"}),                          # outside the region: not counted
+        grow("TRJ-EDGE-5", **{**wep, "Datum einde plaatsing": "2022-01-15"}),          # placement ends before it starts
+        grow("TRJ-EDGE-6", Doelgroep="55-plusser"),                                    # unknown code
+        grow("TRJ-EDGE-7", enrolled[2][rcol["bsn"]], Programma="Voortraject"),         # BBL enrolment 2022-05-01: Voortraject
+        grow("TRJ-EDGE-8", enrolled[9][rcol["bsn"]], Programma="Voortraject"),         # ... but lives outside the region
+    ]
+    _write_csv(gm / "gemeente_den_haag_202203_v2.csv", [gh, *[r for i, r in enumerate(gdata) if i % 9], *trajectories],
+               "utf-8", ",", gm / "gemeente_den_haag_202203.csv")
+
 
 # --- the files reference against the pipeline ---------------------------------------------------------------------
 
 def _run_pipeline(landing: Path, root: Path) -> Path:
-    """Staging, facts, dimensions and the sector flows of `landing`, in a fresh DuckDB file; returns its path."""
+    """Staging, facts, dimensions, the sector flows and the target facts of `landing`, in a fresh DuckDB file;
+    returns its path."""
     import dagster as dg
 
     from pipelines.definitions import all_assets
@@ -272,7 +348,8 @@ def _run_pipeline(landing: Path, root: Path) -> Path:
         mp.setenv("DAGSTER_HOME", str(home))
         result = dg.materialize(
             all_assets,
-            selection=dg.AssetSelection.assets("fct_sector_inflow", "fct_sector_outflow", "fct_internal_mobility").upstream(),
+            selection=dg.AssetSelection.assets("fct_sector_inflow", "fct_sector_outflow", "fct_internal_mobility",
+                                               "fct_target_persons", "fct_target_attainment").upstream(),
             instance=dg.DagsterInstance.get(),
             resources={"warehouse": WarehouseResource(url=f"duckdb:///{path}"),
                        "ingest": IngestResource(environment="test", landing_dir=str(landing), feedback_dir=str(root / "feedback"))},
@@ -301,8 +378,9 @@ def edge_run(stats_sample, tmp_path_factory):
 
 def _assert_equal(result: dict) -> None:
     assert result["differences"] == [], result["differences"][:20]
+    assert result["target_differences"] == [], result["target_differences"][:20]
     assert result["delivery_differences"] == [], result["delivery_differences"][:20]
-    assert result["verdict"] == "EQUAL"
+    assert result["verdict"] == "EQUAL" and result["targets_verdict"] == "EQUAL"
 
 
 def test_files_reference_equals_the_pipeline_on_the_generated_sample(generated_run):
@@ -312,6 +390,10 @@ def test_files_reference_equals_the_pipeline_on_the_generated_sample(generated_r
     assert result["totals"]["reference_inflow"]["persons_summed"] > 100
     assert result["totals"]["reference_outflow"]["persons_summed"] > 100
     assert result["files"]["employment_spells/rejected"] >= 2  # the generator's empty _v2 and corrupt xlsx _v2
+    assert sum(t["achieved"] for t in result["targets_latest"]) > 50
+    flows_only = _files_reference_module().compare(landing, warehouse, targets=False)  # the other feeds' rows unread
+    assert flows_only["differences"] == [] and flows_only["delivery_differences"] == []
+    assert flows_only["totals"] == result["totals"]
 
 
 def test_files_reference_equals_the_pipeline_on_hand_made_edge_cases(edge_run):
@@ -331,6 +413,6 @@ def test_files_reference_leaves_a_file_out_on_request(generated_run):
     landing, _ = generated_run
     ref = _files_reference_module()
     last = sorted((landing / "zorggroep_haaglanden").glob("*.csv"))[-1]
-    full = ref.compute(landing)
-    without = ref.compute(landing, {f"zorggroep_haaglanden/{last.name}"})
+    full = ref.compute(landing, targets=False)
+    without = ref.compute(landing, {f"zorggroep_haaglanden/{last.name}"}, targets=False)
     assert without["files"]["employment_spells/loaded"] == full["files"]["employment_spells/loaded"] - 1

@@ -72,3 +72,25 @@ def test_duckdb_file_reopens_after_the_writer_exits_without_closing(tmp_path):
     engine = make_engine(url)
     assert set(TABLES) <= set(sa.inspect(engine).get_table_names())
     assert row_count(engine, "dim_postcode_range") > 0
+
+
+def test_replace_refuses_a_table_of_ingested_rows(warehouse_url):
+    engine = make_engine(warehouse_url)
+    with pytest.raises(WarehouseSchemaError, match="never replaced"):
+        replace_table(engine, "delivery_log", pd.DataFrame())
+
+
+def test_replacing_a_wide_table_twice_keeps_its_definition(duckdb_url):
+    """The DuckDB swap (new table, renamed over the old) keeps the DDL: NOT NULL and the primary key."""
+    engine = make_engine(duckdb_url)
+    df = dim_region(Reference())
+    for _ in range(2):
+        assert replace_table(engine, "dim_region", df) == len(df)
+    with engine.connect() as conn:
+        tables = set(sa.inspect(conn).get_table_names())
+        pk = sa.inspect(conn).get_pk_constraint("dim_region")["constrained_columns"]
+    assert "dim_region__new" not in tables and pk == ["municipality_code"]
+    dup = pd.concat([df, df.head(1)], ignore_index=True)
+    with pytest.raises((sa.exc.SQLAlchemyError, duckdb.Error), match="(?i)constraint|duplicate"):
+        replace_table(engine, "dim_region", dup)
+    assert row_count(engine, "dim_region") == len(df)

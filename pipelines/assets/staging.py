@@ -33,7 +33,8 @@ def _staging_asset(feed: str) -> dg.AssetsDefinition:
                     for r in report.log_rows if r["delivery_status"] == "rejected"}
         context.log.info(f"{name}: {rows} rows in force; this run {report.count('loaded')} loaded, "
                          f"{report.count('duplicate')} duplicate, {report.count('rejected')} rejected, "
-                         f"{report.rows_accepted} rows accepted, {report.rows_quarantined} quarantined")
+                         f"{report.rows_accepted} rows accepted, {report.rows_quarantined} quarantined; seconds per stage "
+                         f"{report.timer.rounded()}")
         return dg.MaterializeResult(metadata=table_metadata(
             table, read_table(engine, name, limit=PREVIEW_ROWS), rows=rows,
             deliveries_loaded=report.count("loaded"),
@@ -45,6 +46,7 @@ def _staging_asset(feed: str) -> dg.AssetsDefinition:
             files_this_run=dg.MetadataValue.json(files[:200]),
             **behind,
             rejected_files=dg.MetadataValue.json(rejected),
+            seconds_per_stage=dg.MetadataValue.json(report.timer.rounded()),
         ))
 
     return _asset

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 import pandas as pd
 import pandera.pandas as pa
 
+from core.timing import NO_TIMER, StageTimer
 from ingest import parse
 from ingest.deliveries import Delivery, Period
 from ingest.feeds import (
@@ -25,7 +26,7 @@ from ingest.pseudonymise import birth_years, check_and_pseudonymise, municipalit
 from ingest.readers import ROW_NUMBER, read_delivery_file
 from ingest.reference import Reference
 from schemas.pandera_schemas import pandera_schema
-from schemas.tables import FEED_STAGING, TABLES
+from schemas.tables import FEED_STAGING, TABLES, Table
 
 QUARANTINE_COLUMNS = TABLES["quarantine_rows"].column_names
 MAX_SHOWN_VALUE = 60
@@ -232,10 +233,13 @@ class ReadDelivery:
         return len(self.mapped.frame) + len(self.reader_issues)
 
 
-def read_delivery(delivery: Delivery, partner: PartnerConfig, period: Period, version: int) -> ReadDelivery:
+def read_delivery(delivery: Delivery, partner: PartnerConfig, period: Period, version: int,
+                  timer: StageTimer = NO_TIMER) -> ReadDelivery:
     """Read a delivery file and map its headers with the partner's layout for the period. Raises DeliveryRejected."""
-    raw = read_delivery_file(delivery.path, partner.known_headers)
-    mapped = map_headers(raw, partner, partner.layout_for(period.start_month), feed_spec(partner.feed))
+    with timer.stage("read"):
+        raw = read_delivery_file(delivery.path, partner.known_headers)
+    with timer.stage("map_parse"):
+        mapped = map_headers(raw, partner, partner.layout_for(period.start_month), feed_spec(partner.feed))
     return ReadDelivery(delivery, period, version, mapped, raw.row_issues, raw.file_format)
 
 
@@ -257,8 +261,29 @@ def _lineage(items: list[ReadDelivery], partner: PartnerConfig) -> pd.DataFrame:
     })
 
 
-def _validate_group(items: list[ReadDelivery], partner: PartnerConfig, reference: Reference, key: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _validate_group(items: list[ReadDelivery], partner: PartnerConfig, reference: Reference, key: bytes,
+                    timer: StageTimer = NO_TIMER) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parse and validate the rows of deliveries that share a partner and header names, in one go."""
+    with timer.stage("map_parse"):
+        group = _parse_group(items, partner, reference, key)
+    with timer.stage("validate"):
+        return _validate_parsed(group, partner, reference)
+
+
+@dataclass
+class _ParsedGroup:
+    """Deliveries' rows parsed into staging columns, with the problems found so far."""
+
+    staging: pd.DataFrame  # staging table columns, every row
+    raw: pd.DataFrame  # the input frame (strings, with the source row numbers)
+    record_key: pd.Series
+    lineage: pd.DataFrame
+    issues: IssueCollector
+    headers: dict[str, str]
+    table: Table
+
+
+def _parse_group(items: list[ReadDelivery], partner: PartnerConfig, reference: Reference, key: bytes) -> _ParsedGroup:
     spec = feed_spec(partner.feed)
     headers = items[0].mapped.source_headers
     df = pd.concat([it.mapped.frame for it in items], ignore_index=True)
@@ -276,11 +301,17 @@ def _validate_group(items: list[ReadDelivery], partner: PartnerConfig, reference
     record_key = record_key.where(parsed[spec.record_key[0]].notna(), None).astype("str")
 
     table = TABLES[FEED_STAGING[partner.feed]]
-    n = len(df)
     targets = {c.target: parsed[c.name] for c in spec.columns if c.target}
     staging = pd.concat([lineage, pd.DataFrame({"record_key": record_key}), person, pd.DataFrame(targets)], axis=1)
-    staging = staging[table.column_names]
+    return _ParsedGroup(staging[table.column_names], df, record_key, lineage, issues, headers, table)
 
+
+def _validate_parsed(group: _ParsedGroup, partner: PartnerConfig, reference: Reference) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Duplicate keys and the Pandera schema over the parsed rows; accepted rows and the problems found."""
+    spec = feed_spec(partner.feed)
+    staging, df, record_key, lineage, issues, headers, table = (group.staging, group.raw, group.record_key, group.lineage,
+                                                                group.issues, group.headers, group.table)
+    n = len(df)
     key_headers = "+".join(headers.get(c, c) for c in spec.record_key if c in headers)
     _duplicate_keys(record_key, lineage["delivery_id"], df, key_headers, issues, _rejected_mask(issues.frame(), n))
 
@@ -294,7 +325,8 @@ def _validate_group(items: list[ReadDelivery], partner: PartnerConfig, reference
     return staging[~rejected].reset_index(drop=True), found.drop(columns="row_index")
 
 
-def validate_deliveries(items: list[ReadDelivery], partner: PartnerConfig, reference: Reference, key: bytes) -> dict[str, DeliveryResult]:
+def validate_deliveries(items: list[ReadDelivery], partner: PartnerConfig, reference: Reference, key: bytes,
+                        timer: StageTimer = NO_TIMER) -> dict[str, DeliveryResult]:
     """Parse, pseudonymise and validate read deliveries of one partner; a result per delivery_id.
 
     Deliveries with the same header names are validated together: the per-file cost of many
@@ -305,7 +337,7 @@ def validate_deliveries(items: list[ReadDelivery], partner: PartnerConfig, refer
         groups.setdefault(tuple(sorted(it.mapped.source_headers.items())), []).append(it)
     accepted_parts, issue_parts = [], []
     for group in groups.values():
-        accepted, found = _validate_group(group, partner, reference, key)
+        accepted, found = _validate_group(group, partner, reference, key, timer)
         accepted_parts.append(accepted)
         issue_parts.append(found)
     accepted = pd.concat(accepted_parts, ignore_index=True)

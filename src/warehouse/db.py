@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -73,10 +74,13 @@ def _conform(df: pd.DataFrame, table: Table) -> pd.DataFrame:
     return df[table.column_names]
 
 
-def insert_frame(conn: sa.Connection, table_name: str, df: pd.DataFrame) -> int:
-    """Append a frame to a table inside the caller's transaction, by the database's bulk path."""
+def insert_frame(conn: sa.Connection, table_name: str, df: pd.DataFrame, into: str | None = None) -> int:
+    """Append a frame to a table inside the caller's transaction, by the database's bulk path.
+
+    `into` names another physical table with the same columns (the new copy during a replace)."""
     table = TABLES[table_name]
     df = _conform(df, table)
+    target = into or table_name
     if df.empty:
         return 0
     backend = conn.dialect.name
@@ -90,17 +94,17 @@ def insert_frame(conn: sa.Connection, table_name: str, df: pd.DataFrame) -> int:
             source = df
         raw.register(view, source)
         try:
-            raw.execute(f'INSERT INTO "{table_name}" ({cols}) SELECT {cols} FROM "{view}"')
+            raw.execute(f'INSERT INTO "{target}" ({cols}) SELECT {cols} FROM "{view}"')
         finally:
             raw.unregister(view)
     elif backend == "postgresql":
         raw = conn.connection.driver_connection
         rows = df.astype(object).where(df.notna(), None).itertuples(index=False, name=None)
-        with raw.cursor() as cur, cur.copy(f'COPY "{table_name}" ({cols}) FROM STDIN') as copy:
+        with raw.cursor() as cur, cur.copy(f'COPY "{target}" ({cols}) FROM STDIN') as copy:
             for row in rows:
                 copy.write_row(row)
     else:
-        df.to_sql(table_name, conn, if_exists="append", index=False, chunksize=100_000)
+        df.to_sql(target, conn, if_exists="append", index=False, chunksize=100_000)
     return len(df)
 
 
@@ -111,12 +115,36 @@ def delete_rows(conn: sa.Connection, table_name: str, column: str, values: Itera
         conn.execute(t.delete().where(t.c[column].in_(values)))
 
 
+@contextmanager
+def _replacing(engine: sa.Engine, table: Table) -> Iterator[tuple[sa.Connection, str]]:
+    """A transaction in which the caller fills the table's new contents into the yielded physical table.
+
+    DuckDB: a new table is created, filled, and renamed over the old one (dbt's swap). Deleting
+    every row of a wide table costs DuckDB seconds per hundred thousand rows, twice (delete and
+    commit); dropping it costs nothing (bench/RESULTS.md). PostgreSQL: DELETE, then the new rows,
+    so that readers keep reading the old rows (MVCC) instead of waiting for a lock.
+    Either way one transaction: readers and a failed run see the old table.
+    """
+    if table.layer in DURABLE_LAYERS:
+        raise WarehouseSchemaError(f"{table.name} holds ingested rows ({table.layer}); it is appended to, never replaced")
+    with engine.begin() as conn:
+        if conn.dialect.name == "duckdb":
+            staged = f"{table.name}__new"
+            conn.execute(sa.text(f'DROP TABLE IF EXISTS "{staged}"'))
+            sqlalchemy_table(dataclasses.replace(table, name=staged), sa.MetaData()).create(conn)
+            yield conn, staged
+            conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table.name}"'))
+            conn.execute(sa.text(f'ALTER TABLE "{staged}" RENAME TO "{table.name}"'))
+        else:
+            ensure_table(conn, table)
+            conn.execute(sa.text(f'DELETE FROM "{table.name}"'))
+            yield conn, table.name
+
+
 def replace_table(engine: sa.Engine, table_name: str, df: pd.DataFrame) -> int:
     """Replace every row of a table in one transaction (readers never see a half-written table)."""
-    with engine.begin() as conn:
-        ensure_table(conn, TABLES[table_name])
-        conn.execute(sa.text(f'DELETE FROM "{table_name}"'))
-        return insert_frame(conn, table_name, df)
+    with _replacing(engine, TABLES[table_name]) as (conn, target):
+        return insert_frame(conn, table_name, df, into=target)
 
 
 def replace_table_from_select(engine: sa.Engine, table_name: str, select_sql: str) -> int:
@@ -126,11 +154,9 @@ def replace_table_from_select(engine: sa.Engine, table_name: str, select_sql: st
     """
     table = TABLES[table_name]
     cols = ", ".join(f'"{c}"' for c in table.column_names)
-    with engine.begin() as conn:
-        ensure_table(conn, table)
-        conn.execute(sa.text(f'DELETE FROM "{table_name}"'))
-        conn.execute(sa.text(f'INSERT INTO "{table_name}" ({cols}) {select_sql}'))
-        return int(conn.execute(sa.text(f'SELECT COUNT(*) FROM "{table_name}"')).scalar_one())
+    with _replacing(engine, table) as (conn, target):
+        conn.execute(sa.text(f'INSERT INTO "{target}" ({cols}) {select_sql}'))
+        return int(conn.execute(sa.text(f'SELECT COUNT(*) FROM "{target}"')).scalar_one())
 
 
 def typed(df: pd.DataFrame, table: Table) -> pd.DataFrame:

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from core.errors import DeliveryRejected
 from core.paths import as_path
+from core.timing import StageTimer
 from ingest.deliveries import Delivery, Period, describe_file, discover_deliveries, is_hidden, parse_period_and_version
 from ingest.partner_config import PartnerConfig
 from ingest.process import DeliveryResult, ReadDelivery, read_delivery, utc_now, validate_deliveries
@@ -46,6 +47,7 @@ UNROUTED = "(unrouted)"
 class FeedIngestReport:
     feed: str
     log_rows: list[dict] = field(default_factory=list)  # delivery_log records written this run
+    timer: StageTimer = field(default_factory=StageTimer)  # seconds per stage: discover, read, map_parse, validate, load
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.log_rows if r["delivery_status"] == status)
@@ -123,6 +125,7 @@ class FeedIngester:
         self.partners = {code: p for code, p in partners.items() if p.feed == feed}
         self.staging = FEED_STAGING[feed]
         self.report = FeedIngestReport(feed)
+        self.timer = self.report.timer
         with engine.begin() as conn:
             for name in (self.staging, LOG_TABLE, "quarantine_rows"):
                 ensure_table(conn, TABLES[name])
@@ -137,7 +140,8 @@ class FeedIngester:
         self.in_force = {r.delivery_id: (r.partner_code, r.delivery_period, int(r.delivery_version)) for r in loaded.itertuples()}
 
     def run(self, landing_dir: Path) -> FeedIngestReport:
-        new = [d for d in discover_deliveries(landing_dir, self.partners) if d.delivery_id not in self.known_ids]
+        with self.timer.stage("discover"):
+            new = [d for d in discover_deliveries(landing_dir, self.partners) if d.delivery_id not in self.known_ids]
         self.log(f"{self.feed}: {len(new)} new file(s) in the landing folders of {len(self.partners)} partner(s)")
         batch = _Batch()
         ordered = []
@@ -179,7 +183,7 @@ class FeedIngester:
                     "FILE_TOO_LARGE",
                     f"The file is {d.size_bytes:,} bytes; deliveries may be at most {self.max_file_bytes:,} bytes. "
                     "Split it by period, or ask the pipeline team to raise ZORGSTROOM_MAX_FILE_BYTES.")
-            item = read_delivery(d, self.partners[d.partner_code], period, version)
+            item = read_delivery(d, self.partners[d.partner_code], period, version, self.timer)
         except DeliveryRejected as exc:
             batch.other_records.append(log_record(d, "rejected", period=period, version=version,
                                                   reason_code=exc.reason_code, reason=exc.message))
@@ -198,7 +202,7 @@ class FeedIngester:
         for item, partner in batch.to_validate:
             by_partner.setdefault(partner.partner_code, []).append(item)
         for code, items in by_partner.items():
-            results.update(validate_deliveries(items, self.partners[code], self.reference, self.key))
+            results.update(validate_deliveries(items, self.partners[code], self.reference, self.key, self.timer))
 
         records = []
         accepted_frames, quarantine_frames = [], []
@@ -217,7 +221,7 @@ class FeedIngester:
                      f"{result.rows_quarantined} quarantined" + (f"; superseded by {replaced_by}" if replaced_by else ""))
         retire = {old: new for old, new in batch.superseded_by.items() if old in self.in_db}
 
-        with self.engine.begin() as conn:
+        with self.timer.stage("load"), self.engine.begin() as conn:
             if retire:
                 delete_rows(conn, self.staging, "delivery_id", list(retire))
                 log_t = sa.table(LOG_TABLE, *(sa.column(c) for c in ("delivery_id", "delivery_status", "superseded_by", "reason_code", "reason")))
