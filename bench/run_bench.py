@@ -7,8 +7,10 @@ already there, --regenerate forces it), run the whole pipeline with the dagster 
 (own DAGSTER_HOME and DuckDB file under <out>/scale_<s>/), measure wall time and the peak RSS of the
 whole process tree (psutil polling, summed over the tree; plus GNU /usr/bin/time -v's max RSS of the
 largest single process when that binary exists), read the per-step durations from the run's event
-log (STEP_SUCCESS) and group them into stages, run bench/reference.py (DuckDB SQL alone) the same way
-and compare its inflow/outflow counts, then add one monthly delivery and time the incremental run.
+log (STEP_SUCCESS) and group them into stages, run bench/reference.py (DuckDB SQL over the staging table)
+and bench/reference_files.py (DuckDB SQL from the delivery files themselves: like with like for the
+end-to-end figure) the same way and compare their inflow/outflow counts, then add one monthly delivery
+and time the incremental run.
 Results go to stdout and to <out>/results.json.
 """
 
@@ -33,10 +35,17 @@ try:
 except ImportError:  # the project's venv does not ship it: `pip install psutil`
     psutil = None
 
-STAGES = ["reference", "staging", "facts", "statistics", "published", "feedback", "operations", "checks"]
-#: Dagster asset group -> benchmark stage (staging = read + map + parse + validate + load, in one asset per feed).
-GROUP_STAGE = {"reference": "reference", "staging": "staging", "core": "facts", "statistics": "statistics",
-               "published": "published", "feedback": "feedback", "operations": "operations"}
+#: The issue's stages, in order. The staging assets time their own parts (asset metadata
+#: seconds_per_stage): finding files (list + SHA-256), read, map + parse, validate and load; everything
+#: after staging is "transform" (facts, statistics, published tables: built and written in the
+#: warehouse); then partner feedback, the report, the asset checks, and what the Dagster process
+#: spends outside any step (start-up, loading the definitions, the event log).
+STAGES = ["find files", "read", "map + parse", "validate", "load", "transform", "feedback", "report", "checks",
+          "dagster start-up + between steps"]
+INGEST_PARTS = {"discover": "find files", "read": "read", "map_parse": "map + parse", "validate": "validate", "load": "load"}
+#: Dagster asset group -> benchmark stage (the staging group is split by INGEST_PARTS).
+GROUP_STAGE = {"reference": "transform", "core": "transform", "statistics": "transform", "published": "transform",
+               "operations": "transform", "feedback": "feedback", "report": "report", "staging": "staging"}
 
 
 # --- measuring a process tree --------------------------------------------------------------------------
@@ -122,7 +131,7 @@ def run_pipeline(work: Path, landing: Path, tag: str) -> dict:
     env = pipeline_env(work, landing)
     cmd = [str(BIN / "dagster"), "asset", "materialize", "--select", "*", "-m", "pipelines.definitions"]
     res = measured(cmd, env, work / f"pipeline_{tag}.log")
-    res["stages"], res["run_id"] = stage_seconds(work / "dagster_home")
+    res["stages"], res["run_id"] = stage_seconds(work / "dagster_home", res["wall_s"])
     return res
 
 
@@ -132,8 +141,9 @@ def asset_groups() -> dict[str, str]:
     return {spec.key.to_user_string(): spec.group_name for spec in defs.resolve_all_asset_specs()}
 
 
-def stage_seconds(home: Path) -> tuple[dict[str, float], str | None]:
-    """Seconds per stage of the latest run in `home`: STEP_SUCCESS durations, stage from the assets the step materialised."""
+def stage_seconds(home: Path, wall_s: float | None = None) -> tuple[dict[str, float], str | None]:
+    """Seconds per stage of the latest run in `home`, from its event log: STEP_SUCCESS durations, the
+    stage from the group of the assets the step materialised, staging split by its own timings."""
     import dagster as dg
 
     groups = asset_groups()
@@ -145,19 +155,32 @@ def stage_seconds(home: Path) -> tuple[dict[str, float], str | None]:
         logs = instance.all_logs(run_id)
     step_assets: dict[str, set[str]] = {}
     durations: dict[str, float] = {}
+    ingest_parts: dict[str, float] = {}
     for entry in logs:
         ev = entry.dagster_event
         if ev is None:
             continue
         if ev.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION and ev.asset_key is not None:
             step_assets.setdefault(ev.step_key, set()).add(ev.asset_key.to_user_string())
+            parts = ev.event_specific_data.materialization.metadata.get("seconds_per_stage")
+            for part, sec in (parts.value if parts is not None else {}).items():
+                ingest_parts[part] = ingest_parts.get(part, 0.0) + sec
         elif ev.event_type == dg.DagsterEventType.STEP_SUCCESS:
             durations[ev.step_key] = ev.event_specific_data.duration_ms / 1000
     stages = {s: 0.0 for s in STAGES}
     for step, sec in durations.items():
         found = {GROUP_STAGE.get(groups.get(a, ""), "other") for a in step_assets.get(step, set())}
         stage = sorted(found)[0] if len(found) == 1 else ("checks" if not found else "+".join(sorted(found)))
+        if stage == "staging":  # split by the staging assets' own timings; the rest of their step is load
+            continue
         stages[stage] = stages.get(stage, 0.0) + sec
+    staging_steps = sum(sec for step, sec in durations.items()
+                        if {GROUP_STAGE.get(groups.get(a, ""), "") for a in step_assets.get(step, set())} == {"staging"})
+    for part, sec in ingest_parts.items():
+        stages[INGEST_PARTS.get(part, part)] += sec
+    stages["load"] += max(staging_steps - sum(ingest_parts.values()), 0.0)  # metadata queries after the loads
+    if wall_s is not None:
+        stages["dagster start-up + between steps"] = max(wall_s - sum(durations.values()), 0.0)
     return stages, run_id
 
 
@@ -196,6 +219,18 @@ def run_reference(work: Path) -> dict:
     return res
 
 
+def run_files_reference(work: Path) -> dict:
+    """bench/reference_files.py on the landing folder the warehouse was loaded from: xlsx conversion, file scan and
+    SQL seconds, and its inflow/outflow counts against the warehouse's."""
+    out = work / "reference_files.json"
+    cmd = [str(BIN / "python"), str(ROOT / "bench" / "reference_files.py"), "--landing", str(work / "landing"),
+           "--warehouse", str(work / "warehouse.duckdb"), "--json", str(out)]
+    res = measured(cmd, dict(os.environ), work / "reference_files.log")
+    if out.exists():
+        res.update(json.loads(out.read_text()))
+    return res
+
+
 # --- main ------------------------------------------------------------------------------------------
 
 def bench_scale(scale: float, out: Path, regenerate: bool, incremental: bool) -> dict:
@@ -220,6 +255,8 @@ def bench_scale(scale: float, out: Path, regenerate: bool, incremental: bool) ->
     result["rows"] = staging_rows(work / "warehouse.duckdb")
     print(f"[scale {scale:g}] reference ...", flush=True)
     result["reference"] = run_reference(work)
+    print(f"[scale {scale:g}] reference from the files ...", flush=True)
+    result["reference_files"] = run_files_reference(work)
     if incremental:
         new = add_next_month(work / "landing")
         result["incremental_file"] = new.name
@@ -256,6 +293,17 @@ def report(results: list[dict]) -> None:
                       f" (the reference starts from stg_employment_spells: no ingest)")
             print(f"      reference vs pipeline counts: {ref.get('verdict', 'no result')}")
             for d in ref.get("differences", [])[:20]:
+                print(f"        {d}")
+        fref = r.get("reference_files")
+        if fref:
+            print(f"{r['scale']:>5g} {n:>11,} {'reference from files':<24} {fmt(fref.get('wall_s'), '8.2f'):>8} {'':>10}   "
+                  f"SQL {fmt(fref.get('sql_s'), '.2f')} s, xlsx conversion {fmt(fref.get('xlsx_s'), '.2f')} s, "
+                  f"file scan {fmt(fref.get('scan_s'), '.2f')} s; peak RSS {fmt(fref.get('peak_rss_tree_mib'))} MiB")
+            if full.get("wall_s") and fref.get("wall_s"):
+                print(f"      ratio pipeline end-to-end / reference from files (whole process): "
+                      f"{full['wall_s'] / fref['wall_s']:,.1f}x (like with like: both start from the delivery files)")
+            print(f"      reference from files vs pipeline counts: {fref.get('verdict', 'no result')}")
+            for d in fref.get("differences", [])[:20]:
                 print(f"        {d}")
         inc = r.get("incremental")
         if inc and full.get("wall_s"):

@@ -253,8 +253,8 @@ def test_a_reader_never_sees_a_half_written_table(warehouse_url, monkeypatch):
     inside, release = threading.Event(), threading.Event()
     real_insert = db.insert_frame
 
-    def paused_insert(conn, table_name, df):
-        n = real_insert(conn, table_name, df)
+    def paused_insert(conn, table_name, df, **kwargs):
+        n = real_insert(conn, table_name, df, **kwargs)
         inside.set()
         release.wait(30)
         return n
@@ -263,7 +263,7 @@ def test_a_reader_never_sees_a_half_written_table(warehouse_url, monkeypatch):
     writer = threading.Thread(target=replace_table, args=(engine, "dim_region", regions.head(3)))
     writer.start()
     assert inside.wait(30)
-    with engine.connect() as conn:  # another connection, while the replace is between DELETE+INSERT and COMMIT
+    with engine.connect() as conn:  # another connection, while the replace has written the new rows but not committed
         seen = conn.execute(sa.text('SELECT COUNT(*) FROM "dim_region"')).scalar_one()
     release.set()
     writer.join(30)

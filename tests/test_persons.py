@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pytest
+import sqlalchemy as sa
 
 from transforms.periods import dim_period
-from transforms.persons import DIM_PERSON_COLUMNS, RESIDENCE_COLUMNS, dim_person, person_residence
+from transforms.persons import DIM_PERSON_COLUMNS, RESIDENCE_COLUMNS, dim_person, person_residence, person_residence_sql
+from warehouse.db import make_engine
 
 T = pd.Timestamp
 
@@ -93,3 +97,32 @@ def test_dim_period_covers_the_months():
     assert list(p.columns) == ["month_start", "month_end", "month_label", "quarter_label", "year", "month_of_year"]
     assert p["month_start"].dtype == "datetime64[us]" and p["year"].dtype == "Int64"
     assert len(dim_period(T("2024-02-29"), T("2024-02-29"))) == 1
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_person_residence_in_sql_equals_the_pandas_specification(warehouse_url, seed):
+    """Random rows over two staging tables (monthly and quarterly periods, disagreeing codes, ties, gaps,
+    returns): the warehouse's SQL gives exactly the intervals of the pandas function."""
+    rng = np.random.default_rng(seed)
+    periods = [f"2022-{m:02d}" for m in range(1, 13)] + [f"2022-Q{q}" for q in range(1, 5)] + ["2023-01"]
+    codes = ["GM0518", "GM0503", "BUITEN_REGIO", "GM0603", None]
+    tables = []
+    for name in ("stg_x", "stg_y"):
+        n = 400
+        tables.append((name, frame([
+            {"person_id": f"p{rng.integers(0, 25)}", "delivery_period": str(rng.choice(periods)),
+             "residence_municipality_code": codes[rng.integers(0, len(codes))]} for _ in range(n)])))
+    engine = make_engine(warehouse_url)
+    with engine.begin() as conn:
+        for name, df in tables:
+            conn.execute(sa.text(f'CREATE TABLE "{name}" (person_id TEXT, delivery_period TEXT, residence_municipality_code TEXT)'))
+            conn.execute(sa.text(f'INSERT INTO "{name}" VALUES (:a, :b, :c)'),
+                         [{"a": r.person_id, "b": r.delivery_period, "c": None if pd.isna(r.residence_municipality_code)
+                           else r.residence_municipality_code} for r in df.itertuples()])
+    expected = person_residence([df for _, df in tables]).sort_values(["person_id", "valid_from"]).reset_index(drop=True)
+    with engine.connect() as conn:
+        got = pd.read_sql(sa.text(person_residence_sql([n for n, _ in tables], engine.dialect.name)), conn)
+    got = got.astype({"valid_from": "datetime64[us]", "valid_to": "datetime64[us]", "person_id": "str",
+                      "residence_municipality_code": "str"}).sort_values(["person_id", "valid_from"]).reset_index(drop=True)
+    assert len(expected) > 25  # moves happened
+    pd.testing.assert_frame_equal(got[RESIDENCE_COLUMNS], expected, check_dtype=False)

@@ -4,18 +4,18 @@ published tables BI tools read. Each computes with a pure transform and replaces
 import dagster as dg
 import pandas as pd
 
-from pipelines.metadata import deliveries_behind, markdown_preview, table_metadata
+from pipelines.metadata import PREVIEW_ROWS, deliveries_behind, markdown_preview, table_metadata
 from pipelines.resources import WarehouseResource
 from schemas.tables import TABLES
 from transforms import publish
 from transforms.data_window import data_window, observed
 from transforms.periods import dim_period
-from transforms.persons import dim_person, person_residence
+from transforms.persons import dim_person, person_residence_sql
 from transforms.programme_flows import programme_flows
 from transforms.retention import retention_cohorts, retention_members
 from transforms.sector_flows import care_spells, sector_events
 from transforms.targets import target_attainment, target_persons
-from warehouse.db import read_table, replace_table
+from warehouse.db import read_table, replace_table, replace_table_from_select
 
 STATS = "statistics"
 PUBLISHED = "published"
@@ -111,10 +111,13 @@ def person_and_period_dimensions(context: dg.AssetExecutionContext, warehouse: W
     data = Inputs(warehouse)
     yield _write(context, data, "dim_person",
                  dim_person(data["fct_employment_spells"], data["fct_enrolments"], data["fct_municipal_trajectories"]))
-    residence_columns = ["person_id", "delivery_period", "residence_municipality_code"]  # not whole staging tables
-    yield _write(context, data, "fct_person_residence",
-                 person_residence([read_table(data.engine, t, columns=residence_columns)
-                                   for t in ("stg_employment_spells", "stg_enrolments", "stg_municipal_participants")]))
+    # from every staging row of every feed: built in the warehouse, the rows never come to Python
+    staging = ["stg_employment_spells", "stg_enrolments", "stg_municipal_participants"]
+    rows = replace_table_from_select(data.engine, "fct_person_residence", person_residence_sql(staging, data.engine.dialect.name))
+    context.log.info(f"fct_person_residence: {rows} rows")
+    yield dg.MaterializeResult(asset_key="fct_person_residence", metadata=table_metadata(
+        TABLES["fct_person_residence"], read_table(data.engine, "fct_person_residence", limit=PREVIEW_ROWS), rows=rows,
+        **deliveries_behind(data["delivery_log"])))
     observation_start, cutoff = data.window()
     yield _write(context, data, "dim_period", dim_period(observation_start, cutoff))
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from transforms.current_records import period_start
+from transforms.current_records import period_sort_key_sql, period_start
 from transforms.sector_flows import first_flags, ranks, to_days
 
 DIM_PERSON_COLUMNS = [
@@ -154,3 +154,36 @@ def person_residence(staging_frames: list[pd.DataFrame]) -> pd.DataFrame:
         "valid_to": valid_to.astype("datetime64[us]"),
         "residence_municipality_code": pd.Series(np.asarray(codes, dtype=object)[r_code], dtype="str"),
     })[RESIDENCE_COLUMNS]
+
+
+def person_residence_sql(staging_tables: list[str], dialect: str) -> str:
+    """`person_residence` as one SELECT over the staging tables, run inside the warehouse.
+
+    The same rules as the pandas function above, which stays the executable specification
+    (tests/test_persons.py holds them equal on both databases). Staging holds every row of every
+    delivery in force (millions at the benchmark's scale); in SQL they never travel through Python.
+    """
+    collate = ' COLLATE "C"' if dialect == "postgresql" else ""  # the smallest code by bytes, as in pandas
+    rows = " UNION ALL ".join(
+        f'SELECT person_id, CAST({period_sort_key_sql("delivery_period")} || \'-01\' AS DATE) AS day, '
+        f'residence_municipality_code AS code FROM "{t}" '
+        f"WHERE person_id IS NOT NULL AND delivery_period IS NOT NULL AND residence_municipality_code IS NOT NULL"
+        for t in staging_tables)
+    return f"""
+WITH residence_rows AS ({rows}),
+counted AS (SELECT person_id, day, code, COUNT(*) AS n FROM residence_rows GROUP BY person_id, day, code),
+per_period AS (
+    SELECT person_id, day, code FROM (
+        SELECT person_id, day, code,
+               ROW_NUMBER() OVER (PARTITION BY person_id, day ORDER BY n DESC, code{collate}) AS pick
+        FROM counted) AS ranked
+    WHERE pick = 1),
+marked AS (
+    SELECT person_id, day, code, LAG(code) OVER (PARTITION BY person_id ORDER BY day) AS previous_code
+    FROM per_period),
+runs AS (SELECT person_id, day AS valid_from, code FROM marked WHERE previous_code IS NULL OR previous_code <> code)
+SELECT person_id, valid_from,
+       CAST(LEAD(valid_from) OVER (PARTITION BY person_id ORDER BY valid_from) - INTERVAL '1 day' AS DATE) AS valid_to,
+       code AS residence_municipality_code
+FROM runs
+ORDER BY person_id, valid_from"""
