@@ -302,8 +302,9 @@ def report(results: list[dict]) -> None:
             if full.get("wall_s") and fref.get("wall_s"):
                 print(f"      ratio pipeline end-to-end / reference from files (whole process): "
                       f"{full['wall_s'] / fref['wall_s']:,.1f}x (like with like: both start from the delivery files)")
-            print(f"      reference from files vs pipeline counts: {fref.get('verdict', 'no result')}")
-            for d in fref.get("differences", [])[:20]:
+            print(f"      reference from files vs pipeline: inflow/outflow {fref.get('verdict', 'no result')}, "
+                  f"target attainment {fref.get('targets_verdict', 'no result')}")
+            for d in [*fref.get("differences", []), *fref.get("target_differences", [])][:20]:
                 print(f"        {d}")
         inc = r.get("incremental")
         if inc and full.get("wall_s"):
