@@ -30,8 +30,8 @@
 --               hh:mm:ss) or an Excel serial 20000..80000; hours are not a number (decimal comma or point);
 --               ja/nee is not one of the accepted words; a code has no label in the partner's mapping; the end
 --               date is before the start date (as timestamps); the row has values beyond the header's width;
---               its record key occurs in an earlier valid row of the same file (valid before the schema
---               checks); or, last, the schema: birth year outside 1900..2100, hours outside 0..60, version < 1.
+--               the schema: birth year outside 1900..2100, hours outside 0..60, version < 1; or, last, its record
+--               key occurs in an earlier valid row of the same file.
 --               An invalid postcode only loses the municipality (flagged, not rejected).
 --   current     per (partner, record_key) the accepted row of the latest loaded delivery: period start, then
 --               version, then row order. record_key = employee number, '-' employment number when given.
@@ -191,19 +191,22 @@ WITH stripped AS (           -- headers.py strips each mapped cell; '' is missin
             OR p.too_many_values                                                        -- ROW_TOO_MANY_VALUES
            ) AS parse_rejected
     FROM parsed p
+), valid AS (
+    SELECT *, NOT parse_rejected
+           AND year(birth_ts) BETWEEN 1900 AND 2100                                     -- schema: birth_year
+           AND coalesce(hours BETWEEN 0 AND 60, true)                                   -- schema: hours_per_week
+           AND version >= 1                                                             -- schema: delivery_version
+           AS row_valid
+    FROM checked
 ), first_valid AS (         -- ROW_DUPLICATE_KEY: the first valid row of a record key in a file stays, later ones are rejected
     SELECT file_id, record_key, min(row_order) AS first_row
-    FROM checked WHERE NOT parse_rejected
+    FROM valid WHERE row_valid
     GROUP BY file_id, record_key HAVING count(*) > 1
 )
 SELECT c.*,
-       NOT c.parse_rejected AND coalesce(c.row_order > f.first_row, false) AS duplicate_key,
-       NOT c.parse_rejected AND NOT coalesce(c.row_order > f.first_row, false)
-       AND year(c.birth_ts) BETWEEN 1900 AND 2100                                       -- schema: birth_year
-       AND coalesce(c.hours BETWEEN 0 AND 60, true)                                     -- schema: hours_per_week
-       AND c.version >= 1                                                               -- schema: delivery_version
-       AS accepted
-FROM checked c
+       c.row_valid AND coalesce(c.row_order > f.first_row, false) AS duplicate_key,
+       c.row_valid AND NOT coalesce(c.row_order > f.first_row, false) AS accepted
+FROM valid c
 LEFT JOIN first_valid f ON f.file_id = c.file_id AND f.record_key = c.record_key;
 
 CREATE OR REPLACE TEMP VIEW ref_rows_all AS SELECT file_id, accepted FROM ref_rows;  -- per delivery, for the comparison

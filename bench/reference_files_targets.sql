@@ -98,17 +98,19 @@ WITH stripped AS (
             OR p.too_many_values                                                                     -- ROW_TOO_MANY_VALUES
            ) AS parse_rejected
     FROM parsed p
+), valid AS (
+    SELECT *, NOT parse_rejected                                                             -- schema:
+           AND year(birth_ts) BETWEEN 1900 AND 2100 AND mbo_level BETWEEN 1 AND 4
+           AND regexp_full_match(crebo_code, '[0-9]{5}') AND version >= 1 AS row_valid
+    FROM checked
 ), first_valid AS (
     SELECT file_id, record_key, min(row_order) AS first_row
-    FROM checked WHERE NOT parse_rejected
+    FROM valid WHERE row_valid
     GROUP BY file_id, record_key HAVING count(*) > 1
 )
 SELECT c.*,
-       NOT c.parse_rejected AND NOT coalesce(c.row_order > f.first_row, false)                  -- ROW_DUPLICATE_KEY
-       AND year(c.birth_ts) BETWEEN 1900 AND 2100 AND c.mbo_level BETWEEN 1 AND 4               -- schema
-       AND regexp_full_match(c.crebo_code, '[0-9]{5}') AND c.version >= 1
-       AS accepted
-FROM checked c
+       c.row_valid AND NOT coalesce(c.row_order > f.first_row, false) AS accepted               -- ROW_DUPLICATE_KEY
+FROM valid c
 LEFT JOIN first_valid f ON f.file_id = c.file_id AND f.record_key = c.record_key;
 
 -- --- rows of the municipal files --------------------------------------------------------------------------------------
@@ -181,16 +183,18 @@ WITH stripped AS (
             OR p.too_many_values                                                                     -- ROW_TOO_MANY_VALUES
            ) AS parse_rejected
     FROM parsed p
+), valid AS (
+    SELECT *, NOT parse_rejected                                                             -- schema:
+           AND year(birth_ts) BETWEEN 1900 AND 2100 AND version >= 1 AS row_valid
+    FROM checked
 ), first_valid AS (
     SELECT file_id, record_key, min(row_order) AS first_row
-    FROM checked WHERE NOT parse_rejected
+    FROM valid WHERE row_valid
     GROUP BY file_id, record_key HAVING count(*) > 1
 )
 SELECT c.*,
-       NOT c.parse_rejected AND NOT coalesce(c.row_order > f.first_row, false)                  -- ROW_DUPLICATE_KEY
-       AND year(c.birth_ts) BETWEEN 1900 AND 2100 AND c.version >= 1                            -- schema
-       AS accepted
-FROM checked c
+       c.row_valid AND NOT coalesce(c.row_order > f.first_row, false) AS accepted               -- ROW_DUPLICATE_KEY
+FROM valid c
 LEFT JOIN first_valid f ON f.file_id = c.file_id AND f.record_key = c.record_key;
 
 -- --- current records -----------------------------------------------------------------------------------------------------

@@ -293,3 +293,16 @@ def test_processed_deliveries_can_be_archived_and_are_not_loaded_again(tmp_path,
     assert sorted(p.name for p in landing.rglob("*") if p.is_file()) == ["gemeente_den_haag_202203.csv"]
     engine = make_engine(url)
     assert [r["source_file"] for r in ingest(engine, landing).log_rows] == ["gemeente_den_haag_202203.csv"]
+
+
+def test_a_row_failing_only_the_schema_does_not_push_out_a_valid_duplicate(tmp_path):
+    """The first *valid* row of a record key stays: a row that only the Pandera schema rejects (birth year
+    1890) does not count as the first, so the valid row after it is loaded, not rejected as a duplicate."""
+    folder = tmp_path / "landing" / "gemeente_den_haag"
+    municipal_file(folder, "gemeente_den_haag_202201.csv", ROW_T1.replace("1990-01-01", "1890-01-01"), ROW_T1)
+    engine = make_engine(f"duckdb:///{tmp_path / 'w.duckdb'}")
+    ingest(engine, tmp_path / "landing")
+    quarantine = read_table(engine, "quarantine_rows")
+    assert quarantine["reason_code"].tolist() == ["ROW_SCHEMA"]
+    assert quarantine["source_row_number"].tolist() == [2]
+    assert read_table(engine, "stg_municipal_participants")["source_row_number"].tolist() == [3]

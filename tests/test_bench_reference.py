@@ -175,7 +175,7 @@ def edge_cases(landing: Path) -> None:
         row("900007", Startdatum="02-03-2022"), row("900007", Startdatum="03-03-2022"),  # duplicate key: second out
         row("900008", Startdatum="31-02-2022"), row("900008", Startdatum="04-03-2022"),  # first invalid: second stays
         row("900009", Contracturen="70"), row("900009", Startdatum="05-03-2022"),        # first fails the schema only:
-                                                                                          # second is a duplicate, none stays
+                                                                                          # the second, valid, stays
         row("\xa0900010\xa0", Startdatum="\u20032022-03-05", Functiecode="F030\t"),
         row("900011", Startdatum="10-03-2022", Einddatum="20-03-2022", **{"Postcode woonadres": "9711AB"}),
         row("900012", **{"Postcode woonadres": "25 11AB"}),

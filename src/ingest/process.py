@@ -312,12 +312,12 @@ def _validate_parsed(group: _ParsedGroup, partner: PartnerConfig, reference: Ref
     staging, df, record_key, lineage, issues, headers, table = (group.staging, group.raw, group.record_key, group.lineage,
                                                                 group.issues, group.headers, group.table)
     n = len(df)
+    schema = pandera_schema(table, reference.code_lists | {"partners": frozenset({partner.partner_code})})
+    _schema_issues(staging[~_rejected_mask(issues.frame(), n)], schema, df, issues)
+    # after the schema: the first *valid* row of a record key stays (a row failing only the schema must
+    # not push a valid later row out as its duplicate)
     key_headers = "+".join(headers.get(c, c) for c in spec.record_key if c in headers)
     _duplicate_keys(record_key, lineage["delivery_id"], df, key_headers, issues, _rejected_mask(issues.frame(), n))
-
-    schema = pandera_schema(table, reference.code_lists | {"partners": frozenset({partner.partner_code})})
-    rejected = _rejected_mask(issues.frame(), n)
-    _schema_issues(staging[~rejected], schema, df, issues)
 
     found = issues.frame()
     rejected = _rejected_mask(found, n)
