@@ -29,7 +29,8 @@ from core.paths import as_path
 from core.timing import StageTimer
 from ingest.deliveries import Delivery, Period, describe_file, discover_deliveries, is_hidden, parse_period_and_version
 from ingest.partner_config import PartnerConfig
-from ingest.process import DeliveryResult, ReadDelivery, read_delivery, utc_now, validate_deliveries
+from ingest.parallel_read import AheadReader
+from ingest.process import DeliveryResult, ReadDelivery, utc_now, validate_deliveries
 from ingest.reference import Reference
 from schemas.tables import FEED_STAGING, TABLES
 from warehouse.db import delete_rows, ensure_table, insert_frame, read_table
@@ -152,13 +153,17 @@ class FeedIngester:
                 batch.other_records.append(log_record(d, "rejected", reason_code=exc.reason_code, reason=exc.message))
                 continue
             ordered.append(((period.start, version, d.received_at, d.source_file), d, period, version))
-        for _, d, period, version in sorted(ordered, key=lambda o: o[0]):
-            self._decide(d, period, version, batch)
-            if batch.rows >= BATCH_ROWS:
+        ordered.sort(key=lambda o: o[0])
+        to_read = [(d, self.partners[d.partner_code], period, version) for _, d, period, version in ordered
+                   if (d.partner_code, period.label, d.content_hash) not in self.hash_owner and d.size_bytes <= self.max_file_bytes]
+        with AheadReader(to_read, self.timer, log=self.log) as self.reader:
+            for _, d, period, version in ordered:
+                self._decide(d, period, version, batch)
+                if batch.rows >= BATCH_ROWS:
+                    self._flush(batch)
+                    batch = _Batch()
+            if batch:
                 self._flush(batch)
-                batch = _Batch()
-        if batch:
-            self._flush(batch)
         return self.report
 
     def _decide(self, d: Delivery, period: Period, version: int, batch: _Batch) -> None:
@@ -183,7 +188,7 @@ class FeedIngester:
                     "FILE_TOO_LARGE",
                     f"The file is {d.size_bytes:,} bytes; deliveries may be at most {self.max_file_bytes:,} bytes. "
                     "Split it by period, or ask the pipeline team to raise ZORGSTROOM_MAX_FILE_BYTES.")
-            item = read_delivery(d, self.partners[d.partner_code], period, version, self.timer)
+            item = self.reader.read((d, self.partners[d.partner_code], period, version))
         except DeliveryRejected as exc:
             batch.other_records.append(log_record(d, "rejected", period=period, version=version,
                                                   reason_code=exc.reason_code, reason=exc.message))

@@ -1,0 +1,120 @@
+"""Reading delivery files ahead, in worker processes, while the main process parses and loads.
+
+Reading a file (decoding, CSV or xlsx, finding the header, mapping the partner's headers) depends on
+that file alone, so it can run on the other cores. The ingester still decides and loads deliveries
+strictly in its own order; it only asks for the files in that order, and the readers work a few files
+ahead. A file that cannot be read comes back as its rejection (reason code and message), exactly as
+when read in the main process.
+
+Used only where it pays: a local landing folder (worker processes cannot see an in-memory or
+authenticated object store of the parent) and enough files to amortise starting the workers
+(a nightly run with one new file reads it in the main process).
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing import get_context
+
+from core.errors import DeliveryRejected
+from core.timing import StageTimer
+from ingest.deliveries import Delivery, Period
+from ingest.partner_config import PartnerConfig
+from ingest.process import ReadDelivery, read_delivery
+
+#: Fewer files than this are read in the main process (starting workers costs about a second).
+MIN_FILES_FOR_WORKERS = 12
+#: Files each worker may have read ahead of the one the ingester waits for (bounds memory).
+AHEAD_PER_WORKER = 2
+
+ReadRequest = tuple[Delivery, PartnerConfig, Period, int]
+
+
+def reader_workers() -> int:
+    """Worker processes for reading: ZORGSTROOM_READ_WORKERS, else one per CPU (0 or 1: no workers)."""
+    configured = os.environ.get("ZORGSTROOM_READ_WORKERS")
+    if configured is not None:
+        return max(int(configured), 0)
+    return os.cpu_count() or 1
+
+
+def _read_in_worker(delivery: Delivery, partner: PartnerConfig, period: Period, version: int) -> tuple:
+    """Runs in a worker: the read delivery, or its rejection as plain values (picklable), plus seconds."""
+    timer = StageTimer()
+    t0 = time.perf_counter()
+    try:
+        item = read_delivery(delivery, partner, period, version, timer)
+    except DeliveryRejected as exc:
+        return ("rejected", exc.reason_code, exc.message, timer.seconds, time.perf_counter() - t0)
+    return ("read", item, None, timer.seconds, time.perf_counter() - t0)
+
+
+class AheadReader:
+    """Reads the requested files in order, in worker processes, a few files ahead of the caller.
+
+    `read(request)` returns the ReadDelivery or raises DeliveryRejected, like `read_delivery`. Requests
+    must be asked for in the order given to the constructor; a request that is never asked for (a
+    duplicate decided without reading) is skipped. Without workers it simply reads in this process.
+    """
+
+    def __init__(self, requests: Iterable[ReadRequest], timer: StageTimer, workers: int | None = None,
+                 log: Callable[[str], None] = lambda _m: None) -> None:
+        self.pending = deque(requests)
+        self.timer = timer
+        self.futures: dict[str, Future] = {}
+        self.order: deque[str] = deque()
+        workers = reader_workers() if workers is None else workers
+        local = all(type(r[0].path) in (pathlib.PosixPath, pathlib.WindowsPath) for r in self.pending)
+        self.pool = None
+        if workers > 1 and local and len(self.pending) >= MIN_FILES_FOR_WORKERS:
+            self.pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+            self.window = workers * AHEAD_PER_WORKER
+            log(f"reading {len(self.pending)} files in {workers} worker processes")
+
+    def _fill(self) -> None:
+        while self.pool is not None and self.pending and len(self.futures) < self.window:
+            delivery, partner, period, version = self.pending.popleft()
+            self.futures[delivery.delivery_id] = self.pool.submit(_read_in_worker, delivery, partner, period, version)
+            self.order.append(delivery.delivery_id)
+
+    def read(self, request: ReadRequest) -> ReadDelivery:
+        delivery, partner, period, version = request
+        wanted = delivery.delivery_id
+        if self.pool is None:
+            return read_delivery(delivery, partner, period, version, self.timer)
+        while self.order and self.order[0] != wanted:  # read ahead, then decided without reading: dropped
+            self.futures.pop(self.order.popleft()).cancel()
+        if wanted not in self.futures:
+            while self.pending and self.pending[0][0].delivery_id != wanted:
+                self.pending.popleft()
+        self._fill()
+        future = self.futures.pop(wanted, None)
+        if future is None:  # not in the plan: read it here
+            return read_delivery(delivery, partner, period, version, self.timer)
+        self.order.popleft()
+        with self.timer.stage("read"):  # the wall time the ingester waits for its reader
+            status, value, message, seconds, _ = future.result()
+        for name, sec in seconds.items():
+            self.timer.seconds[f"{name}_in_workers"] = self.timer.seconds.get(f"{name}_in_workers", 0.0) + sec
+        self._fill()
+        if status == "rejected":
+            raise DeliveryRejected(value, message)
+        return value
+
+    def close(self) -> None:
+        if self.pool is not None:
+            for future in self.futures.values():
+                future.cancel()
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def __enter__(self) -> "AheadReader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
