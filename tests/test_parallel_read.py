@@ -7,8 +7,9 @@ from core.errors import DeliveryRejected
 from core.timing import StageTimer
 from ingest.deliveries import describe_file, parse_period_and_version
 from ingest.parallel_read import MIN_FILES_FOR_WORKERS, AheadReader
-from ingest.process import read_delivery
-from test_bad_input import PARTNERS, ROW_T1, ROW_T2, municipal_file
+from conftest import TEST_KEY
+from ingest.process import read_delivery, validate_deliveries
+from test_bad_input import PARTNERS, REF, ROW_T1, ROW_T2, municipal_file
 
 PARTNER = "gemeente_den_haag"
 
@@ -54,6 +55,21 @@ def test_workers_read_exactly_what_the_main_process_reads_and_skipped_files_are_
         else:
             assert g == e and g[1] == "FILE_NOT_SPREADSHEET"
     assert timer.seconds["read_in_workers"] > 0 and "read" in timer.seconds
+
+
+def test_a_batch_validated_in_a_worker_equals_validating_it_here(requests):
+    items = [read_delivery(*r) for r in requests[:6]]
+    partner = requests[0][1]
+    with AheadReader(requests, StageTimer(), workers=2) as reader:
+        assert reader.pool is not None
+        collect = reader.submit_validation(items, partner, REF, TEST_KEY)
+        got = collect()
+    expected = validate_deliveries(items, partner, REF, TEST_KEY)
+    assert list(got) == list(expected) and len(got) == 6
+    for delivery_id, result in expected.items():
+        pd.testing.assert_frame_equal(got[delivery_id].accepted, result.accepted)
+        pd.testing.assert_frame_equal(got[delivery_id].quarantine, result.quarantine)
+        assert got[delivery_id].rows_read == result.rows_read
 
 
 def test_few_files_or_one_worker_read_in_the_main_process(requests):

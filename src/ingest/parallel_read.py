@@ -1,10 +1,12 @@
-"""Reading delivery files ahead, in worker processes, while the main process parses and loads.
+"""Reading and validating delivery files in worker processes, while the main process decides and loads.
 
 Reading a file (decoding, CSV or xlsx, finding the header, mapping the partner's headers) depends on
 that file alone, so it can run on the other cores. The ingester still decides and loads deliveries
-strictly in its own order; it only asks for the files in that order, and the readers work a few files
+strictly in its own order; it only asks for the files in that order, and the workers read a few files
 ahead. A file that cannot be read comes back as its rejection (reason code and message), exactly as
-when read in the main process.
+when read in the main process. Validating (parsing, pseudonymising, the schema, duplicate keys) is
+done per batch of deliveries of one partner (`submit_validation`): per file it would cost several
+times more, as most of its cost is per call and the same people, dates and codes recur every month.
 
 Used only where it pays: a local landing folder (worker processes cannot see an in-memory or
 authenticated object store of the parent) and enough files to amortise starting the workers
@@ -25,7 +27,8 @@ from core.errors import DeliveryRejected
 from core.timing import StageTimer
 from ingest.deliveries import Delivery, Period
 from ingest.partner_config import PartnerConfig
-from ingest.process import ReadDelivery, read_delivery
+from ingest.process import DeliveryResult, ReadDelivery, read_delivery, validate_deliveries
+from ingest.reference import Reference
 
 #: Fewer files than this are read in the main process (starting workers costs about a second).
 MIN_FILES_FOR_WORKERS = 12
@@ -52,6 +55,13 @@ def _read_in_worker(delivery: Delivery, partner: PartnerConfig, period: Period, 
     except DeliveryRejected as exc:
         return ("rejected", exc.reason_code, exc.message, timer.seconds, time.perf_counter() - t0)
     return ("read", item, None, timer.seconds, time.perf_counter() - t0)
+
+
+def _validate_in_worker(items: list[ReadDelivery], partner: PartnerConfig, reference: Reference,
+                        key: bytes) -> tuple[dict[str, DeliveryResult], dict[str, float]]:
+    """Runs in a worker: validate_deliveries, plus its seconds per stage."""
+    timer = StageTimer()
+    return validate_deliveries(items, partner, reference, key, timer), timer.seconds
 
 
 class AheadReader:
@@ -105,6 +115,23 @@ class AheadReader:
         if status == "rejected":
             raise DeliveryRejected(value, message)
         return value
+
+    def submit_validation(self, items: list[ReadDelivery], partner: PartnerConfig, reference: Reference,
+                          key: bytes) -> Callable[[], dict[str, DeliveryResult]]:
+        """Validate deliveries of one partner in a worker (or here, without workers); returns a function
+        that waits for the results. Seconds spent in the worker are added to the timer when collected."""
+        if self.pool is None:
+            return lambda: validate_deliveries(items, partner, reference, key, self.timer)
+        future = self.pool.submit(_validate_in_worker, items, partner, reference, key)
+
+        def collect() -> dict[str, DeliveryResult]:
+            with self.timer.stage("validate"):  # the wall time the ingester waits for the worker
+                results, seconds = future.result()
+            for name, sec in seconds.items():
+                self.timer.seconds[f"{name}_in_workers"] = self.timer.seconds.get(f"{name}_in_workers", 0.0) + sec
+            return results
+
+        return collect
 
     def close(self) -> None:
         if self.pool is not None:

@@ -156,15 +156,37 @@ class FeedIngester:
         ordered.sort(key=lambda o: o[0])
         to_read = [(d, self.partners[d.partner_code], period, version) for _, d, period, version in ordered
                    if (d.partner_code, period.label, d.content_hash) not in self.hash_owner and d.size_bytes <= self.max_file_bytes]
+        # Batches are validated (in workers, when there are several files) while the next batch is
+        # read and decided; each is written, in order, once its results are in.
+        waiting: tuple[_Batch, list] | None = None
         with AheadReader(to_read, self.timer, log=self.log) as self.reader:
             for _, d, period, version in ordered:
                 self._decide(d, period, version, batch)
                 if batch.rows >= BATCH_ROWS:
-                    self._flush(batch)
+                    waiting = self._write_when_validated(waiting, (batch, self._submit(batch)))
                     batch = _Batch()
             if batch:
-                self._flush(batch)
+                waiting = self._write_when_validated(waiting, (batch, self._submit(batch)))
+            self._write_when_validated(waiting, None)
         return self.report
+
+    def _submit(self, batch: _Batch) -> list:
+        """Start validating a batch: per partner, all its read deliveries in one call."""
+        by_partner: dict[str, list[ReadDelivery]] = {}
+        for item, partner in batch.to_validate:
+            by_partner.setdefault(partner.partner_code, []).append(item)
+        return [self.reader.submit_validation(items, self.partners[code], self.reference, self.key)
+                for code, items in by_partner.items()]
+
+    def _write_when_validated(self, previous: tuple[_Batch, list] | None, current: tuple[_Batch, list] | None):
+        """Write the previous batch (its validation is done or is waited for); the current one waits its turn."""
+        if previous is not None:
+            batch, pending = previous
+            results: dict[str, DeliveryResult] = {}
+            for collect in pending:
+                results.update(collect())
+            self._write(batch, results)
+        return current
 
     def _decide(self, d: Delivery, period: Period, version: int, batch: _Batch) -> None:
         content = (d.partner_code, period.label, d.content_hash)
@@ -200,14 +222,8 @@ class FeedIngester:
         self.in_force[d.delivery_id] = (d.partner_code, period.label, version)
         batch.to_validate.append((item, self.partners[d.partner_code]))
 
-    def _flush(self, batch: _Batch) -> None:
-        """Validate the batch and write it in one transaction."""
-        results: dict[str, DeliveryResult] = {}
-        by_partner: dict[str, list[ReadDelivery]] = {}
-        for item, partner in batch.to_validate:
-            by_partner.setdefault(partner.partner_code, []).append(item)
-        for code, items in by_partner.items():
-            results.update(validate_deliveries(items, self.partners[code], self.reference, self.key, self.timer))
+    def _write(self, batch: _Batch, results: dict[str, DeliveryResult]) -> None:
+        """Write a validated batch in one transaction."""
 
         records = []
         accepted_frames, quarantine_frames = [], []
