@@ -36,7 +36,9 @@ except ImportError:  # the project's venv does not ship it: `pip install psutil`
     psutil = None
 
 #: The issue's stages, in order. The staging assets time their own parts (asset metadata
-#: seconds_per_stage): finding files (list + SHA-256), read, map + parse, validate and load; everything
+#: seconds_per_stage): finding files (list + SHA-256), read, map + parse, validate and load, as wall
+#: time of the run process (with worker processes: the time it waits for them; their own seconds are
+#: listed apart, in parentheses, and overlap the rest); everything
 #: after staging is "transform" (facts, statistics, published tables: built and written in the
 #: warehouse); then partner feedback, the report, the asset checks, and what the Dagster process
 #: spends outside any step (start-up, loading the definitions, the event log).
@@ -176,9 +178,17 @@ def stage_seconds(home: Path, wall_s: float | None = None) -> tuple[dict[str, fl
         stages[stage] = stages.get(stage, 0.0) + sec
     staging_steps = sum(sec for step, sec in durations.items()
                         if {GROUP_STAGE.get(groups.get(a, ""), "") for a in step_assets.get(step, set())} == {"staging"})
+    workers: dict[str, float] = {}
     for part, sec in ingest_parts.items():
+        if part.endswith("_in_workers"):  # CPU spent in worker processes, overlapping the wall stages
+            name = INGEST_PARTS.get(part.removesuffix("_in_workers"), part)
+            workers[name] = workers.get(name, 0.0) + sec
+            continue
         stages[INGEST_PARTS.get(part, part)] += sec
-    stages["load"] += max(staging_steps - sum(ingest_parts.values()), 0.0)  # metadata queries after the loads
+    for name, sec in workers.items():
+        stages[f"({name} in worker processes)"] = sec
+    wall_parts = sum(sec for part, sec in ingest_parts.items() if not part.endswith("_in_workers"))
+    stages["load"] += max(staging_steps - wall_parts, 0.0)  # metadata queries after the loads
     if wall_s is not None:
         stages["dagster start-up + between steps"] = max(wall_s - sum(durations.values()), 0.0)
     return stages, run_id
