@@ -1,6 +1,8 @@
 """Asset checks: every table conforms to its schema rules (blocking), rows are accounted for, no small counts are
 published, and the quality rules of config/checks.yaml hold."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import dagster as dg
 
@@ -13,6 +15,14 @@ from warehouse.reconcile import reconcile_feed
 
 IDENTIFIER_COLUMNS = {"person_id"}
 SAMPLE_SIZE = 10
+
+
+@dataclass(frozen=True)
+class CheckDef:
+    """One check: its spec (name, asset, blocking) and the function that evaluates it."""
+
+    spec: dg.AssetCheckSpec
+    run: Callable[[WarehouseResource, IngestResource], dg.AssetCheckResult]
 
 
 def schema_conformance(table_name: str, engine, code_lists) -> dg.AssetCheckResult:
@@ -32,15 +42,15 @@ def schema_conformance(table_name: str, engine, code_lists) -> dg.AssetCheckResu
     return dg.AssetCheckResult(passed=True, metadata={"rows_checked": found.rows})
 
 
-def _schema_check(table_name: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=table_name, name=f"{table_name}_conforms_to_schema", blocking=True,
-                    description=f"Every row of {table_name} passes its schema rules (generated from schemas/tables.py, "
-                    "the same rules as its Pandera schema, run as SQL in the warehouse: schemas/sql_checks.py).")
-    def _check(warehouse: WarehouseResource, ingest: IngestResource) -> dg.AssetCheckResult:
+def _schema_check(table_name: str) -> CheckDef:
+    def run(warehouse: WarehouseResource, ingest: IngestResource) -> dg.AssetCheckResult:
         partners = frozenset(ingest.partners())
         return schema_conformance(table_name, warehouse.engine(), ingest.reference.code_lists | {"partners": partners})
 
-    return _check
+    return CheckDef(dg.AssetCheckSpec(
+        f"{table_name}_conforms_to_schema", asset=table_name, blocking=True,
+        description=f"Every row of {table_name} passes its schema rules (generated from schemas/tables.py, the same "
+        "rules as its Pandera schema, run as SQL in the warehouse: schemas/sql_checks.py)."), run)
 
 
 STATISTICS_TABLES = ["fct_delivery_completeness", "fct_sector_inflow", "fct_sector_outflow", "fct_internal_mobility", "fct_retention", "fct_programme_flows",
@@ -48,13 +58,10 @@ STATISTICS_TABLES = ["fct_delivery_completeness", "fct_sector_inflow", "fct_sect
 schema_checks = [_schema_check(t) for t in [*FEED_STAGING.values(), *FEED_FACT.values(), *STATISTICS_TABLES]]
 
 
-def _reconciliation_check(feed: str) -> dg.AssetChecksDefinition:
+def _reconciliation_check(feed: str) -> CheckDef:
     table_name = FEED_STAGING[feed]
 
-    @dg.asset_check(asset=table_name, name=f"{table_name}_rows_accounted_for", blocking=True,
-                    description="Every delivery's rows are accounted for: read = accepted + quarantined, and the "
-                    "staging and quarantine tables hold exactly those rows (nothing lost, nothing twice).")
-    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    def run(warehouse: WarehouseResource, ingest: IngestResource) -> dg.AssetCheckResult:
         problems = reconcile_feed(warehouse.engine(), feed)
         return dg.AssetCheckResult(
             passed=problems.empty,
@@ -62,7 +69,10 @@ def _reconciliation_check(feed: str) -> dg.AssetChecksDefinition:
                       "problems": dg.MetadataValue.json(problems.head(20).to_dict("records"))},
         )
 
-    return _check
+    return CheckDef(dg.AssetCheckSpec(
+        f"{table_name}_rows_accounted_for", asset=table_name, blocking=True,
+        description="Every delivery's rows are accounted for: read = accepted + quarantined, and the staging and "
+        "quarantine tables hold exactly those rows (nothing lost, nothing twice)."), run)
 
 
 reconciliation_checks = [_reconciliation_check(feed) for feed in FEED_STAGING]
@@ -84,12 +94,10 @@ def small_counts(df, counts: list[str], differences: list[tuple[str, str]], low:
     return {k: v for k, v in found.items() if v}
 
 
-def _privacy_check(table_name: str) -> dg.AssetChecksDefinition:
+def _privacy_check(table_name: str) -> CheckDef:
     counts, differences = PUBLISHED_COUNTS[table_name]
 
-    @dg.asset_check(asset=table_name, name=f"{table_name}_no_small_counts", blocking=True,
-                    description="No published cell shows a count of 1 to 4 persons, and every suppressed cell says why.")
-    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    def run(warehouse: WarehouseResource, ingest: IngestResource) -> dg.AssetCheckResult:
         df = read_table(warehouse.engine(), table_name)
         found = small_counts(df, counts, differences)
         unexplained = int((df["suppressed"] & df["suppression_reason"].isna()).sum())
@@ -98,7 +106,9 @@ def _privacy_check(table_name: str) -> dg.AssetChecksDefinition:
                                              "small_counts_shown": dg.MetadataValue.json(found),
                                              "suppressed_without_reason": unexplained})
 
-    return _check
+    return CheckDef(dg.AssetCheckSpec(
+        f"{table_name}_no_small_counts", asset=table_name, blocking=True,
+        description="No published cell shows a count of 1 to 4 persons, and every suppressed cell says why."), run)
 
 
 privacy_checks = [_privacy_check(t) for t in PUBLISHED_COUNTS]
@@ -106,33 +116,32 @@ privacy_checks = [_privacy_check(t) for t in PUBLISHED_COUNTS]
 QUALITY = load_quality_config()
 
 
-def _quarantine_share_check(feed: str) -> dg.AssetChecksDefinition:
+def _quarantine_share_check(feed: str) -> CheckDef:
     table_name = FEED_STAGING[feed]
 
-    @dg.asset_check(asset=table_name, name=f"{table_name}_quarantine_share",
-                    description=f"No delivery has more than {QUALITY.quarantine_share_max:.0%} of its rows quarantined "
-                    "(config/checks.yaml, quarantine_share_max).")
-    def _check(warehouse: WarehouseResource, ingest: IngestResource) -> dg.AssetCheckResult:
+    def run(warehouse: WarehouseResource, ingest: IngestResource) -> dg.AssetCheckResult:
         partners = {c for c, p in ingest.partners().items() if p.feed == feed}
         over = quarantine_shares(read_table(warehouse.engine(), "delivery_log"), partners, QUALITY.quarantine_share_max)
         return dg.AssetCheckResult(passed=over.empty, severity=dg.AssetCheckSeverity.WARN,
                                    metadata={"threshold": QUALITY.quarantine_share_max, "deliveries_over": len(over),
                                              "deliveries": dg.MetadataValue.json(over.head(20).astype(str).to_dict("records"))})
 
-    return _check
+    return CheckDef(dg.AssetCheckSpec(
+        f"{table_name}_quarantine_share", asset=table_name,
+        description=f"No delivery has more than {QUALITY.quarantine_share_max:.0%} of its rows quarantined "
+        "(config/checks.yaml, quarantine_share_max)."), run)
 
 
 def _sql_rule_check(asset: str, name: str, description: str, sql: str, severity: dg.AssetCheckSeverity,
-                    blocking: bool) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=asset, name=name, description=description, blocking=blocking)
-    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+                    blocking: bool) -> CheckDef:
+    def run(warehouse: WarehouseResource, ingest: IngestResource) -> dg.AssetCheckResult:
         n, sample = offending_rows(warehouse.engine(), sql)
         sample = sample.drop(columns=[c for c in sample.columns if c in IDENTIFIER_COLUMNS])
         return dg.AssetCheckResult(passed=n == 0, severity=severity,
                                    metadata={"offending_rows": n, "sample": dg.MetadataValue.json(sample.astype(str).to_dict("records")),
                                              "sql": dg.MetadataValue.md(f"```sql\n{sql}\n```")})
 
-    return _check
+    return CheckDef(dg.AssetCheckSpec(name, asset=asset, description=description, blocking=blocking), run)
 
 
 quality_checks = [
@@ -147,4 +156,29 @@ quality_checks = [
                     late_deliveries_sql(QUALITY.late_warning_days),
                     dg.AssetCheckSeverity.WARN, blocking=False),
 ]
-all_checks = [*schema_checks, *reconciliation_checks, *privacy_checks, *quality_checks]
+
+
+def grouped_per_asset(checks: list[CheckDef]) -> list[dg.AssetChecksDefinition]:
+    """One step per asset for all of its checks (a step costs Dagster tens of milliseconds of events
+    whatever it does, and these checks are single SQL queries); each check keeps its own name,
+    severity and blocking flag, and can still be run alone."""
+    by_asset: dict[dg.AssetKey, list[CheckDef]] = {}
+    for check in checks:
+        by_asset.setdefault(check.spec.asset_key, []).append(check)
+    return [_asset_checks(asset, group) for asset, group in by_asset.items()]
+
+
+def _asset_checks(asset: dg.AssetKey, checks: list[CheckDef]) -> dg.AssetChecksDefinition:
+    @dg.multi_asset_check(specs=[c.spec for c in checks], can_subset=True, name=f"{asset.to_python_identifier()}_checks")
+    def _run(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, ingest: IngestResource):
+        for check in checks:
+            if check.spec.key not in context.selected_asset_check_keys:
+                continue
+            r = check.run(warehouse, ingest)
+            yield dg.AssetCheckResult(asset_key=asset, check_name=check.spec.name, passed=r.passed, severity=r.severity,
+                                      metadata=r.metadata)
+
+    return _run
+
+
+all_checks = grouped_per_asset([*schema_checks, *reconciliation_checks, *privacy_checks, *quality_checks])

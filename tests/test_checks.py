@@ -60,3 +60,45 @@ def test_lateness_rule_flags_late_and_missing_partners(tmp_path):
     replace_table(engine, "fct_delivery_completeness", df.astype({c: "datetime64[us]" for c in df.columns if df[c].dtype.kind == "M"}))
     n, sample = offending_rows(engine, late_deliveries_sql(late_days))
     assert n == 1 and sample["delivery_period"].tolist() == ["2024-02"]
+
+
+def test_a_failing_blocking_check_stops_the_assets_downstream(tmp_path, dagster_home):
+    """Checks run grouped per asset (one step each); a blocking one that fails still keeps the assets
+    downstream from running, while the other checks of the same asset are still reported."""
+    import dagster as dg
+
+    from pipelines.checks import all_checks
+    from pipelines.definitions import all_assets
+    from pipelines.resources import IngestResource, WarehouseResource
+    from schemas.tables import TABLES
+    from warehouse.db import ensure_table, insert_frame, table_exists
+    from test_sql_checks import STG
+
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    engine = make_engine(url)
+    row = {c.name: None for c in STG.columns} | {
+        "delivery_id": "p/x.csv@0", "partner_code": "zorggroep_haaglanden", "delivery_period": "2024-01", "delivery_version": 1,
+        "source_file": "x.csv", "content_hash": "0" * 64, "source_row_number": 2, "received_at": "2024-02-01",
+        "record_key": "1", "person_id": "a" * 64, "person_id_kind": "bsn", "birth_year": 1850,  # fails the schema
+        "function_code": "VPK", "contract_type_code": "vast", "start_date": "2024-01-01"}
+    frame = pd.DataFrame([row]).astype({c.name: {"int": "Int64", "float": "float64", "bool": "boolean", "string": "str",
+                                                 "date": "datetime64[us]", "timestamp": "datetime64[us]"}[c.field.type]
+                                        for c in STG.columns})
+    with engine.begin() as conn:
+        for t in ("stg_employment_spells", "delivery_log", "quarantine_rows"):
+            ensure_table(conn, TABLES[t])
+        insert_frame(conn, STG.name, frame)
+    engine.dispose()
+    (tmp_path / "landing").mkdir()
+    result = dg.materialize(
+        [*all_assets, *all_checks], instance=dg.DagsterInstance.get(), raise_on_error=False,
+        selection=["stg_employment_spells", "fct_employment_spells"],
+        resources={"warehouse": WarehouseResource(url=url),
+                   "ingest": IngestResource(environment="test", landing_dir=str(tmp_path / "landing"),
+                                            feedback_dir=str(tmp_path / "feedback"))})
+    evaluations = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert evaluations["stg_employment_spells_conforms_to_schema"] is False
+    assert "stg_employment_spells_rows_accounted_for" in evaluations  # the other checks of the step still ran
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert materialized == {"stg_employment_spells"}
+    assert not table_exists(make_engine(url), "fct_employment_spells")

@@ -225,7 +225,7 @@ class FeedIngester:
     def _write(self, batch: _Batch, results: dict[str, DeliveryResult]) -> None:
         """Write a validated batch in one transaction."""
 
-        records = []
+        records, lines = [], []
         accepted_frames, quarantine_frames = [], []
         for item, _ in batch.to_validate:
             d = item.delivery
@@ -238,8 +238,8 @@ class FeedIngester:
             if status == "loaded":
                 accepted_frames.append(result.accepted)
             quarantine_frames.append(result.quarantine)
-            self.log(f"{d.delivery_id}: {result.rows_read} rows read, {len(result.accepted)} accepted, "
-                     f"{result.rows_quarantined} quarantined" + (f"; superseded by {replaced_by}" if replaced_by else ""))
+            lines.append(f"{d.delivery_id}: {result.rows_read} rows read, {len(result.accepted)} accepted, "
+                         f"{result.rows_quarantined} quarantined" + (f"; superseded by {replaced_by}" if replaced_by else ""))
         retire = {old: new for old, new in batch.superseded_by.items() if old in self.in_db}
 
         with self.timer.stage("load"), self.engine.begin() as conn:
@@ -256,6 +256,9 @@ class FeedIngester:
             all_records = batch.other_records + records
             if all_records:
                 insert_frame(conn, LOG_TABLE, log_frame(all_records))
+        if lines:  # one log message per batch (each is an event in Dagster's event log), a line per delivery
+            self.log(f"{self.feed}: loaded a batch of {len(lines)} deliveries, "
+                     f"{sum(len(f) for f in accepted_frames):,} rows accepted:\n" + "\n".join(lines))
         self.in_db -= set(retire)
         self.in_db |= {r["delivery_id"] for r in records if r["delivery_status"] == "loaded"}
         self.known_ids |= {r["delivery_id"] for r in batch.other_records + records}
