@@ -219,6 +219,11 @@ _FIELD_LIST = [
     _F("duplicate_of", "string", "For a duplicate: the delivery_id of the earlier identical file."),
     _F("superseded_by", "string", "For a superseded delivery: the delivery_id of the version that replaced it."),
     _F("processed_at", "timestamp", "When the pipeline processed the file, UTC."),
+    # --- build state: which inputs each derived table was last built from ---------------------------
+    _F("asset_name", "string", "A derived table (Dagster asset) of the warehouse."),
+    _F("input_fingerprint", "string", "SHA-256 of what the table was built from: the pipeline's code and configuration, and the loaded deliveries of the feeds it depends on.", pattern=r"[0-9a-f]{64}"),
+    _F("built_at", "timestamp", "When the table was last built, UTC."),
+    _F("run_id", "string", "The Dagster run that built it."),
     _F("columns", "string", "Canonical column(s) the problem is in, separated by |."),
     _F("source_columns", "string", "The partner's header(s) of those columns, separated by |."),
     _F("masked_value", "string", "The offending value, masked where it is an identifier (BSN, onderwijsnummer, birth date, postcode) and cut to 60 characters."),

@@ -289,6 +289,13 @@ _TABLE_LIST = [
         ("delivery_id",),
     ),
     Table(
+        "build_state", "audit",
+        "Per derived table, the fingerprint of the inputs it was last built from. A run whose fingerprint is unchanged keeps the table as it is (no new deliveries for its feeds, same code and configuration).",
+        "one row per derived table",
+        _cols("asset_name input_fingerprint built_at run_id"),
+        ("asset_name",),
+    ),
+    Table(
         "quarantine_rows", "audit",
         "Rows of loaded deliveries that were rejected, with a reason the partner can act on. No raw identifiers: values of identifier columns are masked.",
         "one row per delivery, source row and problem",

@@ -4,7 +4,8 @@
 import dagster as dg
 
 from pipelines.metadata import deliveries_behind, table_metadata
-from pipelines.resources import WarehouseResource
+from pipelines.incremental import Build, feed_partners
+from pipelines.resources import IngestResource, WarehouseResource
 from schemas.tables import FEED_FACT, FEED_STAGING, TABLES
 from pipelines.metadata import PREVIEW_ROWS
 from transforms.current_records import latest_records_sql
@@ -17,14 +18,20 @@ def _current_records_asset(feed: str) -> dg.AssetsDefinition:
 
     @dg.asset(name=name, group_name="core", deps=[source], kinds={"sql"},
               description=f"{table.description} Grain: {table.grain}.")
-    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource) -> dg.MaterializeResult:
+        build = Build(context, warehouse, [name], feed_partners(ingest, [feed]))
+        if not build.needed:
+            return build.unchanged()[0]
         engine = warehouse.engine()
         rows = replace_table_from_select(engine, name, latest_records_sql(TABLES[source], table))
         staging_rows = row_count(engine, source)
         context.log.info(f"{name}: {rows} current records from {staging_rows} staging rows")
         behind = deliveries_behind(read_table(engine, "delivery_log"), distinct_values(engine, source, "partner_code"))
         preview = read_table(engine, name, limit=PREVIEW_ROWS)
-        return dg.MaterializeResult(metadata=table_metadata(table, preview, rows=rows, staging_rows=staging_rows, **behind))
+        result = build.versioned(dg.MaterializeResult(asset_key=name, metadata=table_metadata(
+            table, preview, rows=rows, staging_rows=staging_rows, **behind)))
+        build.done()
+        return result
 
     return _asset
 

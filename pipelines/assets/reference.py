@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.incremental import Build
 from pipelines.metadata import table_metadata
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.pandera_schemas import pandera_schema
@@ -18,6 +19,9 @@ def _dimension_asset(name: str) -> dg.AssetsDefinition:
 
     @dg.asset(name=name, group_name="reference", kinds={"pandas", "sql"}, description=table.description)
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource) -> dg.MaterializeResult:
+        build = Build(context, warehouse, [name], partner_codes=())  # from code and configuration only
+        if not build.needed:
+            return build.unchanged()[0]
         ref = ingest.reference
         df = dim_partner(ingest.partners()) if name == "dim_partner" else DIMENSIONS[name](ref)
         codes = ref.code_lists | {"partners": frozenset(df["partner_code"]) if name == "dim_partner" else frozenset()}
@@ -25,7 +29,10 @@ def _dimension_asset(name: str) -> dg.AssetsDefinition:
         replace_table(warehouse.engine(), name, df)
         context.log.info(f"{name}: {len(df)} rows")
         source = Path(ingest.partners_dir) if name == "dim_partner" else Path(ingest.reference_dir)
-        return dg.MaterializeResult(metadata=table_metadata(table, df, source_files=dg.MetadataValue.path(str(source))))
+        result = build.versioned(dg.MaterializeResult(asset_key=name, metadata=table_metadata(
+            table, df, source_files=dg.MetadataValue.path(str(source)))))
+        build.done()
+        return result
 
     return _asset
 

@@ -1,10 +1,13 @@
 """Statistics assets: sector flows, retention, programme flows, targets, the person spine, and the
 published tables BI tools read. Each computes with a pure transform and replaces its table(s)."""
 
+import functools
+
 import dagster as dg
 import pandas as pd
 
 from pipelines.metadata import PREVIEW_ROWS, deliveries_behind, markdown_preview, table_metadata
+from pipelines.incremental import Build
 from pipelines.resources import WarehouseResource
 from schemas.tables import TABLES
 from transforms import publish
@@ -54,7 +57,28 @@ def _spec(name: str, group: str, deps: list[str]) -> dg.AssetSpec:
 FACTS_IN = ["fct_employment_spells", "fct_enrolments", "fct_municipal_trajectories", "dim_partner", "dim_region", "dim_function"]
 
 
-@dg.multi_asset(specs=[_spec(n, STATS, FACTS_IN) for n in ("fct_sector_inflow", "fct_sector_outflow", "fct_internal_mobility")])
+def incrementally(tables: list[str]):
+    """Wrap a statistics asset body (a generator of results for `tables`): skipped as a whole when no
+    delivery was loaded, and code and configuration are the same, since the tables were built."""
+    def wrap(body):
+        @functools.wraps(body)
+        def run(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+            build = Build(context, warehouse, tables, None)
+            if not build.needed:
+                yield from build.unchanged()
+                return
+            results = [build.versioned(r) for r in body(context, warehouse)]
+            build.done()  # only after every table of the asset was written
+            yield from results
+        return run
+    return wrap
+
+
+SECTOR_FLOWS = ["fct_sector_inflow", "fct_sector_outflow", "fct_internal_mobility"]
+
+
+@dg.multi_asset(specs=[_spec(n, STATS, FACTS_IN) for n in SECTOR_FLOWS])
+@incrementally(SECTOR_FLOWS)
 def sector_flow_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     data = Inputs(warehouse)
     observation_start, cutoff = data.window()
@@ -69,6 +93,7 @@ def sector_flow_facts(context: dg.AssetExecutionContext, warehouse: WarehouseRes
 
 @dg.multi_asset(specs=[_spec(n, STATS, ["fct_sector_inflow", "fct_employment_spells", "dim_function"])
                        for n in ("fct_retention_members", "fct_retention")])
+@incrementally(["fct_retention_members", "fct_retention"])
 def retention_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     data = Inputs(warehouse)
     _, cutoff = data.window()
@@ -80,15 +105,17 @@ def retention_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
 
 @dg.asset(name="fct_programme_flows", group_name=STATS, deps=FACTS_IN, kinds={"pandas", "sql"},
           description=f"{TABLES['fct_programme_flows'].description} Grain: {TABLES['fct_programme_flows'].grain}.")
-def fct_programme_flows(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+@incrementally(["fct_programme_flows"])
+def fct_programme_flows(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     data = Inputs(warehouse)
     observation_start, cutoff = data.window()
     flows = programme_flows(data["fct_enrolments"], data["fct_municipal_trajectories"], data["fct_employment_spells"],
                             data["dim_partner"], data["dim_region"], cutoff=cutoff)
-    return _write(context, data, "fct_programme_flows", observed(flows, "event_date", observation_start))
+    yield _write(context, data, "fct_programme_flows", observed(flows, "event_date", observation_start))
 
 
 @dg.multi_asset(specs=[_spec(n, STATS, [*FACTS_IN, "dim_target"]) for n in ("fct_target_persons", "fct_target_attainment")])
+@incrementally(["fct_target_persons", "fct_target_attainment"])
 def target_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     data = Inputs(warehouse)
     _, cutoff = data.window()
@@ -107,6 +134,7 @@ def target_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     _spec("fct_person_residence", "core", ["stg_employment_spells", "stg_enrolments", "stg_municipal_participants"]),
     _spec("dim_period", "core", ["stg_employment_spells"]),
 ])
+@incrementally(["dim_person", "fct_person_residence", "dim_period"])
 def person_and_period_dimensions(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     data = Inputs(warehouse)
     yield _write(context, data, "dim_person",
@@ -134,11 +162,12 @@ def _published(name: str, deps: list[str], build, extra=lambda df: {}) -> dg.Ass
 
     @dg.asset(name=name, group_name=PUBLISHED, deps=deps, kinds={"pandas", "sql"},
               description=f"{table.description} Grain: {table.grain}. For BI tools: stable columns, aggregates only.")
-    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    @incrementally([name])
+    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         data = Inputs(warehouse)
         df = build(data)
         suppressed = int(df["suppressed"].sum())
-        return _write(context, data, name, df, cells=len(df), cells_suppressed=suppressed, **extra(df))
+        yield _write(context, data, name, df, cells=len(df), cells_suppressed=suppressed, **extra(df))
 
     return _asset
 
