@@ -6,7 +6,7 @@ import pytest
 from core.errors import DeliveryRejected
 from core.timing import StageTimer
 from ingest.deliveries import describe_file, parse_period_and_version
-from ingest.parallel_read import MIN_FILES_FOR_WORKERS, AheadReader
+from ingest.parallel_read import AheadReader
 from conftest import TEST_KEY
 from ingest.process import read_delivery, validate_deliveries
 from test_bad_input import PARTNERS, REF, ROW_T1, ROW_T2, municipal_file
@@ -27,7 +27,6 @@ def requests(tmp_path):
         d = describe_file(path, PARTNER, folder)
         period, version = parse_period_and_version(d.source_file)
         out.append((d, PARTNERS[PARTNER], period, version))
-    assert len(out) >= MIN_FILES_FOR_WORKERS
     return out
 
 
@@ -42,7 +41,7 @@ def outcome(read, request):
 def test_workers_read_exactly_what_the_main_process_reads_and_skipped_files_are_dropped(requests):
     asked = [r for i, r in enumerate(requests) if i not in (2, 3, 7)]  # the ingester decides some without reading
     timer = StageTimer()
-    with AheadReader(requests, timer, workers=2) as reader:
+    with AheadReader(requests, timer, workers=2, min_bytes=0) as reader:
         assert reader.pool is not None
         got = [outcome(reader.read, r) for r in asked]
     expected = [outcome(lambda r: read_delivery(*r), r) for r in asked]
@@ -60,7 +59,7 @@ def test_workers_read_exactly_what_the_main_process_reads_and_skipped_files_are_
 def test_a_batch_validated_in_a_worker_equals_validating_it_here(requests):
     items = [read_delivery(*r) for r in requests[:6]]
     partner = requests[0][1]
-    with AheadReader(requests, StageTimer(), workers=2) as reader:
+    with AheadReader(requests, StageTimer(), workers=2, min_bytes=0) as reader:
         assert reader.pool is not None
         collect = reader.submit_validation(items, partner, REF, TEST_KEY)
         got = collect()
@@ -72,9 +71,9 @@ def test_a_batch_validated_in_a_worker_equals_validating_it_here(requests):
         assert got[delivery_id].rows_read == result.rows_read
 
 
-def test_few_files_or_one_worker_read_in_the_main_process(requests):
-    with AheadReader(requests[:3], StageTimer(), workers=2) as reader:
+def test_little_to_read_or_one_worker_read_in_the_main_process(requests):
+    with AheadReader(requests, StageTimer(), workers=2) as reader:  # a few kilobytes: not worth starting workers
         assert reader.pool is None
         assert outcome(reader.read, requests[0])[0] == "read"
-    with AheadReader(requests, StageTimer(), workers=1) as reader:
+    with AheadReader(requests, StageTimer(), workers=1, min_bytes=0) as reader:
         assert reader.pool is None

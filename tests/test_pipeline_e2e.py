@@ -47,6 +47,9 @@ def loaded(request, stats_sample, tmp_path_factory):
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     with pytest.MonkeyPatch.context() as mp, contextlib.ExitStack() as stack:
         mp.setenv("DAGSTER_HOME", str(home))
+        if request.param == "duckdb":  # read and validate in worker processes, as at scale (bench/): same results
+            mp.setenv("ZORGSTROOM_READ_WORKERS", "2")
+            mp.setenv("ZORGSTROOM_READ_WORKERS_MIN_BYTES", "0")
         url = f"duckdb:///{root / 'warehouse.duckdb'}" if request.param == "duckdb" else stack.enter_context(postgres_schema())
         result = run_everything(url, stats_sample["landing"], root / "feedback")
         engine = make_engine(url)

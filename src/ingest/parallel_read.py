@@ -9,7 +9,7 @@ done per batch of deliveries of one partner (`submit_validation`): per file it w
 times more, as most of its cost is per call and the same people, dates and codes recur every month.
 
 Used only where it pays: a local landing folder (worker processes cannot see an in-memory or
-authenticated object store of the parent) and enough files to amortise starting the workers
+authenticated object store of the parent) and enough bytes to amortise starting the workers
 (a nightly run with one new file reads it in the main process).
 """
 
@@ -30,12 +30,18 @@ from ingest.partner_config import PartnerConfig
 from ingest.process import DeliveryResult, ReadDelivery, read_delivery, validate_deliveries
 from ingest.reference import Reference
 
-#: Fewer files than this are read in the main process (starting workers costs about a second).
-MIN_FILES_FOR_WORKERS = 12
+#: Less than this to read stays in the main process: starting the workers (each imports pandas and
+#: pandera) costs a few seconds, more than they save on the demo's 10 MB (bench/RESULTS.md).
+MIN_BYTES_FOR_WORKERS = 16 * 2**20
 #: Files each worker may have read ahead of the one the ingester waits for (bounds memory).
 AHEAD_PER_WORKER = 2
 
 ReadRequest = tuple[Delivery, PartnerConfig, Period, int]
+
+
+def reader_min_bytes() -> int:
+    """ZORGSTROOM_READ_WORKERS_MIN_BYTES, else MIN_BYTES_FOR_WORKERS."""
+    return int(os.environ.get("ZORGSTROOM_READ_WORKERS_MIN_BYTES", MIN_BYTES_FOR_WORKERS))
 
 
 def reader_workers() -> int:
@@ -73,7 +79,7 @@ class AheadReader:
     """
 
     def __init__(self, requests: Iterable[ReadRequest], timer: StageTimer, workers: int | None = None,
-                 log: Callable[[str], None] = lambda _m: None) -> None:
+                 log: Callable[[str], None] = lambda _m: None, min_bytes: int | None = None) -> None:
         self.pending = deque(requests)
         self.timer = timer
         self.futures: dict[str, Future] = {}
@@ -81,7 +87,8 @@ class AheadReader:
         workers = reader_workers() if workers is None else workers
         local = all(type(r[0].path) in (pathlib.PosixPath, pathlib.WindowsPath) for r in self.pending)
         self.pool = None
-        if workers > 1 and local and len(self.pending) >= MIN_FILES_FOR_WORKERS:
+        min_bytes = reader_min_bytes() if min_bytes is None else min_bytes
+        if workers > 1 and local and sum(r[0].size_bytes for r in self.pending) >= min_bytes:
             self.pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
             self.window = workers * AHEAD_PER_WORKER
             log(f"reading {len(self.pending)} files in {workers} worker processes")
