@@ -8,15 +8,16 @@ import sqlalchemy as sa
 
 from pipelines.checks import all_checks
 from pipelines.definitions import all_assets
+from pipelines.incremental import FULL_REBUILD_TAG
 from pipelines.resources import IngestResource, WarehouseResource
 from warehouse.build_state import built_from, input_fingerprint, record_built, up_to_date
 from warehouse.db import make_engine, read_table
 
 
-def run(url: str, landing, feedback) -> dict[str, bool]:
+def run(url: str, landing, feedback, tags: dict | None = None) -> dict[str, bool]:
     """Materialise everything; per asset whether it was rebuilt (from its materialization metadata)."""
     result = dg.materialize(
-        [*all_assets, *all_checks], instance=dg.DagsterInstance.get(),
+        [*all_assets, *all_checks], instance=dg.DagsterInstance.get(), tags=tags,
         resources={"warehouse": WarehouseResource(url=url),
                    "ingest": IngestResource(environment="test", landing_dir=str(landing), feedback_dir=str(feedback))})
     assert result.success
@@ -57,6 +58,9 @@ def test_a_run_without_new_deliveries_rebuilds_nothing_and_one_new_delivery_rebu
     assert third["fct_employment_spells"] and third["pub_sector_flows"] and third["dim_person"]
     assert not third["fct_enrolments"] and not third["fct_municipal_trajectories"]  # their feeds got nothing new
     assert not third["dim_region"]  # configuration only
+
+    forced = run(url, landing, tmp_path / "feedback", tags={FULL_REBUILD_TAG: "true"})
+    assert set(forced) == set(first) and all(forced.values())  # the operator's way to rebuild everything
 
 
 def test_build_state_records_what_a_table_was_built_from(warehouse_url):

@@ -1,13 +1,11 @@
 """Statistics assets: sector flows, retention, programme flows, targets, the person spine, and the
 published tables BI tools read. Each computes with a pure transform and replaces its table(s)."""
 
-import functools
-
 import dagster as dg
 import pandas as pd
 
+from pipelines.incremental import incrementally
 from pipelines.metadata import PREVIEW_ROWS, deliveries_behind, markdown_preview, table_metadata
-from pipelines.incremental import Build
 from pipelines.resources import WarehouseResource
 from schemas.tables import TABLES
 from transforms import publish
@@ -55,23 +53,6 @@ def _spec(name: str, group: str, deps: list[str]) -> dg.AssetSpec:
 
 
 FACTS_IN = ["fct_employment_spells", "fct_enrolments", "fct_municipal_trajectories", "dim_partner", "dim_region", "dim_function"]
-
-
-def incrementally(tables: list[str]):
-    """Wrap a statistics asset body (a generator of results for `tables`): skipped as a whole when no
-    delivery was loaded, and code and configuration are the same, since the tables were built."""
-    def wrap(body):
-        @functools.wraps(body)
-        def run(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-            build = Build(context, warehouse, tables, None)
-            if not build.needed:
-                yield from build.unchanged()
-                return
-            results = [build.versioned(r) for r in body(context, warehouse)]
-            build.done()  # only after every table of the asset was written
-            yield from results
-        return run
-    return wrap
 
 
 SECTOR_FLOWS = ["fct_sector_inflow", "fct_sector_outflow", "fct_internal_mobility"]
