@@ -3,7 +3,6 @@
 import shutil
 
 import dagster as dg
-import pytest
 import sqlalchemy as sa
 
 from pipelines.checks import all_checks

@@ -5,7 +5,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from core.errors import ConfigError, DeliveryRejected
 from core.paths import PARTNERS_DIR

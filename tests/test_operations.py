@@ -4,7 +4,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from transforms.completeness import delivery_completeness
-from warehouse.db import make_engine, replace_table
+from warehouse.db import make_engine
 from warehouse.quality import load_quality_config, offending_rows, quarantine_shares
 
 T = pd.Timestamp

@@ -30,7 +30,7 @@ from core.timing import StageTimer
 from ingest.deliveries import Delivery, Period, describe_file, discover_deliveries, is_hidden, parse_period_and_version
 from ingest.partner_config import PartnerConfig
 from ingest.parallel_read import AheadReader
-from ingest.process import DeliveryResult, ReadDelivery, utc_now, validate_deliveries
+from ingest.process import DeliveryResult, ReadDelivery, utc_now
 from ingest.reference import Reference
 from schemas.tables import FEED_STAGING, TABLES
 from warehouse.db import delete_rows, ensure_table, insert_frame, read_table
