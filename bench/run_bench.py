@@ -304,9 +304,11 @@ def report(results: list[dict]) -> None:
             if full.get("wall_s") and fref.get("wall_s"):
                 print(f"      RATIO pipeline / reference, end to end, both from the delivery files: "
                       f"{full['wall_s'] / fref['wall_s']:,.1f}x")
+            deliveries = fref.get("delivery_differences")
             print(f"      reference from the files vs pipeline: inflow/outflow {fref.get('verdict', 'no result')}, "
-                  f"target attainment {fref.get('targets_verdict', 'no result')}")
-            for d in [*fref.get("differences", []), *fref.get("target_differences", [])][:20]:
+                  f"target attainment {fref.get('targets_verdict', 'no result')}, delivery statuses and accepted rows "
+                  f"{'no result' if deliveries is None else 'EQUAL' if not deliveries else f'DIFFERENT for {len(deliveries)}'}")
+            for d in [*fref.get("differences", []), *fref.get("target_differences", []), *(deliveries or [])][:20]:
                 print(f"        {d}")
         ref = r.get("reference")
         if ref:

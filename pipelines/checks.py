@@ -174,7 +174,15 @@ def _asset_checks(asset: dg.AssetKey, checks: list[CheckDef]) -> dg.AssetChecksD
         for check in checks:
             if check.spec.key not in context.selected_asset_check_keys:
                 continue
-            r = check.run(warehouse, ingest)
+            try:
+                r = check.run(warehouse, ingest)
+            except Exception as exc:  # one broken check must not hide (or, if it only warns, block like) the others
+                context.log.error(f"check {check.spec.name} could not run: {type(exc).__name__}: {exc}")
+                yield dg.AssetCheckResult(
+                    asset_key=asset, check_name=check.spec.name, passed=False,
+                    severity=dg.AssetCheckSeverity.ERROR if check.spec.blocking else dg.AssetCheckSeverity.WARN,
+                    metadata={"error": f"{type(exc).__name__}: {str(exc)[:500]}"})
+                continue
             yield dg.AssetCheckResult(asset_key=asset, check_name=check.spec.name, passed=r.passed, severity=r.severity,
                                       metadata=r.metadata)
 

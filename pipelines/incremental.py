@@ -37,7 +37,9 @@ class Build:
     def __init__(self, context: dg.AssetExecutionContext, warehouse: WarehouseResource, tables: list[str],
                  partner_codes: Iterable[str] | None) -> None:
         self.context, self.engine, self.tables = context, warehouse.engine(), tables
-        self.fingerprint = input_fingerprint(self.engine, partner_codes)
+        # the derived tables it reads, as they were built (staging tables are covered by the deliveries)
+        upstream = [k.to_user_string() for k in context.assets_def.dependency_keys]
+        self.fingerprint = input_fingerprint(self.engine, partner_codes, upstream=upstream)
         forced = context.run.tags.get(FULL_REBUILD_TAG) == "true" or os.environ.get("ZORGSTROOM_FULL_REBUILD") == "1"
         self.needed = forced or not up_to_date(self.engine, tables, self.fingerprint)
         if not self.needed:

@@ -10,7 +10,8 @@ equal on failing data, on DuckDB and on PostgreSQL):
 - required column  -> not null      (Pandera: nullable=False)
 - code list        -> value in list (Check.isin; nulls pass, as in Pandera)
 - min / max        -> range         (Check.in_range / ge / le, inclusive)
-- pattern          -> full match    (Check.str_matches on ^(?:pattern)$)
+- pattern          -> full match    (Check.str_matches on ^(?:pattern)$; the SQL engines are a little
+                                     stricter: no trailing newline before $, ASCII digits for \\d)
 - primary key      -> unique        (DataFrameSchema(unique=...))
 
 Column names and types are the DDL's (`schemas/ddl.py`, enforced by `warehouse.db.ensure_table`).
@@ -55,8 +56,11 @@ def row_rules(table: Table, code_lists: Mapping[str, frozenset[str]], dialect: s
             codes = code_lists.get(f.code_list, FIXED_CODE_LISTS.get(f.code_list))
             if codes is None:
                 raise KeyError(f"field {f.name}: code list {f.code_list!r} was not provided")
-            listed = ", ".join(_literal(v) for v in sorted(codes)) or "NULL"
-            rules.append(Rule(col.name, "code_list", f"{c} IS NOT NULL AND {c} NOT IN ({listed})"))
+            if codes:
+                listed = ", ".join(_literal(v) for v in sorted(codes))
+                rules.append(Rule(col.name, "code_list", f"{c} IS NOT NULL AND {c} NOT IN ({listed})"))
+            else:  # an empty list admits nothing (NOT IN of an empty list cannot be written; NOT IN (NULL) admits all)
+                rules.append(Rule(col.name, "code_list", f"{c} IS NOT NULL"))
         if f.min is not None or f.max is not None:
             bounds = [f"{c} < {_literal(f.min)}"] if f.min is not None else []
             bounds += [f"{c} > {_literal(f.max)}"] if f.max is not None else []

@@ -102,3 +102,33 @@ def test_a_failing_blocking_check_stops_the_assets_downstream(tmp_path, dagster_
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert materialized == {"stg_employment_spells"}
     assert not table_exists(make_engine(url), "fct_employment_spells")
+
+
+def test_a_check_that_cannot_run_is_reported_and_the_others_of_its_asset_still_run(tmp_path, dagster_home):
+    import dagster as dg
+
+    from pipelines.checks import CheckDef, grouped_per_asset
+    from pipelines.resources import IngestResource, WarehouseResource
+
+    @dg.asset(name="some_table")
+    def some_table() -> None:
+        return None
+
+    def broken(warehouse, ingest):
+        raise RuntimeError("rule SQL refers to a column that is gone")
+
+    checks = grouped_per_asset([
+        CheckDef(dg.AssetCheckSpec("warns_but_broken", asset="some_table"), broken),
+        CheckDef(dg.AssetCheckSpec("blocks_and_passes", asset="some_table", blocking=True),
+                 lambda w, i: dg.AssetCheckResult(passed=True)),
+    ])
+    result = dg.materialize([some_table, *checks], instance=dg.DagsterInstance.get(), raise_on_error=False,
+                            resources={"warehouse": WarehouseResource(url=f"duckdb:///{tmp_path / 'w.duckdb'}"),
+                                       "ingest": IngestResource(environment="test", landing_dir=str(tmp_path),
+                                                                feedback_dir=str(tmp_path))})
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert result.success  # a warning-only check that breaks does not fail the run
+    assert evaluations["blocks_and_passes"].passed
+    broken_eval = evaluations["warns_but_broken"]
+    assert not broken_eval.passed and broken_eval.severity == dg.AssetCheckSeverity.WARN
+    assert "column that is gone" in broken_eval.metadata["error"].value

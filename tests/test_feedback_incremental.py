@@ -48,3 +48,17 @@ def test_reports_are_written_once_and_again_only_when_their_delivery_changes(tmp
     assert sorted(p.name for p in written) == ["b_2024-02_bbbbbbbb_feedback.xlsx", "c_cccccccc_feedback.xlsx"]
     assert current == 1
     assert (tmp_path / "p1" / "c_cccccccc_feedback.xlsx").is_file()
+
+
+def test_reports_are_written_again_when_the_code_changes(tmp_path, monkeypatch):
+    """A fix in how values are masked or reasons worded reaches every report: the code version is part
+    of what a report was written from."""
+    import ingest.feedback as feedback
+
+    log = log_frame({"delivery_id": "a", "source_file": "a_2024-01.csv", "content_hash": "a" * 64})
+    quarantine = quarantine_frame("a")
+    assert len(run(log, quarantine, tmp_path)[0]) == 1
+    assert run(log, quarantine, tmp_path) == ([], 1)
+    monkeypatch.setattr(feedback, "code_version", lambda: "another version")
+    written, current = run(log, quarantine, tmp_path)
+    assert (len(written), current) == (1, 0)

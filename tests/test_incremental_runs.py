@@ -79,3 +79,15 @@ def test_build_state_records_what_a_table_was_built_from(warehouse_url):
         conn.execute(sa.text("INSERT INTO delivery_log VALUES ('b/2', 'b', 'loaded')"))
     assert input_fingerprint(engine, {"a"}, code="v1") == fp_a
     assert input_fingerprint(engine, None, code="v1") != fp_all
+
+
+def test_a_table_built_from_an_upstream_table_that_was_rebuilt_since_is_built_again(duckdb_url):
+    """Per-layer jobs: statistics built while the facts were stale must not be taken as current once the
+    facts are rebuilt; the upstream tables' own fingerprints are part of the downstream one."""
+    engine = make_engine(duckdb_url)
+    record_built(engine, ["fct_x"], "1" * 64, "run-1")
+    before = input_fingerprint(engine, None, code="v1", upstream=["fct_x", "stg_y"])
+    record_built(engine, ["stats"], before, "run-2")
+    assert input_fingerprint(engine, None, code="v1", upstream=["fct_x", "stg_y"]) == before  # nothing changed
+    record_built(engine, ["fct_x"], "2" * 64, "run-3")  # the facts were rebuilt (new deliveries, other code)
+    assert input_fingerprint(engine, None, code="v1", upstream=["fct_x", "stg_y"]) != before

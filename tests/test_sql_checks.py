@@ -103,3 +103,15 @@ def test_unique_and_not_null_rules_fire_on_a_table_without_constraints(warehouse
                              "('GM0518', 'Den Haag', 'HGL', 'Haaglanden'), ('GM0603', NULL, 'HGL', 'Haaglanden')"))
     found = schema_conformance_in_warehouse(engine, TABLES["dim_region"], Reference().code_lists)
     assert found.failures == {("municipality_code", "unique"): 2, ("municipality_name", "not_nullable"): 1}
+
+
+def test_an_empty_code_list_admits_no_value_as_in_pandera(duckdb_url):
+    engine = make_engine(duckdb_url)
+    good = dim_region(Reference())
+    replace_table(engine, "dim_region", good)
+    table = TABLES["dim_partner"]
+    codes = Reference().code_lists | {"partners": frozenset()}  # no partner configured
+    from schemas.sql_checks import row_rules
+    rule = next(r for r in row_rules(table, codes, "duckdb") if r.column == "partner_code" and r.check == "code_list")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(f"SELECT {rule.failing} FROM (SELECT 'p' AS partner_code) AS t")).scalar_one() is True

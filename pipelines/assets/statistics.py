@@ -72,7 +72,7 @@ def sector_flow_facts(context: dg.AssetExecutionContext, warehouse: WarehouseRes
     yield _write(context, data, "fct_internal_mobility", events.mobility, **window)
 
 
-@dg.multi_asset(specs=[_spec(n, STATS, ["fct_sector_inflow", "fct_employment_spells", "dim_function"])
+@dg.multi_asset(specs=[_spec(n, STATS, ["fct_sector_inflow", "fct_employment_spells", "dim_function", "dim_partner"])
                        for n in ("fct_retention_members", "fct_retention")])
 @incrementally(["fct_retention_members", "fct_retention"])
 def retention_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
@@ -113,7 +113,7 @@ def target_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 @dg.multi_asset(specs=[
     _spec("dim_person", "core", ["fct_employment_spells", "fct_enrolments", "fct_municipal_trajectories"]),
     _spec("fct_person_residence", "core", ["stg_employment_spells", "stg_enrolments", "stg_municipal_participants"]),
-    _spec("dim_period", "core", ["stg_employment_spells"]),
+    _spec("dim_period", "core", ["stg_employment_spells", "dim_partner"]),  # the data window: employers from dim_partner
 ])
 @incrementally(["dim_person", "fct_person_residence", "dim_period"])
 def person_and_period_dimensions(context: dg.AssetExecutionContext, warehouse: WarehouseResource):

@@ -17,6 +17,8 @@ import openpyxl
 import pandas as pd
 from openpyxl.styles import Font
 
+from core.versions import code_version
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 #: Feedback on files that belong to no partner (for the data engineer, not a partner).
 UNROUTED_FOLDER = "_unrouted"
@@ -107,9 +109,11 @@ def needs_report(delivery: dict, quarantine_rows: int) -> bool:
 
 def report_fingerprint(delivery: dict, quarantine_rows: int) -> str:
     """What a report is written from: its delivery's log record and the number of its quarantine rows
-    (both only change when the delivery's status changes, e.g. when it is superseded)."""
+    (both only change when the delivery's status changes, e.g. when it is superseded), and the code
+    that masks values and words reasons (core.versions: any change to it writes every report again)."""
     fields = {f: None if pd.isna(delivery.get(f)) else str(delivery.get(f)) for f in _FINGERPRINT_FIELDS}
-    text = json.dumps({"v": REPORT_FORMAT_VERSION, "quarantine_rows": quarantine_rows, **fields}, sort_keys=True)
+    text = json.dumps({"v": REPORT_FORMAT_VERSION, "code": code_version(), "quarantine_rows": quarantine_rows, **fields},
+                      sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -1,14 +1,13 @@
 """Rebuild a derived table only when what it is built from changed.
 
-A derived table is a pure function of the pipeline's code and configuration and of the deliveries
-loaded for the feeds it depends on (the data window and every statistic come from those). Its input
-fingerprint is a SHA-256 of exactly that; `build_state` records the fingerprint each table was last
-built from, written after the table itself (a crash in between only costs a rebuild). A night
-without new deliveries for a feed therefore leaves that feed's tables, and with no new deliveries at
-all every derived table, as they are: the run checks and reports instead of rebuilding.
-
-The code version covers every source and configuration file of the project (src/, schemas/,
-pipelines/, config/), so any change to code or configuration rebuilds everything once.
+A derived table is a pure function of the pipeline's code and configuration, of the deliveries loaded
+for the feeds it depends on (the data window and every statistic come from those), and of the derived
+tables it reads. Its input fingerprint is a SHA-256 of exactly that: the code version
+(`core.versions`), the loaded deliveries, and the fingerprints the upstream tables were built from
+(so a table built from an upstream table that was rebuilt since, say by a per-layer job, is built
+again). `build_state` records the fingerprint each table was last built from, written after the table
+itself (a crash in between only costs a rebuild). A night without new deliveries for a feed therefore
+leaves that feed's tables, and with no new deliveries at all every derived table, as they are.
 """
 
 from __future__ import annotations
@@ -16,33 +15,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import datetime, timezone
-from functools import lru_cache
-from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 
-from core.paths import REPO_ROOT
+from core.versions import code_version
 from schemas.tables import TABLES
 from warehouse.db import ensure_table, insert_frame, table_exists
 
 STATE_TABLE = "build_state"
-CODE_FOLDERS = ("src", "schemas", "pipelines", "config")
 
 
-@lru_cache(maxsize=1)
-def code_version(root: Path = REPO_ROOT) -> str:
-    """SHA-256 over the project's source and configuration files (names and contents)."""
-    digest = hashlib.sha256()
-    for folder in CODE_FOLDERS:
-        for path in sorted((root / folder).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".yaml", ".yml", ".csv", ".json"):
-                digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def input_fingerprint(engine: sa.Engine, partner_codes: Iterable[str] | None, code: str | None = None) -> str:
-    """The fingerprint of a table built from the loaded deliveries of these partners (None: all partners)."""
+def input_fingerprint(engine: sa.Engine, partner_codes: Iterable[str] | None, code: str | None = None,
+                      upstream: Iterable[str] = ()) -> str:
+    """The fingerprint of a table built from the loaded deliveries of these partners (None: all partners)
+    and from the `upstream` derived tables (as they were built: their own recorded fingerprints)."""
     where = "delivery_status = 'loaded'"
     params: dict[str, str] = {}
     if partner_codes is not None:
@@ -54,13 +41,18 @@ def input_fingerprint(engine: sa.Engine, partner_codes: Iterable[str] | None, co
         if sa.inspect(conn).has_table("delivery_log"):
             for (delivery_id,) in conn.execute(sa.text(f'SELECT delivery_id FROM "delivery_log" WHERE {where} ORDER BY delivery_id'), params):
                 digest.update(b"\0" + delivery_id.encode())
+    upstream = sorted(upstream)
+    if upstream:
+        state = built_from(engine, upstream)
+        for name in upstream:
+            digest.update(f"\0{name}={state.get(name, '')}".encode())
     return digest.hexdigest()
 
 
 def built_from(engine: sa.Engine, asset_names: Iterable[str]) -> dict[str, str]:
     """The fingerprint each of these tables was last built from (tables never built are absent)."""
     names = list(asset_names)
-    if not table_exists(engine, STATE_TABLE):
+    if not names or not table_exists(engine, STATE_TABLE):
         return {}
     params = {f"a{i}": n for i, n in enumerate(names)}
     sql = f'SELECT asset_name, input_fingerprint FROM "{STATE_TABLE}" WHERE asset_name IN ({", ".join(":" + k for k in params)})'
