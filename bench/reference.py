@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 SQL = Path(__file__).with_name("reference.sql")
+FLOWS_SQL = Path(__file__).with_name("reference_flows.sql")
 
 PIPELINE_COUNTS = """
 SELECT 'inflow' AS measure, municipality_code, CAST(event_month AS DATE) AS event_month,
@@ -43,9 +44,10 @@ ORDER BY 1, 3, 2
 
 
 def run_reference(con: duckdb.DuckDBPyConnection) -> float:
-    """Run reference.sql on an open connection (tables: ref_counts, ref_inflow, ...); seconds taken."""
+    """Run reference.sql and reference_flows.sql on an open connection (tables: ref_counts, ref_inflow, ...); seconds taken."""
     t0 = time.perf_counter()
     con.execute(SQL.read_text())
+    con.execute(FLOWS_SQL.read_text())
     return time.perf_counter() - t0
 
 

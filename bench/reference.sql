@@ -52,7 +52,7 @@ SELECT * EXCLUDE (rn) FROM (
 WHERE rn = 1;
 
 CREATE OR REPLACE TEMP TABLE ref_spells AS
-SELECT c.person_id, c.partner_code, c.record_key,
+SELECT c.person_id AS person_key, c.partner_code, c.record_key,
        CAST(c.start_date AS DATE) AS start_date,
        CASE WHEN c.end_date IS NULL OR CAST(c.end_date AS DATE) > w.cutoff THEN NULL
             ELSE CAST(c.end_date AS DATE) END AS end_date,            -- NULL = still employed at the cutoff
@@ -64,34 +64,4 @@ CROSS JOIN ref_window w
 WHERE c.person_id IS NOT NULL AND c.start_date IS NOT NULL AND CAST(c.start_date AS DATE) <= w.cutoff
   AND (c.end_date IS NULL OR CAST(c.end_date AS DATE) >= CAST(c.start_date AS DATE));
 
-CREATE OR REPLACE TEMP TABLE ref_inflow AS
-SELECT person_id, start_date AS event_date,
-       arg_min(municipality_code, (partner_code, record_key)) AS municipality_code
-FROM ref_spells s, ref_window w
-WHERE s.start_date BETWEEN w.observation_start AND w.cutoff
-  AND NOT EXISTS (
-      SELECT 1 FROM ref_spells o
-      WHERE o.person_id = s.person_id
-        AND o.start_date < s.start_date                                           -- employs a day before S
-        AND coalesce(o.end_date, DATE '9999-12-31') >= CAST(s.start_date - INTERVAL 1 YEAR AS DATE))
-GROUP BY person_id, start_date;
-
-CREATE OR REPLACE TEMP TABLE ref_outflow AS
-SELECT person_id, end_date AS event_date,
-       arg_min(municipality_code, (partner_code, record_key)) AS municipality_code
-FROM ref_spells s, ref_window w
-WHERE s.end_date IS NOT NULL AND s.end_date BETWEEN w.observation_start AND w.cutoff
-  AND NOT EXISTS (
-      SELECT 1 FROM ref_spells o
-      WHERE o.person_id = s.person_id
-        AND coalesce(o.end_date, DATE '9999-12-31') > s.end_date                  -- employs a day after E
-        AND o.start_date <= CAST(s.end_date + INTERVAL 1 YEAR AS DATE))           -- ... up to E + 1 year
-GROUP BY person_id, end_date;
-
-CREATE OR REPLACE TEMP TABLE ref_counts AS
-SELECT 'inflow' AS measure, municipality_code, CAST(date_trunc('month', event_date) AS DATE) AS event_month,
-       count(DISTINCT person_id) AS persons
-FROM ref_inflow GROUP BY ALL
-UNION ALL
-SELECT 'outflow', municipality_code, CAST(date_trunc('month', event_date) AS DATE), count(DISTINCT person_id)
-FROM ref_outflow GROUP BY ALL;
+-- inflow, outflow and the counts per cell: bench/reference_flows.sql (shared with reference_files.sql)

@@ -79,6 +79,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SQL = Path(__file__).with_name("reference_files.sql")
+FLOWS_SQL = Path(__file__).with_name("reference_flows.sql")
 TARGETS_SQL = Path(__file__).with_name("reference_files_targets.sql")
 PARTNERS_DIR = ROOT / "config" / "partners"
 REFERENCE_DIR = ROOT / "config" / "reference"
@@ -654,6 +655,7 @@ def _run(landing: Path, exclude: set[str], targets: bool, con: duckdb.DuckDBPyCo
         except duckdb.Error as exc:
             raise RuntimeError(f"{stmt.splitlines()[0]}\n{_without_values(exc)}") from None
     con.execute(SQL.read_text())
+    con.execute(FLOWS_SQL.read_text())
     if targets:
         con.execute(TARGETS_SQL.read_text())
     sql_s = time.perf_counter() - t1
