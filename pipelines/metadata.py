@@ -6,6 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from schemas.tables import Table
+from warehouse.db import read_table
 
 PREVIEW_ROWS = 10
 PSEUDONYM_COLUMNS = ("person_id",)
@@ -49,6 +50,11 @@ def table_metadata(table: Table, df: pd.DataFrame, *, rows: int | None = None, *
         **extra,
     }
 
+
+
+def warehouse_table_metadata(engine, table: Table, rows: int, **extra: object) -> dict[str, object]:
+    """`table_metadata` of a table built in the warehouse: only its first rows are read, for the preview."""
+    return table_metadata(table, read_table(engine, table.name, limit=PREVIEW_ROWS), rows=rows, **extra)
 
 MAX_LISTED_DELIVERIES = 100
 

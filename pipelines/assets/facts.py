@@ -3,11 +3,10 @@
 
 import dagster as dg
 
-from pipelines.metadata import deliveries_behind, table_metadata
 from pipelines.incremental import Build, feed_partners
+from pipelines.metadata import deliveries_behind, warehouse_table_metadata
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.tables import FEED_FACT, FEED_STAGING, TABLES
-from pipelines.metadata import PREVIEW_ROWS
 from transforms.current_records import latest_records_sql
 from warehouse.db import distinct_values, read_table, replace_table_from_select, row_count
 
@@ -27,9 +26,8 @@ def _current_records_asset(feed: str) -> dg.AssetsDefinition:
         staging_rows = row_count(engine, source)
         context.log.info(f"{name}: {rows} current records from {staging_rows} staging rows")
         behind = deliveries_behind(read_table(engine, "delivery_log"), distinct_values(engine, source, "partner_code"))
-        preview = read_table(engine, name, limit=PREVIEW_ROWS)
-        result = build.versioned(dg.MaterializeResult(asset_key=name, metadata=table_metadata(
-            table, preview, rows=rows, staging_rows=staging_rows, **behind)))
+        result = build.versioned(dg.MaterializeResult(asset_key=name, metadata=warehouse_table_metadata(
+            engine, table, rows, staging_rows=staging_rows, **behind)))
         build.done()
         return result
 

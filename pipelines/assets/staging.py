@@ -5,7 +5,7 @@ from core.paths import as_path
 
 import dagster as dg
 
-from pipelines.metadata import PREVIEW_ROWS, deliveries_behind, table_metadata
+from pipelines.metadata import deliveries_behind, warehouse_table_metadata
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.tables import FEED_STAGING, TABLES
 from warehouse.db import distinct_values, read_table, row_count
@@ -35,8 +35,8 @@ def _staging_asset(feed: str) -> dg.AssetsDefinition:
                          f"{report.count('duplicate')} duplicate, {report.count('rejected')} rejected, "
                          f"{report.rows_accepted} rows accepted, {report.rows_quarantined} quarantined; seconds per stage "
                          f"{report.timer.rounded()}")
-        return dg.MaterializeResult(metadata=table_metadata(
-            table, read_table(engine, name, limit=PREVIEW_ROWS), rows=rows,
+        return dg.MaterializeResult(metadata=warehouse_table_metadata(
+            engine, table, rows,
             deliveries_loaded=report.count("loaded"),
             deliveries_duplicate=report.count("duplicate"),
             deliveries_superseded_on_arrival=report.count("superseded"),

@@ -5,7 +5,7 @@ import dagster as dg
 import pandas as pd
 
 from pipelines.incremental import incrementally
-from pipelines.metadata import PREVIEW_ROWS, deliveries_behind, markdown_preview, table_metadata
+from pipelines.metadata import deliveries_behind, markdown_preview, table_metadata, warehouse_table_metadata
 from pipelines.resources import WarehouseResource
 from schemas.tables import TABLES
 from transforms import publish
@@ -124,9 +124,8 @@ def person_and_period_dimensions(context: dg.AssetExecutionContext, warehouse: W
     staging = ["stg_employment_spells", "stg_enrolments", "stg_municipal_participants"]
     rows = replace_table_from_select(data.engine, "fct_person_residence", person_residence_sql(staging, data.engine.dialect.name))
     context.log.info(f"fct_person_residence: {rows} rows")
-    yield dg.MaterializeResult(asset_key="fct_person_residence", metadata=table_metadata(
-        TABLES["fct_person_residence"], read_table(data.engine, "fct_person_residence", limit=PREVIEW_ROWS), rows=rows,
-        **deliveries_behind(data["delivery_log"])))
+    yield dg.MaterializeResult(asset_key="fct_person_residence", metadata=warehouse_table_metadata(
+        data.engine, TABLES["fct_person_residence"], rows, **deliveries_behind(data["delivery_log"])))
     observation_start, cutoff = data.window()
     yield _write(context, data, "dim_period", dim_period(observation_start, cutoff))
 
