@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import pathlib
-import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -55,12 +54,11 @@ def reader_workers() -> int:
 def _read_in_worker(delivery: Delivery, partner: PartnerConfig, period: Period, version: int) -> tuple:
     """Runs in a worker: the read delivery, or its rejection as plain values (picklable), plus seconds."""
     timer = StageTimer()
-    t0 = time.perf_counter()
     try:
         item = read_delivery(delivery, partner, period, version, timer)
     except DeliveryRejected as exc:
-        return ("rejected", exc.reason_code, exc.message, timer.seconds, time.perf_counter() - t0)
-    return ("read", item, None, timer.seconds, time.perf_counter() - t0)
+        return ("rejected", exc.reason_code, exc.message, timer.seconds)
+    return ("read", item, None, timer.seconds)
 
 
 def _validate_in_worker(items: list[ReadDelivery], partner: PartnerConfig, reference: Reference,
@@ -115,7 +113,7 @@ class AheadReader:
             return read_delivery(delivery, partner, period, version, self.timer)
         self.order.popleft()
         with self.timer.stage("read"):  # the wall time the ingester waits for its reader
-            status, value, message, seconds, _ = future.result()
+            status, value, message, seconds = future.result()
         for name, sec in seconds.items():
             self.timer.seconds[f"{name}_in_workers"] = self.timer.seconds.get(f"{name}_in_workers", 0.0) + sec
         self._fill()
