@@ -1,11 +1,15 @@
-"""Skip rebuilding derived tables whose inputs did not change (warehouse/build_state.py).
+"""Skip rebuilding derived tables whose inputs did not change, and apply new deliveries on their own
+where a table allows it (warehouse/build_state.py).
 
 An asset asks `Build(...)` whether its tables are up to date. If they are, it reports them with
 `unchanged()` (a materialization with the same data version and `rebuilt: false`, so the UI and
 Dagster's staleness both say nothing changed) instead of rebuilding; otherwise it rebuilds, tags its
-results with `versioned()` and calls `done()`. A run tagged `zorgstroom/full-rebuild=true` (the UI's
-Launchpad) or a run process with ZORGSTROOM_FULL_REBUILD=1 (`ZORGSTROOM_FULL_REBUILD=1 make pipeline`) rebuilds
-everything.
+results with `versioned()` and calls `done()`. A table whose rows depend on known deliveries only (a
+partner's current records, a person's residence history) asks `added()` first: the new deliveries
+when they are the only change since it was built, which it then applies on its own (`updated: true`
+in the metadata), or None: rebuild whole. A run tagged `zorgstroom/full-rebuild=true` (the UI's
+Launchpad) or a run process with ZORGSTROOM_FULL_REBUILD=1 (`ZORGSTROOM_FULL_REBUILD=1 make pipeline`)
+rebuilds everything whole.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from collections.abc import Iterable
 import dagster as dg
 
 from pipelines.resources import IngestResource, WarehouseResource
-from warehouse.build_state import input_fingerprint, record_built, up_to_date
+from warehouse.build_state import (
+    base_fingerprint, combined_fingerprint, deliveries_added_since_built, loaded_deliveries, record_built, up_to_date,
+)
 from warehouse.db import row_count
 
 UNCHANGED = "Not rebuilt: no new deliveries for the feeds it depends on, and the same code and configuration, since it was built."
@@ -30,6 +36,10 @@ def feed_partners(ingest: IngestResource, feeds: Iterable[str]) -> set[str]:
     return {code for code, p in ingest.partners().items() if p.feed in feeds}
 
 
+def full_rebuild_forced(context: dg.OpExecutionContext) -> bool:
+    return context.run.tags.get(FULL_REBUILD_TAG) == "true" or os.environ.get("ZORGSTROOM_FULL_REBUILD") == "1"
+
+
 class Build:
     """Whether `tables` must be rebuilt in this run: built from the loaded deliveries of `partner_codes`
     (None: every partner; an empty set: configuration and code only)."""
@@ -39,11 +49,25 @@ class Build:
         self.context, self.engine, self.tables = context, warehouse.engine(), tables
         # the derived tables it reads, as they were built (staging tables are covered by the deliveries)
         upstream = [k.to_user_string() for k in context.assets_def.dependency_keys]
-        self.fingerprint = input_fingerprint(self.engine, partner_codes, upstream=upstream)
-        forced = context.run.tags.get(FULL_REBUILD_TAG) == "true" or os.environ.get("ZORGSTROOM_FULL_REBUILD") == "1"
-        self.needed = forced or not up_to_date(self.engine, tables, self.fingerprint)
+        self.base = base_fingerprint(self.engine, upstream=upstream)
+        self.deliveries = loaded_deliveries(self.engine, partner_codes)
+        self.fingerprint = combined_fingerprint(self.base, self.deliveries)
+        self.forced = full_rebuild_forced(context)
+        self.needed = self.forced or not up_to_date(self.engine, tables, self.fingerprint)
+        self._covers = False
         if not self.needed:
             context.log.info(f"{', '.join(tables)}: up to date, not rebuilt (fingerprint {self.fingerprint[:12]})")
+
+    def added(self) -> list[str] | None:
+        """The deliveries to apply on their own (the only change since the tables were built), or None:
+        rebuild whole. Either way `done()` then records the deliveries the tables cover."""
+        self._covers = True
+        if self.forced:
+            return None
+        found = [deliveries_added_since_built(self.engine, t, self.base, self.deliveries) for t in self.tables]
+        if not found or not found[0] or any(f != found[0] for f in found):
+            return None  # nothing new although the fingerprint differs (state lost, say): rebuild whole
+        return found[0]
 
     def unchanged(self) -> list[dg.MaterializeResult]:
         return [dg.MaterializeResult(asset_key=t, data_version=dg.DataVersion(self.fingerprint),
@@ -52,13 +76,14 @@ class Build:
                 for t in self.tables]
 
     def versioned(self, result: dg.MaterializeResult) -> dg.MaterializeResult:
-        """The result of a rebuilt table, with its data version and `rebuilt: true`."""
+        """The result of a rebuilt (or updated) table, with its data version and `rebuilt: true`."""
         return dg.MaterializeResult(asset_key=result.asset_key, data_version=dg.DataVersion(self.fingerprint),
                                     metadata={**(result.metadata or {}), "rebuilt": True,
                                               "input_fingerprint": self.fingerprint[:12]})
 
     def done(self) -> None:
-        record_built(self.engine, self.tables, self.fingerprint, self.context.run.run_id)
+        covers = (self.base, self.deliveries) if self._covers else None
+        record_built(self.engine, self.tables, self.fingerprint, self.context.run.run_id, covers=covers)
 
 
 def incrementally(tables: list[str]):

@@ -220,7 +220,8 @@ _FIELD_LIST = [
     _F("superseded_by", "string", "For a superseded delivery: the delivery_id of the version that replaced it."),
     _F("processed_at", "timestamp", "When the pipeline processed the file, UTC."),
     # --- build state: which inputs each derived table was last built from ---------------------------
-    _F("asset_name", "string", "A derived table (Dagster asset) of the warehouse."),
+    _F("asset_name", "string", "A derived table (Dagster asset) of the warehouse, or an asset check kept up to date delivery by delivery."),
+    _F("base_fingerprint", "string", "SHA-256 of what the table was built from apart from deliveries: the pipeline's code and configuration and the tables it reads. Only when it is unchanged can new deliveries be applied to the table on their own.", pattern=r"[0-9a-f]{64}"),
     _F("input_fingerprint", "string", "SHA-256 of what the table was built from: the pipeline's code and configuration, and the loaded deliveries of the feeds it depends on.", pattern=r"[0-9a-f]{64}"),
     _F("built_at", "timestamp", "When the table was last built, UTC."),
     _F("run_id", "string", "The Dagster run that built it."),

@@ -70,20 +70,25 @@ def row_rules(table: Table, code_lists: Mapping[str, frozenset[str]], dialect: s
     return rules
 
 
-def failure_counts_sql(table: Table, rules: list[Rule]) -> str:
-    """One scan: the row count, then per rule the number of failing rows."""
+def _where(where: str) -> str:
+    return f" WHERE {where}" if where else ""
+
+
+def failure_counts_sql(table: Table, rules: list[Rule], where: str = "") -> str:
+    """One scan (of the rows `where` selects): the row count, then per rule the number of failing rows."""
     parts = ["COUNT(*)"] + [f"SUM(CASE WHEN {r.failing} THEN 1 ELSE 0 END)" for r in rules]
-    return f'SELECT {", ".join(parts)} FROM "{table.name}"'
+    return f'SELECT {", ".join(parts)} FROM "{table.name}"{_where(where)}'
 
 
-def duplicate_keys_sql(table: Table) -> str | None:
+def duplicate_keys_sql(table: Table, where: str = "") -> str | None:
     """Rows whose primary key occurs more than once (Pandera's unique check counts every such row)."""
     if not table.primary_key:
         return None
     key = ", ".join(f'"{k}"' for k in table.primary_key)
-    return (f'SELECT COALESCE(SUM(n), 0) FROM (SELECT COUNT(*) AS n FROM "{table.name}" GROUP BY {key} '
+    return (f'SELECT COALESCE(SUM(n), 0) FROM (SELECT COUNT(*) AS n FROM "{table.name}"{_where(where)} GROUP BY {key} '
             f"HAVING COUNT(*) > 1) AS dup")
 
 
-def failing_values_sql(table: Table, rule: Rule, limit: int) -> str:
-    return f'SELECT "{rule.column}" FROM "{table.name}" WHERE {rule.failing} LIMIT {int(limit)}'
+def failing_values_sql(table: Table, rule: Rule, limit: int, where: str = "") -> str:
+    also = f" AND ({where})" if where else ""
+    return f'SELECT "{rule.column}" FROM "{table.name}" WHERE {rule.failing}{also} LIMIT {int(limit)}'

@@ -296,6 +296,13 @@ _TABLE_LIST = [
         ("asset_name",),
     ),
     Table(
+        "build_deliveries", "audit",
+        "Per table (or check) kept up to date delivery by delivery: the loaded deliveries it covers, and the fingerprint of the rest of its inputs. A run that finds only new deliveries beside the same rest applies just those; a retired delivery or other code means a whole rebuild.",
+        "one row per table (or check) and delivery",
+        _cols("asset_name delivery_id base_fingerprint"),
+        ("asset_name", "delivery_id"),
+    ),
+    Table(
         "quarantine_rows", "audit",
         "Rows of loaded deliveries that were rejected, with a reason the partner can act on. No raw identifiers: values of identifier columns are masked.",
         "one row per delivery, source row and problem",

@@ -3,6 +3,7 @@
 import shutil
 
 import dagster as dg
+import pandas as pd
 import sqlalchemy as sa
 
 from pipelines.checks import all_checks
@@ -25,7 +26,12 @@ def run(url: str, landing, feedback, tags: dict | None = None) -> dict[str, bool
         md = event.materialization.metadata
         if "rebuilt" in md:
             rebuilt[event.asset_key.to_user_string()] = md["rebuilt"].value
+        if md.get("updated_from_new_deliveries") is not None and md["updated_from_new_deliveries"].value:
+            UPDATED.add(event.asset_key.to_user_string())
     return rebuilt
+
+
+UPDATED: set[str] = set()  # assets brought up to date from new deliveries alone, over the runs of a test
 
 
 def test_a_run_without_new_deliveries_rebuilds_nothing_and_one_new_delivery_rebuilds_only_its_side(sample, tmp_path, dagster_home):
@@ -53,13 +59,33 @@ def test_a_run_without_new_deliveries_rebuilds_nothing_and_one_new_delivery_rebu
     year, month = int(last.stem[-7:-3]), int(last.stem[-2:])
     year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     shutil.copyfile(last, folder / f"zorggroep_haaglanden_{year:04d}-{month:02d}.csv")
+    UPDATED.clear()
     third = run(url, landing, tmp_path / "feedback")
+    assert UPDATED == {"fct_employment_spells", "fct_person_residence"}  # from the new delivery alone
     assert third["fct_employment_spells"] and third["pub_sector_flows"] and third["dim_person"]
     assert not third["fct_enrolments"] and not third["fct_municipal_trajectories"]  # their feeds got nothing new
     assert not third["dim_region"]  # configuration only
 
+    engine = make_engine(url)
+    updated = {t: _sorted(read_table(engine, t), t) for t in DERIVED}
+    covered = read_table(engine, "build_deliveries")
+    engine.dispose()
+    assert set(covered["asset_name"]) >= {"fct_employment_spells", "fct_person_residence", "stg_employment_spells_conforms_to_schema"}
+
     forced = run(url, landing, tmp_path / "feedback", tags={FULL_REBUILD_TAG: "true"})
     assert set(forced) == set(first) and all(forced.values())  # the operator's way to rebuild everything
+    engine = make_engine(url)
+    for table in DERIVED:  # the tables brought up to date from the new delivery alone equal a whole rebuild
+        pd.testing.assert_frame_equal(_sorted(read_table(engine, table), table), updated[table], obj=table)
+    engine.dispose()
+
+
+DERIVED = ["fct_employment_spells", "fct_enrolments", "fct_person_residence", "dim_person", "fct_sector_inflow",
+           "fct_sector_outflow", "fct_retention", "fct_target_persons", "pub_sector_flows", "pub_target_attainment"]
+
+
+def _sorted(df, table: str):
+    return df.sort_values(list(df.columns)).reset_index(drop=True)
 
 
 def test_build_state_records_what_a_table_was_built_from(warehouse_url):

@@ -8,8 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from transforms.periods import dim_period
-from transforms.persons import DIM_PERSON_COLUMNS, RESIDENCE_COLUMNS, dim_person, person_residence, person_residence_sql
-from warehouse.db import make_engine
+from transforms.persons import (DIM_PERSON_COLUMNS, RESIDENCE_COLUMNS, dim_person, person_residence, person_residence_sql,
+                                touched_persons_sql)
+from warehouse.db import make_engine, read_table, replace_rows, replace_table_from_select
 
 T = pd.Timestamp
 
@@ -126,3 +127,43 @@ def test_person_residence_in_sql_equals_the_pandas_specification(warehouse_url, 
                       "residence_municipality_code": "str"}).sort_values(["person_id", "valid_from"]).reset_index(drop=True)
     assert len(expected) > 25  # moves happened
     pd.testing.assert_frame_equal(got[RESIDENCE_COLUMNS], expected, check_dtype=False)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_residence_rebuilt_for_the_persons_of_new_deliveries_equals_a_whole_rebuild(warehouse_url, seed):
+    """Deliveries of two feeds arrive one or two at a time; rebuilding only the persons in them gives
+    the whole history the pandas specification gives over all rows."""
+    rng = np.random.default_rng(seed)
+    periods = [f"2022-{m:02d}" for m in range(1, 13)] + ["2022-Q3"]
+    codes = ["GM0518", "GM0503", "BUITEN_REGIO", None]
+    names = ["stg_x", "stg_y"]
+    def row(delivery: int) -> dict:  # a delivery holds persons of its own and some of the next one's
+        return {"person_id": f"p{delivery * 5 + rng.integers(0, 8)}", "delivery_period": str(rng.choice(periods)),
+                "residence_municipality_code": codes[rng.integers(0, len(codes))], "delivery_id": f"d{delivery}"}
+
+    rows = {name: frame([row(int(rng.integers(0, 6))) for _ in range(300)]) for name in names}
+    engine = make_engine(warehouse_url)
+
+    def load(deliveries):
+        with engine.begin() as conn:
+            for name, df in rows.items():
+                part = df[df["delivery_id"].isin(deliveries)]
+                conn.execute(sa.text(f'INSERT INTO "{name}" VALUES (:a, :b, :c, :d)'),
+                             [{"a": r.person_id, "b": r.delivery_period, "c": None if pd.isna(r.residence_municipality_code)
+                               else r.residence_municipality_code, "d": r.delivery_id} for r in part.itertuples()])
+
+    with engine.begin() as conn:
+        for name in names:
+            conn.execute(sa.text(f'CREATE TABLE "{name}" (person_id TEXT, delivery_period TEXT, residence_municipality_code TEXT, delivery_id TEXT)'))
+    load(["d0", "d1"])
+    replace_table_from_select(engine, "fct_person_residence", person_residence_sql(names, engine.dialect.name))
+    persons = touched_persons_sql(names)
+    for added in (["d2"], ["d3", "d4"], ["d5"]):
+        load(added)
+        written, total = replace_rows(engine, "fct_person_residence", ["person_id"], persons,
+                                      person_residence_sql(names, engine.dialect.name, persons_sql=persons), {"added": added})
+        loaded = [df[df["delivery_id"] <= added[-1]] for df in rows.values()]
+        expected = person_residence(loaded).sort_values(["person_id", "valid_from"]).reset_index(drop=True)
+        got = read_table(engine, "fct_person_residence").sort_values(["person_id", "valid_from"]).reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+        assert total == len(expected) and 0 < written < total  # only some persons were rebuilt

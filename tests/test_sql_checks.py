@@ -6,7 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from ingest.reference import Reference
-from pipelines.checks import schema_conformance
+from pipelines.checks import schema_checks, schema_conformance
+from pipelines.resources import IngestResource, WarehouseResource
 from schemas.pandera_schemas import pandera_schema
 from schemas.tables import TABLES
 from test_readers import _process
@@ -115,3 +116,38 @@ def test_an_empty_code_list_admits_no_value_as_in_pandera(duckdb_url):
     rule = next(r for r in row_rules(table, codes, "duckdb") if r.column == "partner_code" and r.check == "code_list")
     with engine.connect() as conn:
         assert conn.execute(sa.text(f"SELECT {rule.failing} FROM (SELECT 'p' AS partner_code) AS t")).scalar_one() is True
+
+
+def test_staging_schema_check_looks_again_only_at_deliveries_it_has_not_passed(sample, warehouse_url, tmp_path):
+    """Staging rows never change, so a delivery that passed is not checked again; one that failed is,
+    every run, until it is retired (and the check keeps failing meanwhile)."""
+    from test_current_records import staging_frame
+
+    employer = next(f["path"] for f in sample["manifest"]["files"]
+                    if f["partner_code"] == "zorggroep_haaglanden" and f.get("data_rows"))
+    good = _process(sample["dir"], f"landing/{employer}" if not employer.startswith("landing") else employer).accepted
+    engine = make_engine(warehouse_url)
+    check = next(c for c in schema_checks if c.spec.name == "stg_employment_spells_conforms_to_schema")
+    resources = (WarehouseResource(url=warehouse_url),
+                 IngestResource(environment="test", landing_dir=str(tmp_path), feedback_dir=str(tmp_path / "feedback")))
+
+    def deliver(delivery_id: str, rows: pd.DataFrame) -> None:
+        with engine.begin() as conn:
+            ensure_table(conn, STG)
+            ensure_table(conn, TABLES["delivery_log"])
+            insert_frame(conn, STG.name, rows.assign(delivery_id=delivery_id))
+            insert_frame(conn, "delivery_log", staging_frame([{"delivery_id": delivery_id, "partner_code": "zorggroep_haaglanden",
+                                                               "delivery_status": "loaded"}], TABLES["delivery_log"]))
+
+    def run() -> tuple[bool, int, int]:
+        r = check.run(*resources)
+        return r.passed, r.metadata["rows_checked"].value, r.metadata["deliveries_passed_before"].value
+
+    deliver("a", good)
+    assert run() == (True, len(good), 0)
+    assert run() == (True, 0, 1)  # nothing new: nothing scanned
+    bad = good.copy()
+    bad.loc[0, "function_code"] = "XYZ"
+    deliver("b", bad)
+    assert run() == (False, len(bad), 1)  # only the new delivery scanned, and it fails
+    assert run() == (False, len(bad), 1)  # and keeps failing: a failed delivery is never recorded as passed

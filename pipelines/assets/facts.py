@@ -7,8 +7,8 @@ from pipelines.incremental import Build, feed_partners
 from pipelines.metadata import deliveries_behind, warehouse_table_metadata
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.tables import FEED_FACT, FEED_STAGING, TABLES
-from transforms.current_records import latest_records_sql
-from warehouse.db import distinct_values, read_table, replace_table_from_select, row_count
+from transforms.current_records import added_records_sql, latest_records_sql
+from warehouse.db import distinct_values, read_table, replace_rows, replace_table_from_select, row_count
 
 
 def _current_records_asset(feed: str) -> dg.AssetsDefinition:
@@ -22,12 +22,18 @@ def _current_records_asset(feed: str) -> dg.AssetsDefinition:
         if not build.needed:
             return build.unchanged()[0]
         engine = warehouse.engine()
-        rows = replace_table_from_select(engine, name, latest_records_sql(TABLES[source], table))
+        added = build.added()
         staging_rows = row_count(engine, source)
-        context.log.info(f"{name}: {rows} current records from {staging_rows} staging rows")
+        if added is None:
+            rows = replace_table_from_select(engine, name, latest_records_sql(TABLES[source], table))
+            context.log.info(f"{name}: {rows} current records from {staging_rows} staging rows")
+        else:  # only new deliveries since it was built: just their records
+            keys, changed = added_records_sql(TABLES[source], table)
+            written, rows = replace_rows(engine, name, ["partner_code", "record_key"], keys, changed, {"added": added})
+            context.log.info(f"{name}: {written} current records updated from {len(added)} new deliveries; {rows} in all")
         behind = deliveries_behind(read_table(engine, "delivery_log"), distinct_values(engine, source, "partner_code"))
         result = build.versioned(dg.MaterializeResult(asset_key=name, metadata=warehouse_table_metadata(
-            engine, table, rows, staging_rows=staging_rows, **behind)))
+            engine, table, rows, staging_rows=staging_rows, updated_from_new_deliveries=added is not None, **behind)))
         build.done()
         return result
 

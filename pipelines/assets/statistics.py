@@ -4,19 +4,19 @@ published tables BI tools read. Each computes with a pure transform and replaces
 import dagster as dg
 import pandas as pd
 
-from pipelines.incremental import incrementally
+from pipelines.incremental import Build, incrementally
 from pipelines.metadata import deliveries_behind, markdown_preview, table_metadata, warehouse_table_metadata
 from pipelines.resources import WarehouseResource
 from schemas.tables import TABLES
 from transforms import publish
 from transforms.data_window import data_window, observed
 from transforms.periods import dim_period
-from transforms.persons import dim_person, person_residence_sql
+from transforms.persons import dim_person, person_residence_sql, touched_persons_sql
 from transforms.programme_flows import programme_flows
 from transforms.retention import retention_cohorts, retention_members
 from transforms.sector_flows import care_spells, sector_events
 from transforms.targets import target_attainment, target_persons
-from warehouse.db import read_table, replace_table, replace_table_from_select
+from warehouse.db import read_table, replace_rows, replace_table, replace_table_from_select
 
 STATS = "statistics"
 PUBLISHED = "published"
@@ -112,22 +112,44 @@ def target_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 
 @dg.multi_asset(specs=[
     _spec("dim_person", "core", ["fct_employment_spells", "fct_enrolments", "fct_municipal_trajectories"]),
-    _spec("fct_person_residence", "core", ["stg_employment_spells", "stg_enrolments", "stg_municipal_participants"]),
     _spec("dim_period", "core", ["stg_employment_spells", "dim_partner"]),  # the data window: employers from dim_partner
 ])
-@incrementally(["dim_person", "fct_person_residence", "dim_period"])
+@incrementally(["dim_person", "dim_period"])
 def person_and_period_dimensions(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     data = Inputs(warehouse)
     yield _write(context, data, "dim_person",
                  dim_person(data["fct_employment_spells"], data["fct_enrolments"], data["fct_municipal_trajectories"]))
-    # from every staging row of every feed: built in the warehouse, the rows never come to Python
-    staging = ["stg_employment_spells", "stg_enrolments", "stg_municipal_participants"]
-    rows = replace_table_from_select(data.engine, "fct_person_residence", person_residence_sql(staging, data.engine.dialect.name))
-    context.log.info(f"fct_person_residence: {rows} rows")
-    yield dg.MaterializeResult(asset_key="fct_person_residence", metadata=warehouse_table_metadata(
-        data.engine, TABLES["fct_person_residence"], rows, **deliveries_behind(data["delivery_log"])))
     observation_start, cutoff = data.window()
     yield _write(context, data, "dim_period", dim_period(observation_start, cutoff))
+
+
+STAGING = ["stg_employment_spells", "stg_enrolments", "stg_municipal_participants"]
+
+
+@dg.asset(name="fct_person_residence", group_name="core", deps=STAGING, kinds={"sql"},
+          description=f"{TABLES['fct_person_residence'].description} Grain: {TABLES['fct_person_residence'].grain}.")
+def fct_person_residence(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """From every staging row of every feed, built in the warehouse (the rows never come to Python);
+    after new deliveries alone, only the persons in them."""
+    name = "fct_person_residence"
+    build = Build(context, warehouse, [name], None)
+    if not build.needed:
+        return build.unchanged()[0]
+    engine, dialect = warehouse.engine(), warehouse.engine().dialect.name
+    added = build.added()
+    if added is None:
+        rows = replace_table_from_select(engine, name, person_residence_sql(STAGING, dialect))
+        context.log.info(f"{name}: {rows} rows")
+    else:
+        persons = touched_persons_sql(STAGING)
+        written, rows = replace_rows(engine, name, ["person_id"], persons,
+                                     person_residence_sql(STAGING, dialect, persons_sql=persons), {"added": added})
+        context.log.info(f"{name}: {written} rows rebuilt for the persons in {len(added)} new deliveries; {rows} in all")
+    result = build.versioned(dg.MaterializeResult(asset_key=name, metadata=warehouse_table_metadata(
+        engine, TABLES[name], rows, updated_from_new_deliveries=added is not None,
+        **deliveries_behind(read_table(engine, "delivery_log")))))
+    build.done()
+    return result
 
 
 def hidden_inflow_totals(flows: pd.DataFrame) -> pd.DataFrame:
@@ -169,4 +191,4 @@ published_assets = [
 ]
 
 statistics_assets = [sector_flow_facts, retention_facts, fct_programme_flows, target_facts,
-                     person_and_period_dimensions, *published_assets]
+                     person_and_period_dimensions, fct_person_residence, *published_assets]

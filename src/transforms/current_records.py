@@ -46,9 +46,32 @@ def latest_records_sql(staging: Table, fact: Table) -> str:
     and gigabytes of memory (bench/RESULTS.md).
     """
     cols = ", ".join(f'"{c}"' for c in fact.column_names)
-    return (
-        f"SELECT {cols} FROM ("
-        f"SELECT *, row_number() OVER (PARTITION BY partner_code, record_key ORDER BY "
-        f"{period_sort_key_sql('delivery_period')} DESC, delivery_version DESC, source_row_number DESC) AS _rank "
-        f'FROM "{staging.name}") AS ranked WHERE _rank = 1 ORDER BY partner_code, record_key'
+    return _ranked_latest(cols, f'SELECT * FROM "{staging.name}"') + " ORDER BY partner_code, record_key"
+
+
+def _ranked_latest(columns: str, source: str) -> str:
+    return (f"SELECT {columns} FROM (SELECT *, row_number() OVER (PARTITION BY partner_code, record_key ORDER BY "
+            f"{period_sort_key_sql('delivery_period')} DESC, delivery_version DESC, source_row_number DESC) AS _rank "
+            f"FROM ({source}) AS candidates) AS ranked WHERE _rank = 1")
+
+
+def added_records_sql(staging: Table, fact: Table) -> tuple[str, str]:
+    """(keys, rows): `latest_records` brought up to date with new deliveries (bound as `:added`) alone.
+
+    keys: the (partner_code, record_key) of the new deliveries' rows; rows: their current row, the
+    latest of the record's current row before (joined to delivery_log for its version) and its rows
+    in the new deliveries. Exact because "latest" is a maximum over a fixed order, and the deliveries
+    a record's current row came from are all still in force (a retired delivery means a whole rebuild:
+    warehouse.build_state). For `warehouse.db.replace_rows`; tests/test_current_records.py holds the
+    result equal to a whole rebuild.
+    """
+    cols = ", ".join(f'"{c}"' for c in fact.column_names)
+    keys = f'SELECT DISTINCT partner_code, record_key FROM "{staging.name}" WHERE delivery_id IN :added'
+    before = ", ".join(f'f."{c}"' for c in fact.column_names)
+    candidates = (
+        f'SELECT {cols}, delivery_version FROM "{staging.name}" WHERE delivery_id IN :added '
+        f'UNION ALL SELECT {before}, l.delivery_version FROM "{fact.name}" AS f '
+        f'JOIN "delivery_log" AS l ON l.delivery_id = f.delivery_id '
+        f'WHERE EXISTS (SELECT 1 FROM ({keys}) AS k WHERE k.partner_code = f.partner_code AND k.record_key = f.record_key)'
     )
+    return keys, _ranked_latest(cols, candidates)

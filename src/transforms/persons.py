@@ -156,18 +156,22 @@ def person_residence(staging_frames: list[pd.DataFrame]) -> pd.DataFrame:
     })[RESIDENCE_COLUMNS]
 
 
-def person_residence_sql(staging_tables: list[str], dialect: str) -> str:
-    """`person_residence` as one SELECT over the staging tables, run inside the warehouse.
+def person_residence_sql(staging_tables: list[str], dialect: str, persons_sql: str | None = None) -> str:
+    """`person_residence` as one SELECT over the staging tables, run inside the warehouse; with
+    `persons_sql` (a SELECT of person_id) only for those persons.
 
     The same rules as the pandas function above, which stays the executable specification
     (tests/test_persons.py holds them equal on both databases). Staging holds every row of every
     delivery in force (millions at the benchmark's scale); in SQL they never travel through Python.
+    A person's history depends on their own rows only, so the persons of new deliveries can be
+    rebuilt alone (`touched_persons_sql`).
     """
     collate = ' COLLATE "C"' if dialect == "postgresql" else ""  # the smallest code by bytes, as in pandas
+    only = f" AND person_id IN ({persons_sql})" if persons_sql else ""
     rows = " UNION ALL ".join(
         f'SELECT person_id, CAST({period_sort_key_sql("delivery_period")} || \'-01\' AS DATE) AS day, '
         f'residence_municipality_code AS code FROM "{t}" '
-        f"WHERE person_id IS NOT NULL AND delivery_period IS NOT NULL AND residence_municipality_code IS NOT NULL"
+        f"WHERE person_id IS NOT NULL AND delivery_period IS NOT NULL AND residence_municipality_code IS NOT NULL{only}"
         for t in staging_tables)
     return f"""
 WITH residence_rows AS ({rows}),
@@ -187,3 +191,9 @@ SELECT person_id, valid_from,
        code AS residence_municipality_code
 FROM runs
 ORDER BY person_id, valid_from"""
+
+
+def touched_persons_sql(staging_tables: list[str]) -> str:
+    """The persons with rows in the deliveries bound as `:added` (a SELECT of person_id)."""
+    return " UNION ".join(f'SELECT person_id FROM "{t}" WHERE delivery_id IN :added AND person_id IS NOT NULL'
+                          for t in staging_tables)

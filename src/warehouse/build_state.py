@@ -1,13 +1,20 @@
-"""Rebuild a derived table only when what it is built from changed.
+"""Rebuild a derived table only when what it is built from changed, and only the part that changed
+when that is just new deliveries.
 
 A derived table is a pure function of the pipeline's code and configuration, of the deliveries loaded
 for the feeds it depends on (the data window and every statistic come from those), and of the derived
-tables it reads. Its input fingerprint is a SHA-256 of exactly that: the code version
-(`core.versions`), the loaded deliveries, and the fingerprints the upstream tables were built from
-(so a table built from an upstream table that was rebuilt since, say by a per-layer job, is built
-again). `build_state` records the fingerprint each table was last built from, written after the table
-itself (a crash in between only costs a rebuild). A night without new deliveries for a feed therefore
-leaves that feed's tables, and with no new deliveries at all every derived table, as they are.
+tables it reads. Its input fingerprint is a SHA-256 of exactly that: the base fingerprint (the code
+version, `core.versions`, and the fingerprints the upstream tables were built from, so a table built
+from an upstream table that was rebuilt since, say by a per-layer job, is built again) and the loaded
+deliveries. `build_state` records the fingerprint each table was last built from, written after the
+table itself (a crash in between only costs a rebuild). A night without new deliveries for a feed
+therefore leaves that feed's tables, and with no new deliveries at all every derived table, as they are.
+
+Tables whose rows each depend on a known part of the deliveries (the current record of a partner's
+record key, the residence history of a person) can take new deliveries on their own. For them
+`build_deliveries` records the deliveries they cover and their base fingerprint:
+`deliveries_added_since_built` gives the new ones when nothing else changed (same base, no delivery
+retired since), else None: rebuild whole.
 """
 
 from __future__ import annotations
@@ -24,29 +31,47 @@ from schemas.tables import TABLES
 from warehouse.db import ensure_table, insert_frame, table_exists
 
 STATE_TABLE = "build_state"
+DELIVERIES_TABLE = "build_deliveries"
 
 
-def input_fingerprint(engine: sa.Engine, partner_codes: Iterable[str] | None, code: str | None = None,
-                      upstream: Iterable[str] = ()) -> str:
-    """The fingerprint of a table built from the loaded deliveries of these partners (None: all partners)
-    and from the `upstream` derived tables (as they were built: their own recorded fingerprints)."""
+def loaded_deliveries(engine: sa.Engine, partner_codes: Iterable[str] | None) -> list[str]:
+    """The delivery ids in force (status loaded) of these partners (None: every partner), sorted."""
+    if not table_exists(engine, "delivery_log"):
+        return []
     where = "delivery_status = 'loaded'"
     params: dict[str, str] = {}
     if partner_codes is not None:
-        codes = sorted(partner_codes)
-        params = {f"p{i}": c for i, c in enumerate(codes)}
+        params = {f"p{i}": c for i, c in enumerate(sorted(partner_codes))}
         where += " AND partner_code IN (" + (", ".join(f":{n}" for n in params) or "NULL") + ")"
-    digest = hashlib.sha256((code or code_version()).encode())
     with engine.connect() as conn:
-        if sa.inspect(conn).has_table("delivery_log"):
-            for (delivery_id,) in conn.execute(sa.text(f'SELECT delivery_id FROM "delivery_log" WHERE {where} ORDER BY delivery_id'), params):
-                digest.update(b"\0" + delivery_id.encode())
+        rows = conn.execute(sa.text(f'SELECT delivery_id FROM "delivery_log" WHERE {where} ORDER BY delivery_id'), params)
+        return [r[0] for r in rows]
+
+
+def base_fingerprint(engine: sa.Engine, code: str | None = None, upstream: Iterable[str] = ()) -> str:
+    """What a table is built from apart from deliveries: the code version and the upstream derived
+    tables as they were built (their own recorded fingerprints)."""
+    digest = hashlib.sha256((code or code_version()).encode())
     upstream = sorted(upstream)
     if upstream:
         state = built_from(engine, upstream)
         for name in upstream:
             digest.update(f"\0{name}={state.get(name, '')}".encode())
     return digest.hexdigest()
+
+
+def combined_fingerprint(base: str, deliveries: Iterable[str]) -> str:
+    digest = hashlib.sha256(base.encode())
+    for delivery_id in sorted(deliveries):
+        digest.update(b"\0" + delivery_id.encode())
+    return digest.hexdigest()
+
+
+def input_fingerprint(engine: sa.Engine, partner_codes: Iterable[str] | None, code: str | None = None,
+                      upstream: Iterable[str] = ()) -> str:
+    """The fingerprint of a table built from the loaded deliveries of these partners (None: all partners)
+    and from the `upstream` derived tables (as they were built: their own recorded fingerprints)."""
+    return combined_fingerprint(base_fingerprint(engine, code, upstream), loaded_deliveries(engine, partner_codes))
 
 
 def built_from(engine: sa.Engine, asset_names: Iterable[str]) -> dict[str, str]:
@@ -67,8 +92,27 @@ def up_to_date(engine: sa.Engine, tables: Iterable[str], fingerprint: str) -> bo
     return all(state.get(t) == fingerprint and table_exists(engine, t) for t in tables)
 
 
-def record_built(engine: sa.Engine, tables: Iterable[str], fingerprint: str, run_id: str) -> None:
-    """Record (after the tables were written) what they were built from, in one transaction."""
+def deliveries_added_since_built(engine: sa.Engine, name: str, base: str, deliveries: Iterable[str]) -> list[str] | None:
+    """The deliveries to apply to `name` (a table or check) on their own, sorted; None when it must be
+    built whole: never recorded, built from another base (code, configuration or upstream tables),
+    or a delivery it covers is no longer in force (superseded by a re-sent file, say)."""
+    if not table_exists(engine, DELIVERIES_TABLE) or (name in TABLES and not table_exists(engine, name)):
+        return None
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(f'SELECT delivery_id, base_fingerprint FROM "{DELIVERIES_TABLE}" WHERE asset_name = :n'),
+                            {"n": name}).all()
+    if not rows or any(b != base for _, b in rows):
+        return None
+    covered, now = {d for d, _ in rows}, set(deliveries)
+    if covered - now:
+        return None
+    return sorted(now - covered)
+
+
+def record_built(engine: sa.Engine, tables: Iterable[str], fingerprint: str, run_id: str,
+                 covers: tuple[str, Iterable[str]] | None = None) -> None:
+    """Record (after the tables were written) what they were built from, in one transaction.
+    `covers` = (base fingerprint, deliveries) for tables kept up to date delivery by delivery."""
     tables = list(tables)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     frame = pd.DataFrame({"asset_name": tables, "input_fingerprint": fingerprint, "built_at": now, "run_id": run_id})
@@ -78,3 +122,24 @@ def record_built(engine: sa.Engine, tables: Iterable[str], fingerprint: str, run
         ensure_table(conn, TABLES[STATE_TABLE])
         conn.execute(state.delete().where(state.c.asset_name.in_(tables)))
         insert_frame(conn, STATE_TABLE, frame)
+        if covers is not None or sa.inspect(conn).has_table(DELIVERIES_TABLE):
+            _record_covered(conn, tables, covers)
+
+
+def record_covered(engine: sa.Engine, name: str, base: str, deliveries: Iterable[str]) -> None:
+    """Record that `name` (a check, say) covers these deliveries as of `base`."""
+    with engine.begin() as conn:
+        _record_covered(conn, [name], (base, deliveries))
+
+
+def _record_covered(conn: sa.Connection, names: list[str], covers: tuple[str, Iterable[str]] | None) -> None:
+    ensure_table(conn, TABLES[DELIVERIES_TABLE])
+    table = sa.table(DELIVERIES_TABLE, sa.column("asset_name"))
+    conn.execute(table.delete().where(table.c.asset_name.in_(names)))
+    if covers is None:
+        return
+    base, deliveries = covers
+    deliveries = sorted(set(deliveries))
+    frame = pd.DataFrame({"asset_name": [n for n in names for _ in deliveries],
+                          "delivery_id": [d for _ in names for d in deliveries], "base_fingerprint": base})
+    insert_frame(conn, DELIVERIES_TABLE, frame.astype("str"))

@@ -129,16 +129,23 @@ def _replacing(engine: sa.Engine, table: Table) -> Iterator[tuple[sa.Connection,
         raise WarehouseSchemaError(f"{table.name} holds ingested rows ({table.layer}); it is appended to, never replaced")
     with engine.begin() as conn:
         if conn.dialect.name == "duckdb":
-            staged = f"{table.name}__new"
-            conn.execute(sa.text(f'DROP TABLE IF EXISTS "{staged}"'))
-            sqlalchemy_table(dataclasses.replace(table, name=staged), sa.MetaData()).create(conn)
-            yield conn, staged
-            conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table.name}"'))
-            conn.execute(sa.text(f'ALTER TABLE "{staged}" RENAME TO "{table.name}"'))
+            with _swapping(conn, table) as staged:
+                yield conn, staged
         else:
             ensure_table(conn, table)
             conn.execute(sa.text(f'DELETE FROM "{table.name}"'))
             yield conn, table.name
+
+
+@contextmanager
+def _swapping(conn: sa.Connection, table: Table) -> Iterator[str]:
+    """DuckDB, inside the caller's transaction: yields a new empty table to fill, then renames it over the old."""
+    staged = f"{table.name}__new"
+    conn.execute(sa.text(f'DROP TABLE IF EXISTS "{staged}"'))
+    sqlalchemy_table(dataclasses.replace(table, name=staged), sa.MetaData()).create(conn)
+    yield staged
+    conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table.name}"'))
+    conn.execute(sa.text(f'ALTER TABLE "{staged}" RENAME TO "{table.name}"'))
 
 
 def replace_table(engine: sa.Engine, table_name: str, df: pd.DataFrame) -> int:
@@ -157,6 +164,56 @@ def replace_table_from_select(engine: sa.Engine, table_name: str, select_sql: st
     with _replacing(engine, table) as (conn, target):
         conn.execute(sa.text(f'INSERT INTO "{target}" ({cols}) {select_sql}'))
         return int(conn.execute(sa.text(f'SELECT COUNT(*) FROM "{target}"')).scalar_one())
+
+
+def in_list_text(sql: str, params: dict) -> sa.TextClause:
+    """sa.text with its list-valued parameters expanded (`IN :ids`), on every database."""
+    lists = {k: v for k, v in params.items() if isinstance(v, (list, tuple))}
+    # typed, so that an empty list renders as an empty set of strings (not of integers)
+    return sa.text(sql).bindparams(*[sa.bindparam(k, expanding=True, type_=sa.String() if all(isinstance(x, str) for x in v) else None)
+                                     for k, v in lists.items()])
+
+
+def replace_rows(engine: sa.Engine, table_name: str, key_columns: list[str], keys_sql: str, rows_sql: str,
+                 params: dict | None = None) -> tuple[int, int]:
+    """Replace the rows whose key (`key_columns`) is one of `keys_sql`'s rows by the rows of `rows_sql`,
+    in one transaction. `rows_sql` yields the table's columns in order, only for keys of `keys_sql`,
+    and may read the table itself (its old rows); list-valued `params` bind as `IN :name`.
+    Returns (rows written, rows in the table now).
+
+    The new rows are computed into a temporary table first. DuckDB: the kept rows and the new ones
+    then fill a new table that is renamed over the old one, in key order, as a whole replace does
+    (its DELETE is slow on wide tables). PostgreSQL: the old rows of those keys are deleted and the
+    new inserted (readers see the old rows until commit).
+    """
+    table = TABLES[table_name]
+    if table.layer in DURABLE_LAYERS:
+        raise WarehouseSchemaError(f"{table.name} holds ingested rows ({table.layer}); it is appended to, never replaced")
+    cols = ", ".join(f'"{c}"' for c in table.column_names)
+    params = params or {}
+    match = " AND ".join(f'k."{c}" = t."{c}"' for c in key_columns)
+    touched = f'EXISTS (SELECT 1 FROM ({keys_sql}) AS k WHERE {match})'
+    with engine.begin() as conn:
+        duck = conn.dialect.name == "duckdb"
+        conn.execute(sa.text('DROP TABLE IF EXISTS "_new_rows"'))
+        conn.execute(in_list_text(f'CREATE TEMPORARY TABLE "_new_rows" AS {rows_sql}', params), params)
+        written = _count(conn, 'SELECT COUNT(*) FROM "_new_rows"')
+        if duck:
+            order = ", ".join(f'"{c}"' for c in (table.primary_key or key_columns))
+            with _swapping(conn, table) as target:
+                conn.execute(in_list_text(
+                    f'INSERT INTO "{target}" ({cols}) SELECT {cols} FROM ('
+                    f'SELECT {cols} FROM "{table_name}" AS t WHERE NOT {touched} '
+                    f'UNION ALL SELECT {cols} FROM "_new_rows") AS merged ORDER BY {order}', params), params)
+        else:
+            conn.execute(in_list_text(f'DELETE FROM "{table_name}" AS t WHERE {touched}', params), params)
+            conn.execute(sa.text(f'INSERT INTO "{table_name}" ({cols}) SELECT {cols} FROM "_new_rows"'))
+        conn.execute(sa.text('DROP TABLE "_new_rows"'))
+        return written, _count(conn, f'SELECT COUNT(*) FROM "{table_name}"')
+
+
+def _count(conn: sa.Connection, sql: str) -> int:
+    return int(conn.execute(sa.text(sql)).scalar_one())
 
 
 def typed(df: pd.DataFrame, table: Table) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from core.errors import ConfigError
 from core.paths import CONFIG_DIR
 from schemas import sql_checks
 from schemas.tables import Table
+from warehouse.db import in_list_text
 
 CHECKS_FILE = CONFIG_DIR / "checks.yaml"
 
@@ -116,23 +117,26 @@ class Conformance:
 
 
 def schema_conformance_in_warehouse(engine: sa.Engine, table: Table, code_lists, sample_size: int = 10,
-                                    identifier_columns: frozenset[str] = frozenset({"person_id"})) -> Conformance:
-    """Run a table's schema rules (schemas/sql_checks.py) in the warehouse: one scan, nothing read back
-    but counts and a few failing values (identifiers masked)."""
+                                    identifier_columns: frozenset[str] = frozenset({"person_id"}),
+                                    where: str = "", params: dict | None = None) -> Conformance:
+    """Run a table's schema rules (schemas/sql_checks.py) in the warehouse, over the rows a SQL `where`
+    selects (list-valued params bind as `IN :name`; default all): one scan, nothing read back but counts
+    and a few failing values (identifiers masked)."""
     rules = sql_checks.row_rules(table, code_lists, engine.dialect.name)
+    params = params or {}
     with engine.connect() as conn:
-        counts = conn.execute(sa.text(sql_checks.failure_counts_sql(table, rules))).one()
+        counts = conn.execute(in_list_text(sql_checks.failure_counts_sql(table, rules, where), params), params).one()
         failures = {(r.column, r.check): int(n or 0) for r, n in zip(rules, counts[1:]) if n}
-        dup_sql = sql_checks.duplicate_keys_sql(table)
+        dup_sql = sql_checks.duplicate_keys_sql(table, where)
         if dup_sql:
-            dups = int(conn.execute(sa.text(dup_sql)).scalar_one() or 0)
+            dups = int(conn.execute(in_list_text(dup_sql, params), params).scalar_one() or 0)
             if dups:
                 failures["+".join(table.primary_key), "unique"] = dups
         sample: list[dict[str, str]] = []
         for rule in rules:
             if (rule.column, rule.check) not in failures or len(sample) >= sample_size:
                 continue
-            for (value,) in conn.execute(sa.text(sql_checks.failing_values_sql(table, rule, sample_size - len(sample)))):
+            for (value,) in conn.execute(in_list_text(sql_checks.failing_values_sql(table, rule, sample_size - len(sample), where), params), params):
                 shown = "***" if rule.column in identifier_columns else str(value)[:40]
                 sample.append({"column": rule.column, "check": rule.check, "failure_case": shown})
     return Conformance(int(counts[0]), failures, sample)
