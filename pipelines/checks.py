@@ -1,16 +1,19 @@
 """Asset checks: every table conforms to its schema rules (blocking), rows are accounted for, no small counts are
 published, and the quality rules of config/checks.yaml hold."""
 
+import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import dagster as dg
 
 from core.versions import code_version
+from pipelines.incremental import full_rebuild_forced
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.tables import FEED_FACT, FEED_STAGING, TABLES
-from warehouse.build_state import deliveries_added_since_built, loaded_deliveries, record_covered
-from warehouse.db import read_table
+from warehouse.build_state import built_from, covered_deliveries, record_built, record_covered
+from warehouse.db import distinct_values, read_table
 from warehouse.quality import (late_deliveries_sql, load_quality_config, offending_rows, quarantine_shares,
                                schema_conformance_in_warehouse)
 from warehouse.reconcile import reconcile_feed
@@ -21,17 +24,27 @@ SAMPLE_SIZE = 10
 
 @dataclass(frozen=True)
 class CheckDef:
-    """One check: its spec (name, asset, blocking) and the function that evaluates it."""
+    """One check: its spec (name, asset, blocking), the function that evaluates it, and the derived
+    tables it reads (`reads`: while all of them are unchanged since it passed, it is not run again)."""
 
     spec: dg.AssetCheckSpec
     run: Callable[[WarehouseResource, IngestResource], dg.AssetCheckResult]
+    reads: tuple[str, ...] = ()
 
 
-def schema_conformance(table_name: str, engine, code_lists, deliveries: list[str] | None = None,
+def tables_in_sql(sql: str) -> tuple[str, ...]:
+    """The warehouse tables a rule's SQL reads; none when its answer depends on the day it runs."""
+    if re.search(r"current_date|current_timestamp|now\s*\(", sql, re.IGNORECASE):
+        return ()
+    return tuple(sorted(t for t in TABLES if re.search(rf"\b{t}\b", sql)))
+
+
+def schema_conformance(table_name: str, engine, code_lists, except_deliveries: list[str] | None = None,
                        **metadata: object) -> dg.AssetCheckResult:
-    """Run a table's schema rules in the warehouse (over the rows of `deliveries` only, if given);
-    failures counted per column and check, with a masked sample."""
-    only = {"where": "delivery_id IN :ids", "params": {"ids": deliveries}} if deliveries is not None else {}
+    """Run a table's schema rules in the warehouse (over the rows of deliveries other than
+    `except_deliveries`, if given); failures counted per column and check, with a masked sample."""
+    only = ({"where": "delivery_id IS NULL OR delivery_id NOT IN :passed", "params": {"passed": except_deliveries}}
+            if except_deliveries else {})
     found = schema_conformance_in_warehouse(engine, TABLES[table_name], code_lists, SAMPLE_SIZE, frozenset(IDENTIFIER_COLUMNS), **only)
     if not found.passed:
         return dg.AssetCheckResult(
@@ -56,7 +69,7 @@ def _schema_check(table_name: str) -> CheckDef:
     return CheckDef(dg.AssetCheckSpec(
         f"{table_name}_conforms_to_schema", asset=table_name, blocking=True,
         description=f"Every row of {table_name} passes its schema rules (generated from schemas/tables.py, the same "
-        "rules as its Pandera schema, run as SQL in the warehouse: schemas/sql_checks.py)."), run)
+        "rules as its Pandera schema, run as SQL in the warehouse: schemas/sql_checks.py)."), run, reads=(table_name,))
 
 
 def _staging_schema_check(feed: str) -> CheckDef:
@@ -64,22 +77,19 @@ def _staging_schema_check(feed: str) -> CheckDef:
 
     Staging rows never change once loaded (a re-sent file retires the old delivery's rows), so rows of
     deliveries that passed under the same code and configuration need no second look: the check records
-    what it passed (build_deliveries) and checks everything again after any change of code, of
-    configuration, or when a delivery it passed was retired."""
+    the deliveries it passed (build_deliveries) and looks at every other row, every run, until they
+    pass; after any change of code or configuration it looks at all rows again."""
     table_name = FEED_STAGING[feed]
     name = f"{table_name}_conforms_to_schema"
 
     def run(warehouse: WarehouseResource, ingest: IngestResource) -> dg.AssetCheckResult:
         engine, partners = warehouse.engine(), ingest.partners()
-        in_force = loaded_deliveries(engine, {c for c, p in partners.items() if p.feed == feed})
         base = code_version()
-        new = deliveries_added_since_built(engine, name, base, in_force)
-        checked = in_force if new is None else new
+        passed = sorted(covered_deliveries(engine, name, base))
         result = schema_conformance(table_name, engine, ingest.reference.code_lists | {"partners": frozenset(partners)},
-                                    deliveries=checked, deliveries_checked=len(checked),
-                                    deliveries_passed_before=len(in_force) - len(checked))
+                                    except_deliveries=passed, deliveries_passed_before=len(passed))
         if result.passed:
-            record_covered(engine, name, base, in_force)
+            record_covered(engine, name, base, distinct_values(engine, table_name, "delivery_id"))
         return result
 
     return CheckDef(dg.AssetCheckSpec(
@@ -145,7 +155,7 @@ def _privacy_check(table_name: str) -> CheckDef:
 
     return CheckDef(dg.AssetCheckSpec(
         f"{table_name}_no_small_counts", asset=table_name, blocking=True,
-        description="No published cell shows a count of 1 to 4 persons, and every suppressed cell says why."), run)
+        description="No published cell shows a count of 1 to 4 persons, and every suppressed cell says why."), run, reads=(table_name,))
 
 
 privacy_checks = [_privacy_check(t) for t in PUBLISHED_COUNTS]
@@ -178,7 +188,7 @@ def _sql_rule_check(asset: str, name: str, description: str, sql: str, severity:
                                    metadata={"offending_rows": n, "sample": dg.MetadataValue.json(sample.astype(str).to_dict("records")),
                                              "sql": dg.MetadataValue.md(f"```sql\n{sql}\n```")})
 
-    return CheckDef(dg.AssetCheckSpec(name, asset=asset, description=description, blocking=blocking), run)
+    return CheckDef(dg.AssetCheckSpec(name, asset=asset, description=description, blocking=blocking), run, reads=tables_in_sql(sql))
 
 
 quality_checks = [
@@ -208,8 +218,15 @@ def grouped_per_asset(checks: list[CheckDef]) -> list[dg.AssetChecksDefinition]:
 def _asset_checks(asset: dg.AssetKey, checks: list[CheckDef]) -> dg.AssetChecksDefinition:
     @dg.multi_asset_check(specs=[c.spec for c in checks], can_subset=True, name=f"{asset.to_python_identifier()}_checks")
     def _run(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, ingest: IngestResource):
+        forced = full_rebuild_forced(context)
         for check in checks:
             if check.spec.key not in context.selected_asset_check_keys:
+                continue
+            inputs = None if forced else _inputs_fingerprint(warehouse.engine(), check)
+            if inputs is not None and built_from(warehouse.engine(), [check.spec.name]).get(check.spec.name) == inputs:
+                yield dg.AssetCheckResult(asset_key=asset, check_name=check.spec.name, passed=True, metadata={
+                    "rechecked": False, "input_fingerprint": inputs[:12],
+                    "note": f"Not run again: {', '.join(check.reads)} unchanged (same code and configuration) since it passed."})
                 continue
             try:
                 r = check.run(warehouse, ingest)
@@ -220,10 +237,26 @@ def _asset_checks(asset: dg.AssetKey, checks: list[CheckDef]) -> dg.AssetChecksD
                     severity=dg.AssetCheckSeverity.ERROR if check.spec.blocking else dg.AssetCheckSeverity.WARN,
                     metadata={"error": f"{type(exc).__name__}: {str(exc)[:500]}"})
                 continue
+            if inputs is not None and r.passed:
+                record_built(warehouse.engine(), [check.spec.name], inputs, context.run.run_id)
             yield dg.AssetCheckResult(asset_key=asset, check_name=check.spec.name, passed=r.passed, severity=r.severity,
                                       metadata=r.metadata)
 
     return _run
+
+
+def _inputs_fingerprint(engine, check: CheckDef) -> str | None:
+    """What a check's answer depends on: the code and configuration, and each table it reads as it was
+    built (build_state); None when it reads a table the pipeline does not record that way."""
+    if not check.reads:
+        return None
+    state = built_from(engine, check.reads)
+    if set(state) != set(check.reads):
+        return None
+    digest = hashlib.sha256(f"{code_version()}\0{check.spec.name}".encode())
+    for table in sorted(check.reads):
+        digest.update(f"\0{table}={state[table]}".encode())
+    return digest.hexdigest()
 
 
 all_checks = grouped_per_asset([*schema_checks, *reconciliation_checks, *privacy_checks, *quality_checks])

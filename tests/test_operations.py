@@ -62,16 +62,18 @@ def test_integrity_and_plausibility_rules_catch_bad_rows(tmp_path):
     assert offending_rows(engine, rules["spell_longer_than_50_years"].sql)[1]["record_key"].tolist() == ["ancient"]
 
 
-def test_every_plausibility_rule_fires_on_data_that_breaks_it(tmp_path):
-    engine = make_engine(f"duckdb:///{tmp_path / 'w.duckdb'}")
+def test_every_plausibility_rule_fires_on_data_that_breaks_it(warehouse_url):
+    """On both databases (the rules are SQL both must run)."""
+    engine = make_engine(warehouse_url)
     rules = {r.id: r for r in load_quality_config().plausibility}
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE fct_employment_spells (partner_code TEXT, record_key TEXT, person_id TEXT, start_date DATE, end_date DATE)"))
         conn.execute(sa.text("INSERT INTO fct_employment_spells VALUES ('p', 'backwards', 'a', DATE '2020-01-01', DATE '2019-12-31'), "
-                             "('p', 'ancient', 'b', DATE '1960-01-01', NULL), ('p', 'ok', 'c', DATE '2020-03-01', DATE '2020-03-20')"))
+                             "('p', 'ancient', 'b', DATE '1960-01-01', NULL), ('p', 'ok', 'c', DATE '2020-03-01', DATE '2020-03-20'), "
+                             "('q', 'ok2', 'c', DATE '2020-02-15', DATE '2020-03-05')"))  # c twice on 1 March: one person
         conn.execute(sa.text("CREATE TABLE fct_enrolments (partner_code TEXT, record_key TEXT, start_date DATE, actual_end_date DATE)"))
         conn.execute(sa.text("INSERT INTO fct_enrolments VALUES ('r', 'e1', DATE '2021-09-01', DATE '2021-08-31'), ('r', 'e2', DATE '2021-09-01', NULL)"))
-        # on 1 March 2020 two people are employed ('ancient', and 'c' who starts that day), but three flow out in March
+        # on 1 March 2020 two people are employed ('ancient', and 'c' in two spells), but three flow out in March
         conn.execute(sa.text("CREATE TABLE fct_sector_outflow (person_id TEXT, event_month DATE)"))
         conn.execute(sa.text("INSERT INTO fct_sector_outflow VALUES ('c', DATE '2020-03-01'), ('x', DATE '2020-03-01'), ('y', DATE '2020-03-01')"))
     expected = {"spell_end_before_start": 1, "spell_longer_than_50_years": 1, "enrolment_end_before_start": 1, "outflow_above_stock": 1}
@@ -80,5 +82,5 @@ def test_every_plausibility_rule_fires_on_data_that_breaks_it(tmp_path):
         conn.execute(sa.text("DELETE FROM fct_employment_spells WHERE record_key IN ('backwards', 'ancient')"))
         conn.execute(sa.text("DELETE FROM fct_enrolments WHERE record_key = 'e1'"))
         conn.execute(sa.text("DELETE FROM fct_sector_outflow WHERE person_id IN ('x', 'y')"))
-    # left: 'c' (employed from 1 March, inclusive): a stock of 1 and an outflow of 1
+    # left: 'c' (employed on 1 March, in two spells): a stock of 1 and an outflow of 1
     assert {rule_id: offending_rows(engine, rule.sql)[0] for rule_id, rule in rules.items()} == dict.fromkeys(expected, 0)

@@ -47,7 +47,7 @@ def _valid_value(field, i):
         codes = CODE_LISTS.get(field.code_list, FIXED_CODE_LISTS.get(field.code_list))
         return sorted(codes)[i]
     examples = {
-        "delivery_period": ["2022-01", "2022-Q2"], "content_hash": ["a" * 64, "b" * 64], "input_fingerprint": ["e" * 64, "f" * 64], "person_id": ["c" * 64, "d" * 64],
+        "delivery_period": ["2022-01", "2022-Q2"], "content_hash": ["a" * 64, "b" * 64], "input_fingerprint": ["e" * 64, "f" * 64], "base_fingerprint": ["e" * 64, "f" * 64], "person_id": ["c" * 64, "d" * 64],
         "crebo_code": ["25498", "25491"], "municipality_code": ["GM0518", "GM0503"], "location_municipality_code": ["GM0518", "GM0503"],
         "month_label": ["2022-01", "2022-02"],
     }

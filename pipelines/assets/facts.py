@@ -8,7 +8,7 @@ from pipelines.metadata import deliveries_behind, warehouse_table_metadata
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.tables import FEED_FACT, FEED_STAGING, TABLES
 from transforms.current_records import added_records_sql, latest_records_sql
-from warehouse.db import distinct_values, read_table, replace_rows, replace_table_from_select, row_count
+from warehouse.db import TOUCHED_KEYS, distinct_values, read_table, replace_rows, replace_table_from_select, row_count
 
 
 def _current_records_asset(feed: str) -> dg.AssetsDefinition:
@@ -28,7 +28,7 @@ def _current_records_asset(feed: str) -> dg.AssetsDefinition:
             rows = replace_table_from_select(engine, name, latest_records_sql(TABLES[source], table))
             context.log.info(f"{name}: {rows} current records from {staging_rows} staging rows")
         else:  # only new deliveries since it was built: just their records
-            keys, changed = added_records_sql(TABLES[source], table)
+            keys, changed = added_records_sql(TABLES[source], table, TOUCHED_KEYS)
             written, rows = replace_rows(engine, name, ["partner_code", "record_key"], keys, changed, {"added": added})
             context.log.info(f"{name}: {written} current records updated from {len(added)} new deliveries; {rows} in all")
         behind = deliveries_behind(read_table(engine, "delivery_log"), distinct_values(engine, source, "partner_code"))

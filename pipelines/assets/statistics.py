@@ -16,7 +16,7 @@ from transforms.programme_flows import programme_flows
 from transforms.retention import retention_cohorts, retention_members
 from transforms.sector_flows import care_spells, sector_events
 from transforms.targets import target_attainment, target_persons
-from warehouse.db import read_table, replace_rows, replace_table, replace_table_from_select
+from warehouse.db import TOUCHED_KEYS, read_table, replace_rows, replace_table, replace_table_from_select
 
 STATS = "statistics"
 PUBLISHED = "published"
@@ -141,9 +141,9 @@ def fct_person_residence(context: dg.AssetExecutionContext, warehouse: Warehouse
         rows = replace_table_from_select(engine, name, person_residence_sql(STAGING, dialect))
         context.log.info(f"{name}: {rows} rows")
     else:
-        persons = touched_persons_sql(STAGING)
-        written, rows = replace_rows(engine, name, ["person_id"], persons,
-                                     person_residence_sql(STAGING, dialect, persons_sql=persons), {"added": added})
+        only = f'SELECT person_id FROM "{TOUCHED_KEYS}"'
+        written, rows = replace_rows(engine, name, ["person_id"], touched_persons_sql(STAGING),
+                                     person_residence_sql(STAGING, dialect, persons_sql=only), {"added": added})
         context.log.info(f"{name}: {written} rows rebuilt for the persons in {len(added)} new deliveries; {rows} in all")
     result = build.versioned(dg.MaterializeResult(asset_key=name, metadata=warehouse_table_metadata(
         engine, TABLES[name], rows, updated_from_new_deliveries=added is not None,

@@ -55,12 +55,12 @@ def _ranked_latest(columns: str, source: str) -> str:
             f"FROM ({source}) AS candidates) AS ranked WHERE _rank = 1")
 
 
-def added_records_sql(staging: Table, fact: Table) -> tuple[str, str]:
+def added_records_sql(staging: Table, fact: Table, touched: str) -> tuple[str, str]:
     """(keys, rows): `latest_records` brought up to date with new deliveries (bound as `:added`) alone.
 
     keys: the (partner_code, record_key) of the new deliveries' rows; rows: their current row, the
     latest of the record's current row before (joined to delivery_log for its version) and its rows
-    in the new deliveries. Exact because "latest" is a maximum over a fixed order, and the deliveries
+    in the new deliveries, given those keys in the table `touched`. Exact because "latest" is a maximum over a fixed order, and the deliveries
     a record's current row came from are all still in force (a retired delivery means a whole rebuild:
     warehouse.build_state). For `warehouse.db.replace_rows`; tests/test_current_records.py holds the
     result equal to a whole rebuild.
@@ -72,6 +72,6 @@ def added_records_sql(staging: Table, fact: Table) -> tuple[str, str]:
         f'SELECT {cols}, delivery_version FROM "{staging.name}" WHERE delivery_id IN :added '
         f'UNION ALL SELECT {before}, l.delivery_version FROM "{fact.name}" AS f '
         f'JOIN "delivery_log" AS l ON l.delivery_id = f.delivery_id '
-        f'WHERE EXISTS (SELECT 1 FROM ({keys}) AS k WHERE k.partner_code = f.partner_code AND k.record_key = f.record_key)'
+        f'WHERE EXISTS (SELECT 1 FROM "{touched}" AS k WHERE k.partner_code = f.partner_code AND k.record_key = f.record_key)'
     )
     return keys, _ranked_latest(cols, candidates)

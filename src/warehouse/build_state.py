@@ -96,17 +96,23 @@ def deliveries_added_since_built(engine: sa.Engine, name: str, base: str, delive
     """The deliveries to apply to `name` (a table or check) on their own, sorted; None when it must be
     built whole: never recorded, built from another base (code, configuration or upstream tables),
     or a delivery it covers is no longer in force (superseded by a re-sent file, say)."""
-    if not table_exists(engine, DELIVERIES_TABLE) or (name in TABLES and not table_exists(engine, name)):
+    if name in TABLES and not table_exists(engine, name):
         return None
+    covered, now = covered_deliveries(engine, name, base), set(deliveries)
+    if not covered or covered - now:
+        return None
+    return sorted(now - covered)
+
+
+def covered_deliveries(engine: sa.Engine, name: str, base: str) -> set[str]:
+    """The deliveries `name` (a table or check) was recorded to cover as of this base fingerprint
+    (none when it was recorded under another)."""
+    if not table_exists(engine, DELIVERIES_TABLE):
+        return set()
     with engine.connect() as conn:
         rows = conn.execute(sa.text(f'SELECT delivery_id, base_fingerprint FROM "{DELIVERIES_TABLE}" WHERE asset_name = :n'),
                             {"n": name}).all()
-    if not rows or any(b != base for _, b in rows):
-        return None
-    covered, now = {d for d, _ in rows}, set(deliveries)
-    if covered - now:
-        return None
-    return sorted(now - covered)
+    return {d for d, _ in rows} if rows and all(b == base for _, b in rows) else set()
 
 
 def record_built(engine: sa.Engine, tables: Iterable[str], fingerprint: str, run_id: str,

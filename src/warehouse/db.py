@@ -168,23 +168,28 @@ def replace_table_from_select(engine: sa.Engine, table_name: str, select_sql: st
 
 def in_list_text(sql: str, params: dict) -> sa.TextClause:
     """sa.text with its list-valued parameters expanded (`IN :ids`), on every database."""
-    lists = {k: v for k, v in params.items() if isinstance(v, (list, tuple))}
+    lists = {k: v for k, v in params.items() if isinstance(v, (list, tuple)) and re.search(rf"(?<!:):{k}\b", sql)}
     # typed, so that an empty list renders as an empty set of strings (not of integers)
     return sa.text(sql).bindparams(*[sa.bindparam(k, expanding=True, type_=sa.String() if all(isinstance(x, str) for x in v) else None)
                                      for k, v in lists.items()])
 
 
+#: The temporary table in which `replace_rows` holds the keys it replaces; its `rows_sql` may read it.
+TOUCHED_KEYS = "_touched_keys"
+
+
 def replace_rows(engine: sa.Engine, table_name: str, key_columns: list[str], keys_sql: str, rows_sql: str,
                  params: dict | None = None) -> tuple[int, int]:
     """Replace the rows whose key (`key_columns`) is one of `keys_sql`'s rows by the rows of `rows_sql`,
-    in one transaction. `rows_sql` yields the table's columns in order, only for keys of `keys_sql`,
-    and may read the table itself (its old rows); list-valued `params` bind as `IN :name`.
+    in one transaction. The keys are first kept in the temporary table TOUCHED_KEYS, which `rows_sql`
+    may read; `rows_sql` yields the table's columns in order, only for those keys, and may read the
+    table itself (its old rows). List-valued `params` bind as `IN :name`.
     Returns (rows written, rows in the table now).
 
-    The new rows are computed into a temporary table first. DuckDB: the kept rows and the new ones
-    then fill a new table that is renamed over the old one, in key order, as a whole replace does
-    (its DELETE is slow on wide tables). PostgreSQL: the old rows of those keys are deleted and the
-    new inserted (readers see the old rows until commit).
+    DuckDB: the kept rows and the new ones fill a new table that is renamed over the old one, in key
+    order, as a whole replace does (its DELETE costs more than copying the rest once more than a few
+    percent of the rows change). PostgreSQL: the new rows are computed into a temporary table, the old
+    ones of those keys deleted and the new inserted (readers see the old rows until commit).
     """
     table = TABLES[table_name]
     if table.layer in DURABLE_LAYERS:
@@ -192,23 +197,24 @@ def replace_rows(engine: sa.Engine, table_name: str, key_columns: list[str], key
     cols = ", ".join(f'"{c}"' for c in table.column_names)
     params = params or {}
     match = " AND ".join(f'k."{c}" = t."{c}"' for c in key_columns)
-    touched = f'EXISTS (SELECT 1 FROM ({keys_sql}) AS k WHERE {match})'
+    touched = f'EXISTS (SELECT 1 FROM "{TOUCHED_KEYS}" AS k WHERE {match})'
     with engine.begin() as conn:
-        duck = conn.dialect.name == "duckdb"
-        conn.execute(sa.text('DROP TABLE IF EXISTS "_new_rows"'))
-        conn.execute(in_list_text(f'CREATE TEMPORARY TABLE "_new_rows" AS {rows_sql}', params), params)
+        for temp, sql in ((TOUCHED_KEYS, keys_sql), ("_new_rows", rows_sql)):
+            conn.execute(sa.text(f'DROP TABLE IF EXISTS "{temp}"'))
+            conn.execute(in_list_text(f'CREATE TEMPORARY TABLE "{temp}" AS {sql}', params), params)
         written = _count(conn, 'SELECT COUNT(*) FROM "_new_rows"')
-        if duck:
+        if conn.dialect.name == "duckdb":
             order = ", ".join(f'"{c}"' for c in (table.primary_key or key_columns))
             with _swapping(conn, table) as target:
-                conn.execute(in_list_text(
+                conn.execute(sa.text(
                     f'INSERT INTO "{target}" ({cols}) SELECT {cols} FROM ('
                     f'SELECT {cols} FROM "{table_name}" AS t WHERE NOT {touched} '
-                    f'UNION ALL SELECT {cols} FROM "_new_rows") AS merged ORDER BY {order}', params), params)
+                    f'UNION ALL SELECT {cols} FROM "_new_rows") AS merged ORDER BY {order}'))
         else:
-            conn.execute(in_list_text(f'DELETE FROM "{table_name}" AS t WHERE {touched}', params), params)
+            conn.execute(sa.text(f'DELETE FROM "{table_name}" AS t WHERE {touched}'))
             conn.execute(sa.text(f'INSERT INTO "{table_name}" ({cols}) SELECT {cols} FROM "_new_rows"'))
-        conn.execute(sa.text('DROP TABLE "_new_rows"'))
+        for temp in (TOUCHED_KEYS, "_new_rows"):
+            conn.execute(sa.text(f'DROP TABLE "{temp}"'))
         return written, _count(conn, f'SELECT COUNT(*) FROM "{table_name}"')
 
 
