@@ -12,7 +12,7 @@ from core.versions import code_version
 from pipelines.incremental import full_rebuild_forced
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.tables import FEED_FACT, FEED_STAGING, TABLES
-from warehouse.build_state import DELIVERIES_TABLE, built_from, covered_deliveries, record_built, record_covered
+from warehouse.build_state import DELIVERIES_TABLE, built_from, covered_deliveries, record_built_many, record_covered
 from warehouse.db import distinct_values, read_table
 from warehouse.quality import (late_deliveries_sql, load_quality_config, offending_rows, quarantine_shares,
                                schema_conformance_in_warehouse)
@@ -220,12 +220,15 @@ def grouped_per_asset(checks: list[CheckDef]) -> list[dg.AssetChecksDefinition]:
 def _asset_checks(asset: dg.AssetKey, checks: list[CheckDef]) -> dg.AssetChecksDefinition:
     @dg.multi_asset_check(specs=[c.spec for c in checks], can_subset=True, name=f"{asset.to_python_identifier()}_checks")
     def _run(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, ingest: IngestResource):
+        selected = [c for c in checks if c.spec.key in context.selected_asset_check_keys]
+        engine = warehouse.engine()
+        # what each check last passed on, and the tables it reads as built: one query for the step
+        state = built_from(engine, {n for c in selected for n in (c.spec.name, *c.reads)})
         forced = full_rebuild_forced(context)
-        for check in checks:
-            if check.spec.key not in context.selected_asset_check_keys:
-                continue
-            inputs = None if forced else _inputs_fingerprint(warehouse.engine(), check)
-            if inputs is not None and built_from(warehouse.engine(), [check.spec.name]).get(check.spec.name) == inputs:
+        passed: dict[str, str] = {}
+        for check in selected:
+            inputs = _inputs_fingerprint(state, check)
+            if inputs is not None and state.get(check.spec.name) == inputs and not forced:
                 yield dg.AssetCheckResult(asset_key=asset, check_name=check.spec.name, passed=True, metadata={
                     "rechecked": False, "input_fingerprint": inputs[:12],
                     "note": f"Not run again: {', '.join(check.reads)} unchanged (same code and configuration) since it passed."})
@@ -240,20 +243,19 @@ def _asset_checks(asset: dg.AssetKey, checks: list[CheckDef]) -> dg.AssetChecksD
                     metadata={"error": f"{type(exc).__name__}: {str(exc)[:500]}"})
                 continue
             if inputs is not None and r.passed:
-                record_built(warehouse.engine(), [check.spec.name], inputs, context.run.run_id)
+                passed[check.spec.name] = inputs
             yield dg.AssetCheckResult(asset_key=asset, check_name=check.spec.name, passed=r.passed, severity=r.severity,
                                       metadata=r.metadata)
+        if passed:  # one transaction for the step
+            record_built_many(engine, passed, context.run.run_id)
 
     return _run
 
 
-def _inputs_fingerprint(engine, check: CheckDef) -> str | None:
+def _inputs_fingerprint(state: dict[str, str], check: CheckDef) -> str | None:
     """What a check's answer depends on: the code and configuration, and each table it reads as it was
-    built (build_state); None when it reads a table the pipeline does not record that way."""
-    if not check.reads:
-        return None
-    state = built_from(engine, check.reads)
-    if set(state) != set(check.reads):
+    built (`state`: build_state's fingerprints); None when it reads a table not recorded that way."""
+    if not check.reads or any(t not in state for t in check.reads):
         return None
     digest = hashlib.sha256(f"{code_version()}\0{check.spec.name}".encode())
     for table in sorted(check.reads):

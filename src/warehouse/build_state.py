@@ -120,16 +120,27 @@ def record_built(engine: sa.Engine, tables: Iterable[str], fingerprint: str, run
     """Record (after the tables were written) what they were built from, in one transaction.
     `covers` = (base fingerprint, deliveries) for tables kept up to date delivery by delivery."""
     tables = list(tables)
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
-    frame = pd.DataFrame({"asset_name": tables, "input_fingerprint": fingerprint, "built_at": now, "run_id": run_id})
-    frame = frame.astype({"asset_name": "str", "input_fingerprint": "str", "built_at": "datetime64[us]", "run_id": "str"})
-    state = sa.table(STATE_TABLE, sa.column("asset_name"))
     with engine.begin() as conn:
-        ensure_table(conn, TABLES[STATE_TABLE])
-        conn.execute(state.delete().where(state.c.asset_name.in_(tables)))
-        insert_frame(conn, STATE_TABLE, frame)
+        _record_state(conn, dict.fromkeys(tables, fingerprint), run_id)
         if covers is not None or sa.inspect(conn).has_table(DELIVERIES_TABLE):
             _record_covered(conn, tables, covers)
+
+
+def record_built_many(engine: sa.Engine, fingerprints: dict[str, str], run_id: str) -> None:
+    """Record several names (checks that passed, say) with their own fingerprints, in one transaction."""
+    with engine.begin() as conn:
+        _record_state(conn, fingerprints, run_id)
+
+
+def _record_state(conn: sa.Connection, fingerprints: dict[str, str], run_id: str) -> None:
+    """A few rows: a plain INSERT (the bulk path's set-up costs more than it saves here; checks record after every step)."""
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    state = sa.table(STATE_TABLE, sa.column("asset_name"), sa.column("input_fingerprint"), sa.column("built_at"), sa.column("run_id"))
+    if not sa.inspect(conn).has_table(STATE_TABLE):
+        ensure_table(conn, TABLES[STATE_TABLE])
+    conn.execute(state.delete().where(state.c.asset_name.in_(list(fingerprints))))
+    conn.execute(state.insert(), [{"asset_name": name, "input_fingerprint": fp, "built_at": now, "run_id": run_id}
+                                  for name, fp in fingerprints.items()])
 
 
 def record_covered(engine: sa.Engine, name: str, base: str, deliveries: Iterable[str]) -> None:
