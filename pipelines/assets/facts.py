@@ -30,7 +30,7 @@ def _current_records_asset(feed: str) -> dg.AssetsDefinition:
         else:  # only new deliveries since it was built: just their records
             keys, changed = added_records_sql(TABLES[source], table, TOUCHED_KEYS)
             written, rows = replace_rows(engine, name, ["partner_code", "record_key"], keys, changed, {"added": added})
-            context.log.info(f"{name}: {written} current records updated from {len(added)} new deliveries; {rows} in all")
+            context.log.info(f"{name}: {written} current records updated from the new deliveries ({len(added)}); {rows} in all")
         behind = deliveries_behind(read_table(engine, "delivery_log"), distinct_values(engine, source, "partner_code"))
         result = build.versioned(dg.MaterializeResult(asset_key=name, metadata=warehouse_table_metadata(
             engine, table, rows, staging_rows=staging_rows, updated_from_new_deliveries=added is not None, **behind)))

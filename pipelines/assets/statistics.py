@@ -144,7 +144,7 @@ def fct_person_residence(context: dg.AssetExecutionContext, warehouse: Warehouse
         only = f'SELECT person_id FROM "{TOUCHED_KEYS}"'
         written, rows = replace_rows(engine, name, ["person_id"], touched_persons_sql(STAGING),
                                      person_residence_sql(STAGING, dialect, persons_sql=only), {"added": added})
-        context.log.info(f"{name}: {written} rows rebuilt for the persons in {len(added)} new deliveries; {rows} in all")
+        context.log.info(f"{name}: {written} rows rebuilt for the persons in the new deliveries ({len(added)}); {rows} in all")
     result = build.versioned(dg.MaterializeResult(asset_key=name, metadata=warehouse_table_metadata(
         engine, TABLES[name], rows, updated_from_new_deliveries=added is not None,
         **deliveries_behind(read_table(engine, "delivery_log")))))
