@@ -60,9 +60,9 @@ def added_records_sql(staging: Table, fact: Table, touched: str) -> tuple[str, s
 
     keys: the (partner_code, record_key) of the new deliveries' rows; rows: their current row, the
     latest of the record's current row before (joined to delivery_log for its version) and its rows
-    in the new deliveries, given those keys in the table `touched`. Exact because "latest" is a maximum over a fixed order, and the deliveries
-    a record's current row came from are all still in force (a retired delivery means a whole rebuild:
-    warehouse.build_state). For `warehouse.db.replace_rows`; tests/test_current_records.py holds the
+    in the new deliveries, given those keys in the table `touched`. Exact because "latest" is a
+    maximum over a fixed order, and the deliveries a record's current row came from are all still in
+    force (a retired delivery means a whole rebuild: warehouse.build_state). For `warehouse.db.replace_rows`; tests/test_current_records.py holds the
     result equal to a whole rebuild.
     """
     cols = ", ".join(f'"{c}"' for c in fact.column_names)
