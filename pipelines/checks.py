@@ -1,7 +1,6 @@
 """Asset checks: every table conforms to its schema rules (blocking), rows are accounted for, no small counts are
 published, and the quality rules of config/checks.yaml hold."""
 
-import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,7 +11,8 @@ from core.versions import code_version
 from pipelines.incremental import full_rebuild_forced
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.tables import FEED_FACT, FEED_STAGING, TABLES
-from warehouse.build_state import DELIVERIES_TABLE, built_from, covered_deliveries, record_built_many, record_covered
+from warehouse.build_state import (DELIVERIES_TABLE, built_from, covered_deliveries, fingerprint_of, record_built_many,
+                                   record_covered)
 from warehouse.db import distinct_values, read_table
 from warehouse.quality import (late_deliveries_sql, load_quality_config, offending_rows, quarantine_shares,
                                schema_conformance_in_warehouse)
@@ -43,8 +43,8 @@ def schema_conformance(table_name: str, engine, code_lists, where: str = "", par
                        **metadata: object) -> dg.AssetCheckResult:
     """Run a table's schema rules in the warehouse (over the rows a SQL `where` selects, default all);
     failures counted per column and check, with a masked sample."""
-    only = {"where": where, "params": params or {}}
-    found = schema_conformance_in_warehouse(engine, TABLES[table_name], code_lists, SAMPLE_SIZE, frozenset(IDENTIFIER_COLUMNS), **only)
+    found = schema_conformance_in_warehouse(engine, TABLES[table_name], code_lists, SAMPLE_SIZE, frozenset(IDENTIFIER_COLUMNS),
+                                            where=where, params=params)
     if not found.passed:
         return dg.AssetCheckResult(
             passed=False,
@@ -257,10 +257,7 @@ def _inputs_fingerprint(state: dict[str, str], check: CheckDef) -> str | None:
     built (`state`: build_state's fingerprints); None when it reads a table not recorded that way."""
     if not check.reads or any(t not in state for t in check.reads):
         return None
-    digest = hashlib.sha256(f"{code_version()}\0{check.spec.name}".encode())
-    for table in sorted(check.reads):
-        digest.update(f"\0{table}={state[table]}".encode())
-    return digest.hexdigest()
+    return fingerprint_of(f"{code_version()}\0{check.spec.name}", state, check.reads)
 
 
 all_checks = grouped_per_asset([*schema_checks, *reconciliation_checks, *privacy_checks, *quality_checks])

@@ -6,8 +6,8 @@ An asset asks `Build(...)` whether its tables are up to date. If they are, it re
 Dagster's staleness both say nothing changed) instead of rebuilding; otherwise it rebuilds, tags its
 results with `versioned()` and calls `done()`. A table whose rows depend on known deliveries only (a
 partner's current records, a person's residence history) asks `added()` first: the new deliveries
-when they are the only change since it was built, which it then applies on its own (`updated: true`
-in the metadata), or None: rebuild whole. A run tagged `zorgstroom/full-rebuild=true` (the UI's
+when they are the only change since it was built, which it then applies on its own
+(`updated_from_new_deliveries` in the metadata), or None: rebuild whole. A run tagged `zorgstroom/full-rebuild=true` (the UI's
 Launchpad) or a run process with ZORGSTROOM_FULL_REBUILD=1 (`ZORGSTROOM_FULL_REBUILD=1 make pipeline`)
 rebuilds everything whole.
 """

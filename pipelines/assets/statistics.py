@@ -135,7 +135,8 @@ def fct_person_residence(context: dg.AssetExecutionContext, warehouse: Warehouse
     build = Build(context, warehouse, [name], None)
     if not build.needed:
         return build.unchanged()[0]
-    engine, dialect = warehouse.engine(), warehouse.engine().dialect.name
+    engine = warehouse.engine()
+    dialect = engine.dialect.name
     added = build.added()
     if added is None:
         rows = replace_table_from_select(engine, name, person_residence_sql(STAGING, dialect))

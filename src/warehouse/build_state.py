@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 from core.versions import code_version
 from schemas.tables import TABLES
-from warehouse.db import ensure_table, insert_frame, table_exists
+from warehouse.db import ensure_table, in_list_text, insert_frame, table_exists
 
 STATE_TABLE = "build_state"
 DELIVERIES_TABLE = "build_deliveries"
@@ -39,24 +39,27 @@ def loaded_deliveries(engine: sa.Engine, partner_codes: Iterable[str] | None) ->
     if not table_exists(engine, "delivery_log"):
         return []
     where = "delivery_status = 'loaded'"
-    params: dict[str, str] = {}
+    params: dict[str, list[str]] = {}
     if partner_codes is not None:
-        params = {f"p{i}": c for i, c in enumerate(sorted(partner_codes))}
-        where += " AND partner_code IN (" + (", ".join(f":{n}" for n in params) or "NULL") + ")"
+        params = {"partners": sorted(partner_codes)}
+        where += " AND partner_code IN :partners"
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(f'SELECT delivery_id FROM "delivery_log" WHERE {where} ORDER BY delivery_id'), params)
-        return [r[0] for r in rows]
+        sql = f'SELECT delivery_id FROM "delivery_log" WHERE {where} ORDER BY delivery_id'
+        return [r[0] for r in conn.execute(in_list_text(sql, params), params)]
 
 
 def base_fingerprint(engine: sa.Engine, code: str | None = None, upstream: Iterable[str] = ()) -> str:
     """What a table is built from apart from deliveries: the code version and the upstream derived
     tables as they were built (their own recorded fingerprints)."""
-    digest = hashlib.sha256((code or code_version()).encode())
-    upstream = sorted(upstream)
-    if upstream:
-        state = built_from(engine, upstream)
-        for name in upstream:
-            digest.update(f"\0{name}={state.get(name, '')}".encode())
+    upstream = list(upstream)
+    return fingerprint_of(code or code_version(), built_from(engine, upstream) if upstream else {}, upstream)
+
+
+def fingerprint_of(code: str, state: dict[str, str], names: Iterable[str]) -> str:
+    """SHA-256 of `code` and of each named table's recorded fingerprint in `state` ('' if none)."""
+    digest = hashlib.sha256(code.encode())
+    for name in sorted(names):
+        digest.update(f"\0{name}={state.get(name, '')}".encode())
     return digest.hexdigest()
 
 
@@ -79,10 +82,10 @@ def built_from(engine: sa.Engine, asset_names: Iterable[str]) -> dict[str, str]:
     names = list(asset_names)
     if not names or not table_exists(engine, STATE_TABLE):
         return {}
-    params = {f"a{i}": n for i, n in enumerate(names)}
-    sql = f'SELECT asset_name, input_fingerprint FROM "{STATE_TABLE}" WHERE asset_name IN ({", ".join(":" + k for k in params)})'
+    params = {"names": names}
+    sql = f'SELECT asset_name, input_fingerprint FROM "{STATE_TABLE}" WHERE asset_name IN :names'
     with engine.connect() as conn:
-        return dict(conn.execute(sa.text(sql), params).all())
+        return dict(conn.execute(in_list_text(sql, params), params).all())
 
 
 def up_to_date(engine: sa.Engine, tables: Iterable[str], fingerprint: str) -> bool:

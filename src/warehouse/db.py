@@ -125,8 +125,7 @@ def _replacing(engine: sa.Engine, table: Table) -> Iterator[tuple[sa.Connection,
     so that readers keep reading the old rows (MVCC) instead of waiting for a lock.
     Either way one transaction: readers and a failed run see the old table.
     """
-    if table.layer in DURABLE_LAYERS:
-        raise WarehouseSchemaError(f"{table.name} holds ingested rows ({table.layer}); it is appended to, never replaced")
+    _refuse_durable(table)
     with engine.begin() as conn:
         if conn.dialect.name == "duckdb":
             with _swapping(conn, table) as staged:
@@ -135,6 +134,11 @@ def _replacing(engine: sa.Engine, table: Table) -> Iterator[tuple[sa.Connection,
             ensure_table(conn, table)
             conn.execute(sa.text(f'DELETE FROM "{table.name}"'))
             yield conn, table.name
+
+
+def _refuse_durable(table: Table) -> None:
+    if table.layer in DURABLE_LAYERS:
+        raise WarehouseSchemaError(f"{table.name} holds ingested rows ({table.layer}); it is appended to, never replaced")
 
 
 @contextmanager
@@ -163,7 +167,7 @@ def replace_table_from_select(engine: sa.Engine, table_name: str, select_sql: st
     cols = ", ".join(f'"{c}"' for c in table.column_names)
     with _replacing(engine, table) as (conn, target):
         conn.execute(sa.text(f'INSERT INTO "{target}" ({cols}) {select_sql}'))
-        return int(conn.execute(sa.text(f'SELECT COUNT(*) FROM "{target}"')).scalar_one())
+        return _count(conn, f'SELECT COUNT(*) FROM "{target}"')
 
 
 def in_list_text(sql: str, params: dict) -> sa.TextClause:
@@ -192,8 +196,7 @@ def replace_rows(engine: sa.Engine, table_name: str, key_columns: list[str], key
     ones of those keys deleted and the new inserted (readers see the old rows until commit).
     """
     table = TABLES[table_name]
-    if table.layer in DURABLE_LAYERS:
-        raise WarehouseSchemaError(f"{table.name} holds ingested rows ({table.layer}); it is appended to, never replaced")
+    _refuse_durable(table)
     cols = ", ".join(f'"{c}"' for c in table.column_names)
     params = params or {}
     match = " AND ".join(f'k."{c}" = t."{c}"' for c in key_columns)
