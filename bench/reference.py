@@ -61,16 +61,22 @@ def compare(warehouse: str | Path) -> dict:
         totals = {}
         for table, measure in (("ref_counts", "reference"), ("pipeline_counts", "pipeline")):
             for m, cells, persons in con.execute(
-                    f"SELECT measure, count(*), sum(persons) FROM {table} GROUP BY measure ORDER BY measure").fetchall():
+                f"SELECT measure, count(*), sum(persons) FROM {table} GROUP BY measure ORDER BY measure"
+            ).fetchall():
                 totals[f"{measure}_{m}"] = {"cells": cells, "persons_summed": int(persons)}
-        window = con.execute("SELECT CAST(observation_start AS VARCHAR), CAST(cutoff AS VARCHAR) FROM ref_window").fetchone()
+        window = con.execute(
+            "SELECT CAST(observation_start AS VARCHAR), CAST(cutoff AS VARCHAR) FROM ref_window"
+        ).fetchone()
     finally:
         con.close()
-    differences = [{"measure": m, "municipality_code": mun, "event_month": str(month), "reference": r, "pipeline": p}
-                   for m, mun, month, r, p in diffs]
+    differences = [
+        {"measure": m, "municipality_code": mun, "event_month": str(month), "reference": r, "pipeline": p}
+        for m, mun, month, r, p in diffs
+    ]
     return {
         "sql_s": sql_s,
-        "observation_start": window[0], "cutoff": window[1],
+        "observation_start": window[0],
+        "cutoff": window[1],
         "totals": totals,
         "differences": differences,
         "verdict": "EQUAL" if not differences else f"DIFFERENT in {len(differences)} cells",

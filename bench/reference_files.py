@@ -87,24 +87,72 @@ REFERENCE_DIR = ROOT / "config" / "reference"
 FEED = "employment_spells"
 #: Each feed's input columns (ingest/feeds.py) and the table the generated SQL reads its rows into.
 FEED_COLUMNS = {
-    "employment_spells": ["employee_number", "employment_number", "bsn", "birth_date", "postcode", "function",
-                          "contract_type", "hours_per_week", "is_apprenticeship", "start_date", "end_date",
-                          "leaving_reason", "programme"],
-    "enrolments": ["enrolment_number", "bsn", "onderwijsnummer", "birth_date", "postcode", "programme", "crebo_code",
-                   "mbo_level", "learning_path", "start_date", "planned_end_date", "actual_end_date", "outcome",
-                   "leaving_reason", "bbl_employer_name", "has_work_placement_agreement"],
-    "municipal_participants": ["trajectory_number", "bsn", "birth_date", "postcode", "target_group", "benefit_type",
-                               "programme", "referral_date", "placement_date", "placement_kind", "placement_end_date",
-                               "placement_result", "benefit_end_date", "benefit_end_reason", "civic_integration_required"],
+    "employment_spells": [
+        "employee_number",
+        "employment_number",
+        "bsn",
+        "birth_date",
+        "postcode",
+        "function",
+        "contract_type",
+        "hours_per_week",
+        "is_apprenticeship",
+        "start_date",
+        "end_date",
+        "leaving_reason",
+        "programme",
+    ],
+    "enrolments": [
+        "enrolment_number",
+        "bsn",
+        "onderwijsnummer",
+        "birth_date",
+        "postcode",
+        "programme",
+        "crebo_code",
+        "mbo_level",
+        "learning_path",
+        "start_date",
+        "planned_end_date",
+        "actual_end_date",
+        "outcome",
+        "leaving_reason",
+        "bbl_employer_name",
+        "has_work_placement_agreement",
+    ],
+    "municipal_participants": [
+        "trajectory_number",
+        "bsn",
+        "birth_date",
+        "postcode",
+        "target_group",
+        "benefit_type",
+        "programme",
+        "referral_date",
+        "placement_date",
+        "placement_kind",
+        "placement_end_date",
+        "placement_result",
+        "benefit_end_date",
+        "benefit_end_reason",
+        "civic_integration_required",
+    ],
 }
 RAW_TABLE = {"employment_spells": "emp_raw", "enrolments": "enr_raw", "municipal_participants": "mun_raw"}
 #: Per feed: required input columns and person identifiers (ingest/feeds.py), for the file-level header check.
 REQUIRED = {
-    "employment_spells": (("employee_number", "bsn", "birth_date", "function", "contract_type", "start_date"), ("bsn",)),
-    "enrolments": (("enrolment_number", "birth_date", "crebo_code", "mbo_level", "learning_path", "start_date", "outcome"),
-                   ("bsn", "onderwijsnummer")),
-    "municipal_participants": (("trajectory_number", "bsn", "birth_date", "target_group", "benefit_type", "programme",
-                                "referral_date"), ("bsn",)),
+    "employment_spells": (
+        ("employee_number", "bsn", "birth_date", "function", "contract_type", "start_date"),
+        ("bsn",),
+    ),
+    "enrolments": (
+        ("enrolment_number", "birth_date", "crebo_code", "mbo_level", "learning_path", "start_date", "outcome"),
+        ("bsn", "onderwijsnummer"),
+    ),
+    "municipal_participants": (
+        ("trajectory_number", "bsn", "birth_date", "target_group", "benefit_type", "programme", "referral_date"),
+        ("bsn",),
+    ),
 }
 
 #: ZORGSTROOM_MAX_FILE_BYTES, as the pipeline's settings read it (core/settings.py).
@@ -129,6 +177,7 @@ _VERSION = re.compile(r"_v(?P<version>\d{1,3})(?!\d)", re.IGNORECASE)
 
 # --- configuration (read directly, not through src/) -------------------------------------------------------
 
+
 def normalise_header(header: object) -> str:
     return re.sub(r"[\W_]+", "_", str(header).strip().casefold()).strip("_")
 
@@ -145,7 +194,8 @@ class Partner:
     def layout_for(self, start_month: str) -> dict:
         for lay in self.layouts:
             if (lay["valid_from"] is None or lay["valid_from"] <= start_month) and (
-                    lay["valid_to"] is None or start_month <= lay["valid_to"]):
+                lay["valid_to"] is None or start_month <= lay["valid_to"]
+            ):
                 return lay
         raise RuntimeError(f"partner {self.code}: no layout covers {start_month}")
 
@@ -166,16 +216,31 @@ def load_partners(folder: Path = PARTNERS_DIR) -> dict[str, Partner]:
         for i, lay in enumerate(raw["layouts"]):
             cols = {k: [v] if isinstance(v, str) else list(v) for k, v in (lay.get("columns") or {}).items()}
             vf, vt = lay.get("valid_from"), lay.get("valid_to")
-            layouts.append({"name": str(lay.get("layout", i)), "valid_from": vf and str(vf), "valid_to": vt and str(vt),
-                            "columns": cols})
-        values = {col: {str(label).strip().casefold(): code for label, code in mapping.items()}
-                  for col, mapping in (raw.get("values") or {}).items()}
-        partners[raw["partner_code"]] = Partner(raw["partner_code"], raw["feed"], raw["location_municipality_code"],
-                                                layouts, list(raw.get("ignored_headers") or []), values)
+            layouts.append(
+                {
+                    "name": str(lay.get("layout", i)),
+                    "valid_from": vf and str(vf),
+                    "valid_to": vt and str(vt),
+                    "columns": cols,
+                }
+            )
+        values = {
+            col: {str(label).strip().casefold(): code for label, code in mapping.items()}
+            for col, mapping in (raw.get("values") or {}).items()
+        }
+        partners[raw["partner_code"]] = Partner(
+            raw["partner_code"],
+            raw["feed"],
+            raw["location_municipality_code"],
+            layouts,
+            list(raw.get("ignored_headers") or []),
+            values,
+        )
     return partners
 
 
 # --- file inventory and file-level checks --------------------------------------------------------------------
+
 
 @dataclass
 class FileInfo:
@@ -236,12 +301,22 @@ def discover(landing: Path, partners: dict[str, Partner], exclude: set[str]) -> 
             continue
         for path in sorted(folder.rglob("*")):
             rel = path.relative_to(folder)
-            if not path.is_file() or any(part.startswith(".") for part in rel.parts) or f"{code}/{rel.as_posix()}" in exclude:
+            if (
+                not path.is_file()
+                or any(part.startswith(".") for part in rel.parts)
+                or f"{code}/{rel.as_posix()}" in exclude
+            ):
                 continue
             st = path.stat()
             mtime = st.st_mtime or datetime.now(timezone.utc).timestamp()
-            info = FileInfo(len(files), partners[code], path, rel.as_posix(), st.st_size,
-                            datetime.fromtimestamp(mtime, tz=timezone.utc).replace(tzinfo=None))
+            info = FileInfo(
+                len(files),
+                partners[code],
+                path,
+                rel.as_posix(),
+                st.st_size,
+                datetime.fromtimestamp(mtime, tz=timezone.utc).replace(tzinfo=None),
+            )
             period = parse_period(info.source_file)
             if period:
                 info.period_label, info.period_start, info.period_end, info.version = period
@@ -371,9 +446,18 @@ def inspect_csv(info: FileInfo, data: bytes, memory_dir: str | None) -> None:
 def _without_values(exc: Exception) -> str:
     """A DuckDB CSV error without the row it quotes (it may hold a BSN): the error, its reason, the file."""
     lines = str(exc).splitlines()
-    keep = [lines[0]] + [ln.strip() for ln in lines[1:] if re.match(
-        r"\s*(Expected Number of Columns|Value with unterminated quote|Invalid unicode|Maximum line size|file = )", ln)]
-    return "\n".join(keep) + "\n(the reference stops rather than read this file differently from the pipeline; see the docstring)"
+    keep = [lines[0]] + [
+        ln.strip()
+        for ln in lines[1:]
+        if re.match(
+            r"\s*(Expected Number of Columns|Value with unterminated quote|Invalid unicode|Maximum line size|file = )",
+            ln,
+        )
+    ]
+    return (
+        "\n".join(keep)
+        + "\n(the reference stops rather than read this file differently from the pipeline; see the docstring)"
+    )
 
 
 def _memory_fs():
@@ -404,7 +488,7 @@ def inspect_xlsx(info: FileInfo, convert: bool, is_zip: bool) -> None:
     info.positions = map_positions(headers, info.partner, lay)
     info.fmt, info.width, info.read_path = "xlsx", len(headers), info.path
     if convert:
-        info.xlsx_rows = rows[idx + 1:]
+        info.xlsx_rows = rows[idx + 1 :]
         info.xlsx_table = xlsx_arrow(info)
 
 
@@ -440,7 +524,9 @@ def inspect(info: FileInfo, convert: bool, memory_dir: str | None = None) -> Non
         with info.path.open("rb") as fh:
             head = fh.read(8)
         kind = "xlsx" if head.startswith(b"PK\x03\x04") else "ole2" if head.startswith(b"\xd0\xcf\x11\xe0") else "text"
-        if head.startswith(NOT_SPREADSHEET_MAGIC) or (kind == "text" and info.path.suffix.lower() not in SUPPORTED_SUFFIXES and head):
+        if head.startswith(NOT_SPREADSHEET_MAGIC) or (
+            kind == "text" and info.path.suffix.lower() not in SUPPORTED_SUFFIXES and head
+        ):
             raise Rejected("FILE_NOT_SPREADSHEET")
         if kind in ("xlsx", "ole2"):
             inspect_xlsx(info, convert, is_zip=kind == "xlsx")
@@ -465,6 +551,7 @@ def hash_file(info: FileInfo) -> None:
 
 # --- generated SQL: read the rows of the files into emp_raw / enr_raw / mun_raw --------------------------------
 
+
 def sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
@@ -475,14 +562,16 @@ def csv_group_sql(files: list[FileInfo]) -> str:
     feed_columns = FEED_COLUMNS[f0.partner.feed]
     total = f0.width + OVERFLOW
     select = ",\n       ".join(
-        (f"c{f0.positions[c]}" if c in f0.positions else "NULL") + f" AS {c}" for c in feed_columns)
+        (f"c{f0.positions[c]}" if c in f0.positions else "NULL") + f" AS {c}" for c in feed_columns
+    )
     all_cells = ", ".join(f"c{i}" for i in range(total))
     extra = ", ".join(f"c{i}" for i in range(f0.width, total))
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(total)) + "}"
     paths = ",\n        ".join(sql_str(str(f.read_path)) for f in files)
     return (
         f"-- {f0.partner.code}, layout {f0.layout}: {len(files)} CSV file(s), {f0.encoding}"
-        + (" (transcoded to UTF-8)" if f0.read_path != f0.path else "") + f", delimiter {f0.delimiter!r}, "
+        + (" (transcoded to UTF-8)" if f0.read_path != f0.path else "")
+        + f", delimiter {f0.delimiter!r}, "
         f"header on line {f0.skip_lines}, {f0.width} columns\n"
         f"INSERT INTO {RAW_TABLE[f0.partner.feed]}\n"
         f"SELECT filename AS path,\n       {select},\n"
@@ -491,13 +580,15 @@ def csv_group_sql(files: list[FileInfo]) -> str:
         f"FROM read_csv([\n        {paths}],\n"
         f"    auto_detect = false, header = false, skip = {f0.skip_lines}, delim = {sql_str(f0.delimiter)}, quote = '\"', escape = '\"',\n"
         f"    encoding = '{f0.duck_encoding}', null_padding = true, parallel = false, filename = true,\n"
-        f"    columns = {columns});\n")
+        f"    columns = {columns});\n"
+    )
 
 
 def xlsx_group_sql(files: list[FileInfo], table: str) -> str:
     f0 = files[0]
-    select = ",\n       ".join((f"c{f0.positions[c]}" if c in f0.positions else "NULL") + f" AS {c}"
-                               for c in FEED_COLUMNS[f0.partner.feed])
+    select = ",\n       ".join(
+        (f"c{f0.positions[c]}" if c in f0.positions else "NULL") + f" AS {c}" for c in FEED_COLUMNS[f0.partner.feed]
+    )
     all_cells = ", ".join([*(f"c{i}" for i in range(f0.width)), "overflow"])
     return (
         f"-- {f0.partner.code}, layout {f0.layout}: {len(files)} xlsx file(s) converted to text cells, {f0.width} columns\n"
@@ -505,7 +596,8 @@ def xlsx_group_sql(files: list[FileInfo], table: str) -> str:
         f"SELECT path,\n       {select},\n"
         f"       pystrip(concat_ws('', {all_cells})) = '' AS is_blank,\n"
         f"       pystrip(overflow) <> '' AS too_many_values\n"
-        f"FROM {table} ORDER BY file_id, row_order;\n")
+        f"FROM {table} ORDER BY file_id, row_order;\n"
+    )
 
 
 def xlsx_arrow(info: FileInfo):
@@ -518,8 +610,11 @@ def xlsx_arrow(info: FileInfo):
     overflow = [("".join(r[width:]) if len(r) > width else "") for r in info.xlsx_rows]
     cols = list(zip(*rows)) if rows else [() for _ in range(width)]
     n = len(rows)
-    arrays = {"path": pa.array([str(info.path)] * n, pa.string()), "file_id": pa.array([info.file_id] * n, pa.int32()),
-              "row_order": pa.array(range(n), pa.int64())}
+    arrays = {
+        "path": pa.array([str(info.path)] * n, pa.string()),
+        "file_id": pa.array([info.file_id] * n, pa.int32()),
+        "row_order": pa.array(range(n), pa.int64()),
+    }
     for i in range(width):
         arrays[f"c{i}"] = pa.array(cols[i], pa.string())
     arrays["overflow"] = pa.array(overflow, pa.string())
@@ -530,35 +625,44 @@ def xlsx_arrow(info: FileInfo):
 # --- running ------------------------------------------------------------------------------------------------------
 
 RAW_DDL = "\n".join(
-    f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE[feed]} (path VARCHAR, " + ", ".join(f"{c} VARCHAR" for c in columns)
-    + ", is_blank BOOLEAN, too_many_values BOOLEAN);" for feed, columns in FEED_COLUMNS.items())
+    f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE[feed]} (path VARCHAR, "
+    + ", ".join(f"{c} VARCHAR" for c in columns)
+    + ", is_blank BOOLEAN, too_many_values BOOLEAN);"
+    for feed, columns in FEED_COLUMNS.items()
+)
 
 
 def _setup_sql() -> str:
     """The macros the generated SQL needs (pystrip, from reference_files.sql)."""
     sql = SQL.read_text()
-    return sql[sql.index("CREATE OR REPLACE TEMP MACRO py_space()"):sql.index("-- One date format")]
+    return sql[sql.index("CREATE OR REPLACE TEMP MACRO py_space()") : sql.index("-- One date format")]
 
 
 def _reference_tables(con: duckdb.DuckDBPyConnection, partners: dict[str, Partner]) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ref_pc4 AS
         SELECT CAST(trim(pc4_from) AS INTEGER) AS pc4_from, CAST(trim(pc4_to) AS INTEGER) AS pc4_to, trim(municipality_code) AS municipality_code
-        FROM read_csv({sql_str(str(REFERENCE_DIR / 'pc4_municipality.csv'))}, all_varchar = true, header = true);
+        FROM read_csv({sql_str(str(REFERENCE_DIR / "pc4_municipality.csv"))}, all_varchar = true, header = true);
         CREATE OR REPLACE TEMP TABLE ref_functions AS
         SELECT trim(function_code) AS function_code, lower(trim(is_care_function)) = 'true' AS is_care_function
-        FROM read_csv({sql_str(str(REFERENCE_DIR / 'functions.csv'))}, all_varchar = true, header = true);
+        FROM read_csv({sql_str(str(REFERENCE_DIR / "functions.csv"))}, all_varchar = true, header = true);
         CREATE OR REPLACE TEMP TABLE ref_regions AS
         SELECT trim(municipality_code) AS municipality_code, trim(labour_market_region_code) AS labour_market_region_code
-        FROM read_csv({sql_str(str(REFERENCE_DIR / 'municipalities.csv'))}, all_varchar = true, header = true);
+        FROM read_csv({sql_str(str(REFERENCE_DIR / "municipalities.csv"))}, all_varchar = true, header = true);
         CREATE OR REPLACE TEMP TABLE ref_targets_csv AS
-        SELECT * FROM read_csv({sql_str(str(REFERENCE_DIR / 'targets.csv'))}, all_varchar = true, header = true);
+        SELECT * FROM read_csv({sql_str(str(REFERENCE_DIR / "targets.csv"))}, all_varchar = true, header = true);
         CREATE OR REPLACE TEMP TABLE ref_partners (partner_code VARCHAR, feed VARCHAR, location_municipality_code VARCHAR);
         CREATE OR REPLACE TEMP TABLE code_labels (partner_code VARCHAR, column_name VARCHAR, label_key VARCHAR, code VARCHAR);
     """)
-    con.executemany("INSERT INTO ref_partners VALUES (?, ?, ?)", [(p.code, p.feed, p.location) for p in partners.values()])
-    labels = [(p.code, col, key, code) for p in partners.values() for col, mapping in p.values.items()
-              for key, code in mapping.items()]
+    con.executemany(
+        "INSERT INTO ref_partners VALUES (?, ?, ?)", [(p.code, p.feed, p.location) for p in partners.values()]
+    )
+    labels = [
+        (p.code, col, key, code)
+        for p in partners.values()
+        for col, mapping in p.values.items()
+        for key, code in mapping.items()
+    ]
     con.executemany("INSERT INTO code_labels VALUES (?, ?, ?, ?)", labels)
 
 
@@ -566,14 +670,39 @@ def _files_table(con: duckdb.DuckDBPyConnection, files: list[FileInfo]) -> None:
     con.execute("""CREATE OR REPLACE TEMP TABLE ref_files (file_id INTEGER, partner_code VARCHAR, feed VARCHAR, source_file VARCHAR,
         path VARCHAR, read_path VARCHAR, period_label VARCHAR, period_start DATE, period_end DATE, version INTEGER, content_hash VARCHAR,
         received_at TIMESTAMP, readable BOOLEAN, reject_reason VARCHAR, layout VARCHAR, encoding VARCHAR)""")
-    con.executemany("INSERT INTO ref_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-        (f.file_id, f.partner.code, f.partner.feed, f.source_file, str(f.path), str(f.read_path or f.path), f.period_label, f.period_start,
-         f.period_end, f.version, f.content_hash, f.received_at, f.readable, f.reject_reason, f.layout, f.encoding)
-        for f in files if f.readable is not None])
+    con.executemany(
+        "INSERT INTO ref_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                f.file_id,
+                f.partner.code,
+                f.partner.feed,
+                f.source_file,
+                str(f.path),
+                str(f.read_path or f.path),
+                f.period_label,
+                f.period_start,
+                f.period_end,
+                f.version,
+                f.content_hash,
+                f.received_at,
+                f.readable,
+                f.reject_reason,
+                f.layout,
+                f.encoding,
+            )
+            for f in files
+            if f.readable is not None
+        ],
+    )
 
 
-def run(landing: str | Path, exclude: set[str] | frozenset[str] = frozenset(), targets: bool = True,
-        con: duckdb.DuckDBPyConnection | None = None) -> tuple[duckdb.DuckDBPyConnection, dict]:
+def run(
+    landing: str | Path,
+    exclude: set[str] | frozenset[str] = frozenset(),
+    targets: bool = True,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> tuple[duckdb.DuckDBPyConnection, dict]:
     """Compute everything into an (in-memory) DuckDB connection; returns it and the timings / generated SQL.
     targets=False: inflow/outflow only (only the employment files' rows are read)."""
     landing = Path(landing).resolve()
@@ -607,7 +736,9 @@ def _run(landing: Path, exclude: set[str], targets: bool, con: duckdb.DuckDBPyCo
     for p in partners.values():
         if p.feed in feeds:
             continue
-        for f in sorted((f for f in files if f.partner is p and f.period_label), key=lambda f: f.period_end, reverse=True):
+        for f in sorted(
+            (f for f in files if f.partner is p and f.period_label), key=lambda f: f.period_end, reverse=True
+        ):
             t_x = time.perf_counter()
             inspect(f, convert=False)
             xlsx_s += (time.perf_counter() - t_x) if _is_xlsx(f) else 0.0
@@ -622,13 +753,23 @@ def _run(landing: Path, exclude: set[str], targets: bool, con: duckdb.DuckDBPyCo
     groups: dict[tuple, list[FileInfo]] = {}
     for f in files:
         if f.partner.feed in feeds and f.readable:
-            key = (f.partner.code, f.layout, f.fmt, f.duck_encoding, f.read_path != f.path, f.delimiter, f.skip_lines,
-                   f.width, tuple(sorted(f.positions.items())))
+            key = (
+                f.partner.code,
+                f.layout,
+                f.fmt,
+                f.duck_encoding,
+                f.read_path != f.path,
+                f.delimiter,
+                f.skip_lines,
+                f.width,
+                tuple(sorted(f.positions.items())),
+            )
             groups.setdefault(key, []).append(f)
     arrow_tables = {}
     for n, (key, members) in enumerate(groups.items()):
         if key[2] == "xlsx":
             import pyarrow as pa
+
             arrow_tables[f"xlsx_group_{n}"] = pa.concat_tables([f.xlsx_table for f in members])
     xlsx_s += time.perf_counter() - t_x
     transcode_s = sum(f.transcode_s for f in files)
@@ -661,35 +802,81 @@ def _run(landing: Path, exclude: set[str], targets: bool, con: duckdb.DuckDBPyCo
     sql_s = time.perf_counter() - t1
     for n in arrow_tables:
         con.unregister(n)
-    return con, {"targets": targets, "scan_s": front_s - xlsx_s - transcode_s, "xlsx_s": xlsx_s, "transcode_s": transcode_s,
-                 "sql_s": sql_s, "total_s": time.perf_counter() - t0, "generated_sql": "\n".join(generated)}
+    return con, {
+        "targets": targets,
+        "scan_s": front_s - xlsx_s - transcode_s,
+        "xlsx_s": xlsx_s,
+        "transcode_s": transcode_s,
+        "sql_s": sql_s,
+        "total_s": time.perf_counter() - t0,
+        "generated_sql": "\n".join(generated),
+    }
 
 
 def _totals(con, table: str) -> dict:
-    return {m: {"cells": int(cells), "persons_summed": int(persons)} for m, cells, persons in con.execute(
-        f"SELECT measure, count(*), sum(persons) FROM {table} GROUP BY measure ORDER BY measure").fetchall()}
+    return {
+        m: {"cells": int(cells), "persons_summed": int(persons)}
+        for m, cells, persons in con.execute(
+            f"SELECT measure, count(*), sum(persons) FROM {table} GROUP BY measure ORDER BY measure"
+        ).fetchall()
+    }
 
 
-ATTAINMENT_COLUMNS = ["achieved", "share_attained", "elapsed_share", "expected_to_date", "status", "run_rate",
-                      "remaining_months", "forecast", "required_monthly_rate"]
+ATTAINMENT_COLUMNS = [
+    "achieved",
+    "share_attained",
+    "elapsed_share",
+    "expected_to_date",
+    "status",
+    "run_rate",
+    "remaining_months",
+    "forecast",
+    "required_monthly_rate",
+]
 
 
 def _summary(con, timings: dict) -> dict:
-    window = con.execute("SELECT CAST(observation_start AS VARCHAR), CAST(cutoff AS VARCHAR) FROM ref_window").fetchone()
-    counts = [{"measure": m, "municipality_code": mun, "event_month": str(month), "persons": int(p)}
-              for m, mun, month, p in con.execute("SELECT * FROM ref_counts ORDER BY 1, 3, 2").fetchall()]
-    files = {f"{feed}/{status}": int(n) for feed, status, n in con.execute(
-        "SELECT feed, status, count(*) FROM ref_deliveries GROUP BY ALL ORDER BY ALL").fetchall()}
-    rows = dict(zip(("rows_read", "rows_accepted", "current_records", "care_spells"), (int(x or 0) for x in con.execute("""
+    window = con.execute(
+        "SELECT CAST(observation_start AS VARCHAR), CAST(cutoff AS VARCHAR) FROM ref_window"
+    ).fetchone()
+    counts = [
+        {"measure": m, "municipality_code": mun, "event_month": str(month), "persons": int(p)}
+        for m, mun, month, p in con.execute("SELECT * FROM ref_counts ORDER BY 1, 3, 2").fetchall()
+    ]
+    files = {
+        f"{feed}/{status}": int(n)
+        for feed, status, n in con.execute(
+            "SELECT feed, status, count(*) FROM ref_deliveries GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+    }
+    rows = dict(
+        zip(
+            ("rows_read", "rows_accepted", "current_records", "care_spells"),
+            (
+                int(x or 0)
+                for x in con.execute("""
         SELECT (SELECT count(*) FROM ref_rows WHERE status = 'loaded'), (SELECT count(*) FROM ref_rows WHERE status = 'loaded' AND accepted),
-               (SELECT count(*) FROM ref_current), (SELECT count(*) FROM ref_spells)""").fetchone())))
-    out = {**{k: v for k, v in timings.items() if k != "generated_sql"},
-           "observation_start": window[0], "cutoff": window[1], "files": files, "employment_rows": rows,
-           "totals": _totals(con, "ref_counts"), "counts": counts}
+               (SELECT count(*) FROM ref_current), (SELECT count(*) FROM ref_spells)""").fetchone()
+            ),
+        )
+    )
+    out = {
+        **{k: v for k, v in timings.items() if k != "generated_sql"},
+        "observation_start": window[0],
+        "cutoff": window[1],
+        "files": files,
+        "employment_rows": rows,
+        "totals": _totals(con, "ref_counts"),
+        "counts": counts,
+    }
     if timings["targets"]:
-        out["targets_latest"] = [dict(zip(["target_code", "as_of_date", *ATTAINMENT_COLUMNS], r)) for r in con.execute(
-            f"SELECT target_code, CAST(as_of_date AS VARCHAR), {', '.join(ATTAINMENT_COLUMNS)} FROM ref_attainment "
-            "WHERE is_latest ORDER BY target_code").fetchall()]
+        out["targets_latest"] = [
+            dict(zip(["target_code", "as_of_date", *ATTAINMENT_COLUMNS], r))
+            for r in con.execute(
+                f"SELECT target_code, CAST(as_of_date AS VARCHAR), {', '.join(ATTAINMENT_COLUMNS)} FROM ref_attainment "
+                "WHERE is_latest ORDER BY target_code"
+            ).fetchall()
+        ]
     return out
 
 
@@ -752,9 +939,11 @@ ORDER BY 1, 2, 3
 
 
 def _target_pairs() -> str:
-    pairs = ["('row', CAST(r.target_code IS NOT NULL AS VARCHAR), CAST(p.target_code IS NOT NULL AS VARCHAR), "
-             "r.target_code IS NOT NULL AND p.target_code IS NOT NULL)",
-             "('is_latest', CAST(r.is_latest AS VARCHAR), CAST(p.is_latest AS VARCHAR), r.is_latest IS NOT DISTINCT FROM p.is_latest)"]
+    pairs = [
+        "('row', CAST(r.target_code IS NOT NULL AS VARCHAR), CAST(p.target_code IS NOT NULL AS VARCHAR), "
+        "r.target_code IS NOT NULL AND p.target_code IS NOT NULL)",
+        "('is_latest', CAST(r.is_latest AS VARCHAR), CAST(p.is_latest AS VARCHAR), r.is_latest IS NOT DISTINCT FROM p.is_latest)",
+    ]
     for c in ATTAINMENT_COLUMNS:
         if c in ("status", "achieved", "remaining_months"):
             same = f"r.{c} IS NOT DISTINCT FROM p.{c}"
@@ -764,8 +953,9 @@ def _target_pairs() -> str:
     return ",\n       ".join(pairs)
 
 
-def compare(landing: str | Path, warehouse: str | Path, exclude: set[str] | frozenset[str] = frozenset(),
-            targets: bool = True) -> dict:
+def compare(
+    landing: str | Path, warehouse: str | Path, exclude: set[str] | frozenset[str] = frozenset(), targets: bool = True
+) -> dict:
     """Files reference vs the pipeline's results in `warehouse` (opened read-only): inflow/outflow totals and
     differing cells; with targets, differing attainment values; per delivery, differing status or accepted rows."""
     con, timings = run(landing, exclude, targets)
@@ -781,15 +971,28 @@ def compare(landing: str | Path, warehouse: str | Path, exclude: set[str] | froz
     finally:
         con.close()
     result.pop("counts")
-    result["totals"] = {**{f"reference_{k}": v for k, v in result["totals"].items()},
-                        **{f"pipeline_{k}": v for k, v in pipeline_totals.items()}}
-    result["differences"] = [{"measure": m, "municipality_code": mun, "event_month": str(month), "reference": r, "pipeline": p}
-                             for m, mun, month, r, p in diffs]
-    result["target_differences"] = [{"target_code": t, "as_of_date": d, "column": c, "reference": r, "pipeline": p}
-                                    for t, d, c, r, p in target_diffs]
-    result["delivery_differences"] = [{"delivery_id": d, "status_reference": s1, "status_pipeline": s2,
-                                       "rows_accepted_reference": a1, "rows_accepted_pipeline": a2}
-                                      for d, s1, s2, a1, a2 in deliveries]
+    result["totals"] = {
+        **{f"reference_{k}": v for k, v in result["totals"].items()},
+        **{f"pipeline_{k}": v for k, v in pipeline_totals.items()},
+    }
+    result["differences"] = [
+        {"measure": m, "municipality_code": mun, "event_month": str(month), "reference": r, "pipeline": p}
+        for m, mun, month, r, p in diffs
+    ]
+    result["target_differences"] = [
+        {"target_code": t, "as_of_date": d, "column": c, "reference": r, "pipeline": p}
+        for t, d, c, r, p in target_diffs
+    ]
+    result["delivery_differences"] = [
+        {
+            "delivery_id": d,
+            "status_reference": s1,
+            "status_pipeline": s2,
+            "rows_accepted_reference": a1,
+            "rows_accepted_pipeline": a2,
+        }
+        for d, s1, s2, a1, a2 in deliveries
+    ]
     result["verdict"] = "EQUAL" if not diffs else f"DIFFERENT in {len(diffs)} cells"
     if targets:
         result["targets_verdict"] = "EQUAL" if not target_diffs else f"DIFFERENT in {len(target_diffs)} values"
@@ -801,10 +1004,18 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--landing", required=True, type=Path)
     ap.add_argument("--warehouse", type=Path, help="compare with this warehouse (opened read-only)")
-    ap.add_argument("--flows-only", action="store_true",
-                    help="inflow/outflow only: read the rows of the employment files alone, no target attainment")
-    ap.add_argument("--exclude", nargs="*", default=[], metavar="PARTNER/FILE",
-                    help="leave these files out, as if not in the landing folder (e.g. zorggroep_haaglanden/zorggroep_haaglanden_2025-01.csv)")
+    ap.add_argument(
+        "--flows-only",
+        action="store_true",
+        help="inflow/outflow only: read the rows of the employment files alone, no target attainment",
+    )
+    ap.add_argument(
+        "--exclude",
+        nargs="*",
+        default=[],
+        metavar="PARTNER/FILE",
+        help="leave these files out, as if not in the landing folder (e.g. zorggroep_haaglanden/zorggroep_haaglanden_2025-01.csv)",
+    )
     ap.add_argument("--json", type=Path, help="write the result here as JSON")
     ap.add_argument("--show-sql", action="store_true", help="print the generated SQL that reads the files")
     args = ap.parse_args(argv)
@@ -813,12 +1024,20 @@ def main(argv=None) -> int:
         con, timings = run(args.landing, exclude, targets)
         con.close()
         print(timings["generated_sql"])
-    result = compare(args.landing, args.warehouse, exclude, targets) if args.warehouse else compute(args.landing, exclude, targets)
-    print(f"files reference ({'inflow/outflow and targets' if targets else 'inflow/outflow only'}): "
-          f"xlsx conversion {result['xlsx_s']:.3f} s, file scan (hash, sniff, headers) {result['scan_s']:.3f} s, "
-          f"cp1252 transcoding {result['transcode_s']:.3f} s, SQL {result['sql_s']:.3f} s, total {result['total_s']:.3f} s")
-    print(f"  window {result['observation_start']} .. {result['cutoff']}; files: "
-          + ", ".join(f"{k} {v}" for k, v in result["files"].items()))
+    result = (
+        compare(args.landing, args.warehouse, exclude, targets)
+        if args.warehouse
+        else compute(args.landing, exclude, targets)
+    )
+    print(
+        f"files reference ({'inflow/outflow and targets' if targets else 'inflow/outflow only'}): "
+        f"xlsx conversion {result['xlsx_s']:.3f} s, file scan (hash, sniff, headers) {result['scan_s']:.3f} s, "
+        f"cp1252 transcoding {result['transcode_s']:.3f} s, SQL {result['sql_s']:.3f} s, total {result['total_s']:.3f} s"
+    )
+    print(
+        f"  window {result['observation_start']} .. {result['cutoff']}; files: "
+        + ", ".join(f"{k} {v}" for k, v in result["files"].items())
+    )
     print("  employment rows (loaded files): " + ", ".join(f"{k} {v}" for k, v in result["employment_rows"].items()))
     for k, v in result["totals"].items():
         print(f"  {k}: {v['cells']} cells, {v['persons_summed']} persons summed over cells")

@@ -42,15 +42,40 @@ except ImportError:  # the project's venv does not ship it: `pip install psutil`
 #: after staging is "transform" (facts, statistics, published tables: built and written in the
 #: warehouse); then partner feedback, the report, the asset checks, and what the Dagster process
 #: spends outside any step (start-up, loading the definitions, the event log).
-STAGES = ["find files", "read", "map + parse", "validate", "load", "transform", "feedback", "report", "checks",
-          "dagster start-up + between steps"]
-INGEST_PARTS = {"discover": "find files", "read": "read", "map_parse": "map + parse", "validate": "validate", "load": "load"}
+STAGES = [
+    "find files",
+    "read",
+    "map + parse",
+    "validate",
+    "load",
+    "transform",
+    "feedback",
+    "report",
+    "checks",
+    "dagster start-up + between steps",
+]
+INGEST_PARTS = {
+    "discover": "find files",
+    "read": "read",
+    "map_parse": "map + parse",
+    "validate": "validate",
+    "load": "load",
+}
 #: Dagster asset group -> benchmark stage (the staging group is split by INGEST_PARTS).
-GROUP_STAGE = {"reference": "transform", "core": "transform", "statistics": "transform", "published": "transform",
-               "operations": "transform", "feedback": "feedback", "report": "report", "staging": "staging"}
+GROUP_STAGE = {
+    "reference": "transform",
+    "core": "transform",
+    "statistics": "transform",
+    "published": "transform",
+    "operations": "transform",
+    "feedback": "feedback",
+    "report": "report",
+    "staging": "staging",
+}
 
 
 # --- measuring a process tree --------------------------------------------------------------------------
+
 
 def gnu_time() -> str | None:
     """GNU time, when installed (it reports the max RSS of the largest single process, with -v)."""
@@ -100,31 +125,54 @@ def measured(cmd: list[str], env: dict, log: Path, poll: float = 0.05) -> dict:
     if timer:
         m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", log.read_text(errors="replace"))
         gnu_kib = int(m.group(1)) if m else None
-    return {"returncode": rc, "wall_s": wall, "peak_rss_tree_mib": peak[0] / 2**20 if psutil else None,
-            "gnu_time_max_rss_mib": gnu_kib / 1024 if gnu_kib else None}
+    return {
+        "returncode": rc,
+        "wall_s": wall,
+        "peak_rss_tree_mib": peak[0] / 2**20 if psutil else None,
+        "gnu_time_max_rss_mib": gnu_kib / 1024 if gnu_kib else None,
+    }
 
 
 # --- the pipeline ----------------------------------------------------------------------------------
+
 
 def generate(scale: float, sample: Path, regenerate: bool) -> float | None:
     if (sample / "truth" / "manifest.json").exists() and not regenerate:
         return None
     shutil.rmtree(sample, ignore_errors=True)
     t0 = time.perf_counter()
-    subprocess.run([str(BIN / "python"), "-m", "sampledata", "--out", str(sample), "--scale", str(scale),
-                    "--from", "2019-01", "--to", "2024-12"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            str(BIN / "python"),
+            "-m",
+            "sampledata",
+            "--out",
+            str(sample),
+            "--scale",
+            str(scale),
+            "--from",
+            "2019-01",
+            "--to",
+            "2024-12",
+        ],
+        check=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
     return time.perf_counter() - t0
 
 
 def pipeline_env(work: Path, landing: Path) -> dict:
     env = dict(os.environ)
-    env.update({
-        "DAGSTER_HOME": str(work / "dagster_home"),
-        "ZORGSTROOM_WAREHOUSE_URL": f"duckdb:///{work / 'warehouse.duckdb'}",
-        "ZORGSTROOM_LANDING_DIR": str(landing),
-        "ZORGSTROOM_FEEDBACK_DIR": str(work / "feedback"),
-        "ZORGSTROOM_ENV": "development",
-    })
+    env.update(
+        {
+            "DAGSTER_HOME": str(work / "dagster_home"),
+            "ZORGSTROOM_WAREHOUSE_URL": f"duckdb:///{work / 'warehouse.duckdb'}",
+            "ZORGSTROOM_LANDING_DIR": str(landing),
+            "ZORGSTROOM_FEEDBACK_DIR": str(work / "feedback"),
+            "ZORGSTROOM_ENV": "development",
+        }
+    )
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     return env
 
@@ -140,6 +188,7 @@ def run_pipeline(work: Path, landing: Path, tag: str) -> dict:
 def asset_groups() -> dict[str, str]:
     """Asset name -> Dagster group, from the code location."""
     from pipelines.definitions import defs
+
     return {spec.key.to_user_string(): spec.group_name for spec in defs.resolve_all_asset_specs()}
 
 
@@ -176,8 +225,11 @@ def stage_seconds(home: Path, wall_s: float | None = None) -> tuple[dict[str, fl
         if stage == "staging":  # split by the staging assets' own timings; the rest of their step is load
             continue
         stages[stage] = stages.get(stage, 0.0) + sec
-    staging_steps = sum(sec for step, sec in durations.items()
-                        if {GROUP_STAGE.get(groups.get(a, ""), "") for a in step_assets.get(step, set())} == {"staging"})
+    staging_steps = sum(
+        sec
+        for step, sec in durations.items()
+        if {GROUP_STAGE.get(groups.get(a, ""), "") for a in step_assets.get(step, set())} == {"staging"}
+    )
     workers: dict[str, float] = {}
     for part, sec in ingest_parts.items():
         if part.endswith("_in_workers"):  # CPU spent in worker processes, overlapping the wall stages
@@ -201,10 +253,18 @@ def source_rows(sample: Path) -> int:
 
 def staging_rows(warehouse: Path) -> dict[str, int]:
     import duckdb
+
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return {t: con.sql(f"SELECT count(*) FROM {t}").fetchone()[0]
-                for t in ("stg_employment_spells", "stg_enrolments", "stg_municipal_participants",
-                          "fct_sector_inflow", "fct_sector_outflow")}
+        return {
+            t: con.sql(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in (
+                "stg_employment_spells",
+                "stg_enrolments",
+                "stg_municipal_participants",
+                "fct_sector_inflow",
+                "fct_sector_outflow",
+            )
+        }
 
 
 def add_next_month(landing: Path, partner: str = "zorggroep_haaglanden") -> Path:
@@ -214,15 +274,21 @@ def add_next_month(landing: Path, partner: str = "zorggroep_haaglanden") -> Path
     m = re.search(r"(\d{4})(-?)(\d{2})", last.name)
     y, sep, mo = int(m.group(1)), m.group(2), int(m.group(3))
     y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)
-    new = last.with_name(last.name[:m.start()] + f"{y:04d}{sep}{mo:02d}" + last.name[m.end():])
+    new = last.with_name(last.name[: m.start()] + f"{y:04d}{sep}{mo:02d}" + last.name[m.end() :])
     shutil.copyfile(last, new)
     return new
 
 
 def run_reference(work: Path) -> dict:
     out = work / "reference.json"
-    cmd = [str(BIN / "python"), str(ROOT / "bench" / "reference.py"), "--warehouse", str(work / "warehouse.duckdb"),
-           "--json", str(out)]
+    cmd = [
+        str(BIN / "python"),
+        str(ROOT / "bench" / "reference.py"),
+        "--warehouse",
+        str(work / "warehouse.duckdb"),
+        "--json",
+        str(out),
+    ]
     res = measured(cmd, dict(os.environ), work / "reference.log")
     if out.exists():
         res.update(json.loads(out.read_text()))
@@ -233,8 +299,16 @@ def run_files_reference(work: Path) -> dict:
     """bench/reference_files.py on the landing folder the warehouse was loaded from: xlsx conversion, file scan and
     SQL seconds, and its inflow/outflow counts against the warehouse's."""
     out = work / "reference_files.json"
-    cmd = [str(BIN / "python"), str(ROOT / "bench" / "reference_files.py"), "--landing", str(work / "landing"),
-           "--warehouse", str(work / "warehouse.duckdb"), "--json", str(out)]
+    cmd = [
+        str(BIN / "python"),
+        str(ROOT / "bench" / "reference_files.py"),
+        "--landing",
+        str(work / "landing"),
+        "--warehouse",
+        str(work / "warehouse.duckdb"),
+        "--json",
+        str(out),
+    ]
     res = measured(cmd, dict(os.environ), work / "reference_files.log")
     if out.exists():
         res.update(json.loads(out.read_text()))
@@ -242,6 +316,7 @@ def run_files_reference(work: Path) -> dict:
 
 
 # --- main ------------------------------------------------------------------------------------------
+
 
 def bench_scale(scale: float, out: Path, regenerate: bool, incremental: bool) -> dict:
     work = out / f"scale_{scale:g}"
@@ -292,33 +367,45 @@ def report(results: list[dict]) -> None:
         for stage, sec in full.get("stages", {}).items():
             if sec:
                 print(f"{r['scale']:>5g} {n:>11,} {stage:<34} {sec:>8.2f} {n / sec if sec else 0:>10,.0f}")
-        print(f"{r['scale']:>5g} {n:>11,} {'END TO END (dagster CLI process)':<34} {full.get('wall_s', 0):>8.2f} "
-              f"{n / full['wall_s'] if full.get('wall_s') else 0:>10,.0f}   peak RSS tree {fmt(full.get('peak_rss_tree_mib'))} MiB,"
-              f" largest process {fmt(full.get('gnu_time_max_rss_mib'))} MiB")
+        print(
+            f"{r['scale']:>5g} {n:>11,} {'END TO END (dagster CLI process)':<34} {full.get('wall_s', 0):>8.2f} "
+            f"{n / full['wall_s'] if full.get('wall_s') else 0:>10,.0f}   peak RSS tree {fmt(full.get('peak_rss_tree_mib'))} MiB,"
+            f" largest process {fmt(full.get('gnu_time_max_rss_mib'))} MiB"
+        )
         fref = r.get("reference_files")
         if fref:
-            print(f"{r['scale']:>5g} {n:>11,} {'REFERENCE from the files (DuckDB)':<34} {fmt(fref.get('wall_s'), '8.2f'):>8} "
-                  f"{n / fref['wall_s'] if fref.get('wall_s') else 0:>10,.0f}   SQL {fmt(fref.get('sql_s'), '.2f')} s, xlsx "
-                  f"conversion {fmt(fref.get('xlsx_s'), '.2f')} s, file scan {fmt(fref.get('scan_s'), '.2f')} s; "
-                  f"peak RSS {fmt(fref.get('peak_rss_tree_mib'))} MiB")
+            print(
+                f"{r['scale']:>5g} {n:>11,} {'REFERENCE from the files (DuckDB)':<34} {fmt(fref.get('wall_s'), '8.2f'):>8} "
+                f"{n / fref['wall_s'] if fref.get('wall_s') else 0:>10,.0f}   SQL {fmt(fref.get('sql_s'), '.2f')} s, xlsx "
+                f"conversion {fmt(fref.get('xlsx_s'), '.2f')} s, file scan {fmt(fref.get('scan_s'), '.2f')} s; "
+                f"peak RSS {fmt(fref.get('peak_rss_tree_mib'))} MiB"
+            )
             if full.get("wall_s") and fref.get("wall_s"):
-                print(f"      RATIO pipeline / reference, end to end, both from the delivery files: "
-                      f"{full['wall_s'] / fref['wall_s']:,.1f}x")
+                print(
+                    f"      RATIO pipeline / reference, end to end, both from the delivery files: "
+                    f"{full['wall_s'] / fref['wall_s']:,.1f}x"
+                )
             deliveries = fref.get("delivery_differences")
-            print(f"      reference from the files vs pipeline: inflow/outflow {fref.get('verdict', 'no result')}, "
-                  f"target attainment {fref.get('targets_verdict', 'no result')}, delivery statuses and accepted rows "
-                  f"{'no result' if deliveries is None else 'EQUAL' if not deliveries else f'DIFFERENT for {len(deliveries)}'}")
+            print(
+                f"      reference from the files vs pipeline: inflow/outflow {fref.get('verdict', 'no result')}, "
+                f"target attainment {fref.get('targets_verdict', 'no result')}, delivery statuses and accepted rows "
+                f"{'no result' if deliveries is None else 'EQUAL' if not deliveries else f'DIFFERENT for {len(deliveries)}'}"
+            )
             for d in [*fref.get("differences", []), *fref.get("target_differences", []), *(deliveries or [])][:20]:
                 print(f"        {d}")
         ref = r.get("reference")
         if ref:
-            print(f"      reference from stg_employment_spells (current records + flow rules only): "
-                  f"{ref.get('verdict', 'no result')}, SQL {fmt(ref.get('sql_s'), '.2f')} s")
+            print(
+                f"      reference from stg_employment_spells (current records + flow rules only): "
+                f"{ref.get('verdict', 'no result')}, SQL {fmt(ref.get('sql_s'), '.2f')} s"
+            )
         inc = r.get("incremental")
         if inc and full.get("wall_s"):
-            print(f"{r['scale']:>5g} {'':>11} {'INCREMENTAL run (one new delivery)':<34} {inc['wall_s']:>8.2f} {'':>10}   "
-                  f"{100 * inc['wall_s'] / full['wall_s']:.0f}% of the full run ({r['incremental_file']}),"
-                  f" peak RSS tree {fmt(inc.get('peak_rss_tree_mib'))} MiB")
+            print(
+                f"{r['scale']:>5g} {'':>11} {'INCREMENTAL run (one new delivery)':<34} {inc['wall_s']:>8.2f} {'':>10}   "
+                f"{100 * inc['wall_s'] / full['wall_s']:.0f}% of the full run ({r['incremental_file']}),"
+                f" peak RSS tree {fmt(inc.get('peak_rss_tree_mib'))} MiB"
+            )
             for stage, sec in inc.get("stages", {}).items():
                 if sec:
                     print(f"{'':>5} {'':>11}   {stage:<32} {sec:>8.2f}")
@@ -338,18 +425,26 @@ def target_lines(results: list[dict]) -> list[str]:
     fref = big.get("reference_files", {})
     if fref.get("wall_s"):
         ratio = big["full"]["wall_s"] / fref["wall_s"]
-        lines.append(f"{'met' if ratio <= TARGET_RATIO else 'NOT met'}: end to end within {TARGET_RATIO:g}x of the reference at "
-                     f"{big['source_rows']:,} source rows: {ratio:.1f}x")
+        lines.append(
+            f"{'met' if ratio <= TARGET_RATIO else 'NOT met'}: end to end within {TARGET_RATIO:g}x of the reference at "
+            f"{big['source_rows']:,} source rows: {ratio:.1f}x"
+        )
     peak = max((r["full"].get("peak_rss_tree_mib") or 0) for r in ok)
-    lines.append(f"{'met' if peak < TARGET_PEAK_MIB else 'NOT met'}: peak memory under 4 GiB: {peak:,.0f} MiB (largest over the scales)")
+    lines.append(
+        f"{'met' if peak < TARGET_PEAK_MIB else 'NOT met'}: peak memory under 4 GiB: {peak:,.0f} MiB (largest over the scales)"
+    )
     if big.get("incremental", {}).get("wall_s"):
         share = big["incremental"]["wall_s"] / big["full"]["wall_s"]
-        lines.append(f"{'met' if share < TARGET_INCREMENTAL_SHARE else 'NOT met'}: incremental run under "
-                     f"{TARGET_INCREMENTAL_SHARE:.0%} of a full run at {big['source_rows']:,} rows: {share:.0%}")
+        lines.append(
+            f"{'met' if share < TARGET_INCREMENTAL_SHARE else 'NOT met'}: incremental run under "
+            f"{TARGET_INCREMENTAL_SHARE:.0%} of a full run at {big['source_rows']:,} rows: {share:.0%}"
+        )
     demo = [r for r in ok if r["scale"] == 1]
     if demo:
         wall = demo[0]["full"]["wall_s"]
-        lines.append(f"{'met' if wall < TARGET_DEMO_S else 'NOT met'}: demo-sized pipeline run under {TARGET_DEMO_S:g} s: {wall:.1f} s")
+        lines.append(
+            f"{'met' if wall < TARGET_DEMO_S else 'NOT met'}: demo-sized pipeline run under {TARGET_DEMO_S:g} s: {wall:.1f} s"
+        )
     return lines
 
 

@@ -11,11 +11,22 @@ from core.versions import code_version
 from pipelines.incremental import full_rebuild_forced
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.tables import FEED_FACT, FEED_STAGING, TABLES
-from warehouse.build_state import (DELIVERIES_TABLE, built_from, covered_deliveries, fingerprint_of, record_built_many,
-                                   record_covered)
+from warehouse.build_state import (
+    DELIVERIES_TABLE,
+    built_from,
+    covered_deliveries,
+    fingerprint_of,
+    record_built_many,
+    record_covered,
+)
 from warehouse.db import distinct_values, read_table
-from warehouse.quality import (late_deliveries_sql, load_quality_config, offending_rows, quarantine_shares,
-                               schema_conformance_in_warehouse)
+from warehouse.quality import (
+    late_deliveries_sql,
+    load_quality_config,
+    offending_rows,
+    quarantine_shares,
+    schema_conformance_in_warehouse,
+)
 from warehouse.reconcile import reconcile_feed
 
 IDENTIFIER_COLUMNS = {"person_id"}
@@ -39,12 +50,14 @@ def tables_in_sql(sql: str) -> tuple[str, ...]:
     return tuple(sorted(t for t in TABLES if re.search(rf"\b{t}\b", sql)))
 
 
-def schema_conformance(table_name: str, engine, code_lists, where: str = "", params: dict | None = None,
-                       **metadata: object) -> dg.AssetCheckResult:
+def schema_conformance(
+    table_name: str, engine, code_lists, where: str = "", params: dict | None = None, **metadata: object
+) -> dg.AssetCheckResult:
     """Run a table's schema rules in the warehouse (over the rows a SQL `where` selects, default all);
     failures counted per column and check, with a masked sample."""
-    found = schema_conformance_in_warehouse(engine, TABLES[table_name], code_lists, SAMPLE_SIZE, frozenset(IDENTIFIER_COLUMNS),
-                                            where=where, params=params)
+    found = schema_conformance_in_warehouse(
+        engine, TABLES[table_name], code_lists, SAMPLE_SIZE, frozenset(IDENTIFIER_COLUMNS), where=where, params=params
+    )
     if not found.passed:
         return dg.AssetCheckResult(
             passed=False,
@@ -52,7 +65,9 @@ def schema_conformance(table_name: str, engine, code_lists, where: str = "", par
             metadata={
                 "rows_checked": found.rows,
                 "failures": sum(found.failures.values()),
-                "failures_by_column_and_check": dg.MetadataValue.json({f"{c} / {k}": n for (c, k), n in found.failures.items()}),
+                "failures_by_column_and_check": dg.MetadataValue.json(
+                    {f"{c} / {k}": n for (c, k), n in found.failures.items()}
+                ),
                 "sample": dg.MetadataValue.json(found.sample),
                 **metadata,
             },
@@ -65,10 +80,17 @@ def _schema_check(table_name: str) -> CheckDef:
         partners = frozenset(ingest.partners())
         return schema_conformance(table_name, warehouse.engine(), ingest.reference.code_lists | {"partners": partners})
 
-    return CheckDef(dg.AssetCheckSpec(
-        f"{table_name}_conforms_to_schema", asset=table_name, blocking=True,
-        description=f"Every row of {table_name} passes its schema rules (generated from schemas/tables.py, the same "
-        "rules as its Pandera schema, run as SQL in the warehouse: schemas/sql_checks.py)."), run, reads=(table_name,))
+    return CheckDef(
+        dg.AssetCheckSpec(
+            f"{table_name}_conforms_to_schema",
+            asset=table_name,
+            blocking=True,
+            description=f"Every row of {table_name} passes its schema rules (generated from schemas/tables.py, the same "
+            "rules as its Pandera schema, run as SQL in the warehouse: schemas/sql_checks.py).",
+        ),
+        run,
+        reads=(table_name,),
+    )
 
 
 def _staging_schema_check(feed: str) -> CheckDef:
@@ -86,25 +108,56 @@ def _staging_schema_check(feed: str) -> CheckDef:
         base = code_version()
         passed = covered_deliveries(engine, name, base)
         # a subquery, not a list of ids: NOT IN a long literal list costs DuckDB seconds over millions of rows
-        not_passed = ("delivery_id IS NULL OR delivery_id NOT IN (SELECT delivery_id FROM " + DELIVERIES_TABLE + " "
-                      "WHERE asset_name = :check AND base_fingerprint = :base)") if passed else ""
-        result = schema_conformance(table_name, engine, ingest.reference.code_lists | {"partners": frozenset(partners)},
-                                    not_passed, {"check": name, "base": base}, deliveries_passed_before=len(passed))
+        not_passed = (
+            (
+                "delivery_id IS NULL OR delivery_id NOT IN (SELECT delivery_id FROM " + DELIVERIES_TABLE + " "
+                "WHERE asset_name = :check AND base_fingerprint = :base)"
+            )
+            if passed
+            else ""
+        )
+        result = schema_conformance(
+            table_name,
+            engine,
+            ingest.reference.code_lists | {"partners": frozenset(partners)},
+            not_passed,
+            {"check": name, "base": base},
+            deliveries_passed_before=len(passed),
+        )
         if result.passed:
             record_covered(engine, name, base, distinct_values(engine, table_name, "delivery_id"))
         return result
 
-    return CheckDef(dg.AssetCheckSpec(
-        name, asset=table_name, blocking=True,
-        description=f"Every row of {table_name} passes its schema rules (generated from schemas/tables.py, the same "
-        "rules as its Pandera schema, run as SQL in the warehouse: schemas/sql_checks.py). Rows of deliveries that "
-        "passed before under the same code and configuration are not checked again (staging rows never change)."), run)
+    return CheckDef(
+        dg.AssetCheckSpec(
+            name,
+            asset=table_name,
+            blocking=True,
+            description=f"Every row of {table_name} passes its schema rules (generated from schemas/tables.py, the same "
+            "rules as its Pandera schema, run as SQL in the warehouse: schemas/sql_checks.py). Rows of deliveries that "
+            "passed before under the same code and configuration are not checked again (staging rows never change).",
+        ),
+        run,
+    )
 
 
-STATISTICS_TABLES = ["fct_delivery_completeness", "fct_sector_inflow", "fct_sector_outflow", "fct_internal_mobility", "fct_retention", "fct_programme_flows",
-                     "fct_target_attainment", "pub_sector_flows", "pub_retention", "pub_programme_flows", "pub_target_attainment"]
-schema_checks = [*[_staging_schema_check(feed) for feed in FEED_STAGING],
-                 *[_schema_check(t) for t in [*FEED_FACT.values(), *STATISTICS_TABLES]]]
+STATISTICS_TABLES = [
+    "fct_delivery_completeness",
+    "fct_sector_inflow",
+    "fct_sector_outflow",
+    "fct_internal_mobility",
+    "fct_retention",
+    "fct_programme_flows",
+    "fct_target_attainment",
+    "pub_sector_flows",
+    "pub_retention",
+    "pub_programme_flows",
+    "pub_target_attainment",
+]
+schema_checks = [
+    *[_staging_schema_check(feed) for feed in FEED_STAGING],
+    *[_schema_check(t) for t in [*FEED_FACT.values(), *STATISTICS_TABLES]],
+]
 
 
 def _reconciliation_check(feed: str) -> CheckDef:
@@ -114,14 +167,22 @@ def _reconciliation_check(feed: str) -> CheckDef:
         problems = reconcile_feed(warehouse.engine(), feed)
         return dg.AssetCheckResult(
             passed=problems.empty,
-            metadata={"deliveries_with_problems": len(problems),
-                      "problems": dg.MetadataValue.json(problems.head(20).to_dict("records"))},
+            metadata={
+                "deliveries_with_problems": len(problems),
+                "problems": dg.MetadataValue.json(problems.head(20).to_dict("records")),
+            },
         )
 
-    return CheckDef(dg.AssetCheckSpec(
-        f"{table_name}_rows_accounted_for", asset=table_name, blocking=True,
-        description="Every delivery's rows are accounted for: read = accepted + quarantined, and the staging and "
-        "quarantine tables hold exactly those rows (nothing lost, nothing twice)."), run)
+    return CheckDef(
+        dg.AssetCheckSpec(
+            f"{table_name}_rows_accounted_for",
+            asset=table_name,
+            blocking=True,
+            description="Every delivery's rows are accounted for: read = accepted + quarantined, and the staging and "
+            "quarantine tables hold exactly those rows (nothing lost, nothing twice).",
+        ),
+        run,
+    )
 
 
 reconciliation_checks = [_reconciliation_check(feed) for feed in FEED_STAGING]
@@ -135,7 +196,9 @@ PUBLISHED_COUNTS = {
 }
 
 
-def small_counts(df, counts: list[str], differences: list[tuple[str, str]], low: int = 1, high: int = 4) -> dict[str, int]:
+def small_counts(
+    df, counts: list[str], differences: list[tuple[str, str]], low: int = 1, high: int = 4
+) -> dict[str, int]:
     """Published cells that show (or let one subtract) a count of 1 to 4 persons, per column."""
     found = {c: int(df[c].between(low, high).sum()) for c in counts}
     for a, b in differences:
@@ -150,14 +213,26 @@ def _privacy_check(table_name: str) -> CheckDef:
         df = read_table(warehouse.engine(), table_name)
         found = small_counts(df, counts, differences)
         unexplained = int((df["suppressed"] & df["suppression_reason"].isna()).sum())
-        return dg.AssetCheckResult(passed=not found and not unexplained,
-                                   metadata={"cells": len(df), "cells_suppressed": int(df["suppressed"].sum()),
-                                             "small_counts_shown": dg.MetadataValue.json(found),
-                                             "suppressed_without_reason": unexplained})
+        return dg.AssetCheckResult(
+            passed=not found and not unexplained,
+            metadata={
+                "cells": len(df),
+                "cells_suppressed": int(df["suppressed"].sum()),
+                "small_counts_shown": dg.MetadataValue.json(found),
+                "suppressed_without_reason": unexplained,
+            },
+        )
 
-    return CheckDef(dg.AssetCheckSpec(
-        f"{table_name}_no_small_counts", asset=table_name, blocking=True,
-        description="No published cell shows a count of 1 to 4 persons, and every suppressed cell says why."), run, reads=(table_name,))
+    return CheckDef(
+        dg.AssetCheckSpec(
+            f"{table_name}_no_small_counts",
+            asset=table_name,
+            blocking=True,
+            description="No published cell shows a count of 1 to 4 persons, and every suppressed cell says why.",
+        ),
+        run,
+        reads=(table_name,),
+    )
 
 
 privacy_checks = [_privacy_check(t) for t in PUBLISHED_COUNTS]
@@ -171,39 +246,76 @@ def _quarantine_share_check(feed: str) -> CheckDef:
     def run(warehouse: WarehouseResource, ingest: IngestResource) -> dg.AssetCheckResult:
         partners = {c for c, p in ingest.partners().items() if p.feed == feed}
         over = quarantine_shares(read_table(warehouse.engine(), "delivery_log"), partners, QUALITY.quarantine_share_max)
-        return dg.AssetCheckResult(passed=over.empty, severity=dg.AssetCheckSeverity.WARN,
-                                   metadata={"threshold": QUALITY.quarantine_share_max, "deliveries_over": len(over),
-                                             "deliveries": dg.MetadataValue.json(over.head(20).astype(str).to_dict("records"))})
+        return dg.AssetCheckResult(
+            passed=over.empty,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "threshold": QUALITY.quarantine_share_max,
+                "deliveries_over": len(over),
+                "deliveries": dg.MetadataValue.json(over.head(20).astype(str).to_dict("records")),
+            },
+        )
 
-    return CheckDef(dg.AssetCheckSpec(
-        f"{table_name}_quarantine_share", asset=table_name,
-        description=f"No delivery has more than {QUALITY.quarantine_share_max:.0%} of its rows quarantined "
-        "(config/checks.yaml, quarantine_share_max)."), run)
+    return CheckDef(
+        dg.AssetCheckSpec(
+            f"{table_name}_quarantine_share",
+            asset=table_name,
+            description=f"No delivery has more than {QUALITY.quarantine_share_max:.0%} of its rows quarantined "
+            "(config/checks.yaml, quarantine_share_max).",
+        ),
+        run,
+    )
 
 
-def _sql_rule_check(asset: str, name: str, description: str, sql: str, severity: dg.AssetCheckSeverity,
-                    blocking: bool) -> CheckDef:
+def _sql_rule_check(
+    asset: str, name: str, description: str, sql: str, severity: dg.AssetCheckSeverity, blocking: bool
+) -> CheckDef:
     def run(warehouse: WarehouseResource, ingest: IngestResource) -> dg.AssetCheckResult:
         n, sample = offending_rows(warehouse.engine(), sql)
         sample = sample.drop(columns=[c for c in sample.columns if c in IDENTIFIER_COLUMNS])
-        return dg.AssetCheckResult(passed=n == 0, severity=severity,
-                                   metadata={"offending_rows": n, "sample": dg.MetadataValue.json(sample.astype(str).to_dict("records")),
-                                             "sql": dg.MetadataValue.md(f"```sql\n{sql}\n```")})
+        return dg.AssetCheckResult(
+            passed=n == 0,
+            severity=severity,
+            metadata={
+                "offending_rows": n,
+                "sample": dg.MetadataValue.json(sample.astype(str).to_dict("records")),
+                "sql": dg.MetadataValue.md(f"```sql\n{sql}\n```"),
+            },
+        )
 
-    return CheckDef(dg.AssetCheckSpec(name, asset=asset, description=description, blocking=blocking), run, reads=tables_in_sql(sql))
+    return CheckDef(
+        dg.AssetCheckSpec(name, asset=asset, description=description, blocking=blocking), run, reads=tables_in_sql(sql)
+    )
 
 
 quality_checks = [
     *[_quarantine_share_check(feed) for feed in FEED_STAGING],
-    *[_sql_rule_check(r.table, r.id, f"Every {r.column} of {r.table} exists in {r.dimension}.{r.key} (referential integrity).",
-                      r.sql(), dg.AssetCheckSeverity.ERROR, blocking=True) for r in QUALITY.integrity],
-    *[_sql_rule_check(r.table, r.id, f"Plausibility: {r.description}", r.sql, dg.AssetCheckSeverity.WARN, blocking=False)
-      for r in QUALITY.plausibility],
-    _sql_rule_check("fct_delivery_completeness", "partners_deliver_on_time",
-                    f"No partner's delivery is more than {QUALITY.late_warning_days} days past its due date, or missing past it "
-                    "(config/checks.yaml, late_warning_days).",
-                    late_deliveries_sql(QUALITY.late_warning_days),
-                    dg.AssetCheckSeverity.WARN, blocking=False),
+    *[
+        _sql_rule_check(
+            r.table,
+            r.id,
+            f"Every {r.column} of {r.table} exists in {r.dimension}.{r.key} (referential integrity).",
+            r.sql(),
+            dg.AssetCheckSeverity.ERROR,
+            blocking=True,
+        )
+        for r in QUALITY.integrity
+    ],
+    *[
+        _sql_rule_check(
+            r.table, r.id, f"Plausibility: {r.description}", r.sql, dg.AssetCheckSeverity.WARN, blocking=False
+        )
+        for r in QUALITY.plausibility
+    ],
+    _sql_rule_check(
+        "fct_delivery_completeness",
+        "partners_deliver_on_time",
+        f"No partner's delivery is more than {QUALITY.late_warning_days} days past its due date, or missing past it "
+        "(config/checks.yaml, late_warning_days).",
+        late_deliveries_sql(QUALITY.late_warning_days),
+        dg.AssetCheckSeverity.WARN,
+        blocking=False,
+    ),
 ]
 
 
@@ -218,7 +330,9 @@ def grouped_per_asset(checks: list[CheckDef]) -> list[dg.AssetChecksDefinition]:
 
 
 def _asset_checks(asset: dg.AssetKey, checks: list[CheckDef]) -> dg.AssetChecksDefinition:
-    @dg.multi_asset_check(specs=[c.spec for c in checks], can_subset=True, name=f"{asset.to_python_identifier()}_checks")
+    @dg.multi_asset_check(
+        specs=[c.spec for c in checks], can_subset=True, name=f"{asset.to_python_identifier()}_checks"
+    )
     def _run(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, ingest: IngestResource):
         selected = [c for c in checks if c.spec.key in context.selected_asset_check_keys]
         engine = warehouse.engine()
@@ -229,23 +343,34 @@ def _asset_checks(asset: dg.AssetKey, checks: list[CheckDef]) -> dg.AssetChecksD
         for check in selected:
             inputs = _inputs_fingerprint(state, check)
             if inputs is not None and state.get(check.spec.name) == inputs and not forced:
-                yield dg.AssetCheckResult(asset_key=asset, check_name=check.spec.name, passed=True, metadata={
-                    "rechecked": False, "input_fingerprint": inputs[:12],
-                    "note": f"Not run again: {', '.join(check.reads)} unchanged (same code and configuration) since it passed."})
+                yield dg.AssetCheckResult(
+                    asset_key=asset,
+                    check_name=check.spec.name,
+                    passed=True,
+                    metadata={
+                        "rechecked": False,
+                        "input_fingerprint": inputs[:12],
+                        "note": f"Not run again: {', '.join(check.reads)} unchanged (same code and configuration) since it passed.",
+                    },
+                )
                 continue
             try:
                 r = check.run(warehouse, ingest)
             except Exception as exc:  # one broken check must not hide (or, if it only warns, block like) the others
                 context.log.error(f"check {check.spec.name} could not run: {type(exc).__name__}: {exc}")
                 yield dg.AssetCheckResult(
-                    asset_key=asset, check_name=check.spec.name, passed=False,
+                    asset_key=asset,
+                    check_name=check.spec.name,
+                    passed=False,
                     severity=dg.AssetCheckSeverity.ERROR if check.spec.blocking else dg.AssetCheckSeverity.WARN,
-                    metadata={"error": f"{type(exc).__name__}: {str(exc)[:500]}"})
+                    metadata={"error": f"{type(exc).__name__}: {str(exc)[:500]}"},
+                )
                 continue
             if inputs is not None and r.passed:
                 passed[check.spec.name] = inputs
-            yield dg.AssetCheckResult(asset_key=asset, check_name=check.spec.name, passed=r.passed, severity=r.severity,
-                                      metadata=r.metadata)
+            yield dg.AssetCheckResult(
+                asset_key=asset, check_name=check.spec.name, passed=r.passed, severity=r.severity, metadata=r.metadata
+            )
         if passed:  # one transaction for the step
             record_built_many(engine, passed, context.run.run_id)
 

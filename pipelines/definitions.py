@@ -16,7 +16,15 @@ from pipelines.resources import build_resources
 from pipelines.schedules import build_nightly_schedule
 from pipelines.sensors import WRITES_WAREHOUSE_TAG, build_landing_sensor
 
-all_assets = [*reference_assets, *staging_assets, *fact_assets, partner_feedback, *statistics_assets, fct_delivery_completeness, regional_report]
+all_assets = [
+    *reference_assets,
+    *staging_assets,
+    *fact_assets,
+    partner_feedback,
+    *statistics_assets,
+    fct_delivery_completeness,
+    regional_report,
+]
 
 #: Every job writes the warehouse: the tag lets the run queue allow one such run at a time
 #: (config/dagster/*.yaml), so overlapping sensor and schedule runs never meet on the DuckDB file.
@@ -28,8 +36,9 @@ reference_job = dg.define_asset_job("reference_layer", selection=dg.AssetSelecti
 ingest_job = dg.define_asset_job("staging_layer", selection=dg.AssetSelection.groups("staging"), tags=WRITES)
 core_job = dg.define_asset_job("core_layer", selection=dg.AssetSelection.groups("core"), tags=WRITES)
 feedback_job = dg.define_asset_job("feedback_layer", selection=dg.AssetSelection.groups("feedback"), tags=WRITES)
-statistics_job = dg.define_asset_job("statistics_layer", selection=dg.AssetSelection.groups("statistics", "published", "operations"),
-                                     tags=WRITES)
+statistics_job = dg.define_asset_job(
+    "statistics_layer", selection=dg.AssetSelection.groups("statistics", "published", "operations"), tags=WRITES
+)
 
 report_job = dg.define_asset_job("report_layer", selection=dg.AssetSelection.groups("report"), tags=WRITES)
 

@@ -22,7 +22,12 @@ import dagster as dg
 
 from pipelines.resources import IngestResource, WarehouseResource
 from warehouse.build_state import (
-    base_fingerprint, combined_fingerprint, deliveries_added_since_built, loaded_deliveries, record_built, up_to_date,
+    base_fingerprint,
+    combined_fingerprint,
+    deliveries_added_since_built,
+    loaded_deliveries,
+    record_built,
+    up_to_date,
 )
 from warehouse.db import row_count
 
@@ -44,8 +49,13 @@ class Build:
     """Whether `tables` must be rebuilt in this run: built from the loaded deliveries of `partner_codes`
     (None: every partner; an empty set: configuration and code only)."""
 
-    def __init__(self, context: dg.AssetExecutionContext, warehouse: WarehouseResource, tables: list[str],
-                 partner_codes: Iterable[str] | None) -> None:
+    def __init__(
+        self,
+        context: dg.AssetExecutionContext,
+        warehouse: WarehouseResource,
+        tables: list[str],
+        partner_codes: Iterable[str] | None,
+    ) -> None:
         self.context, self.engine, self.tables = context, warehouse.engine(), tables
         # the derived tables it reads, as they were built (staging tables are covered by the deliveries)
         upstream = [k.to_user_string() for k in context.assets_def.dependency_keys]
@@ -70,16 +80,27 @@ class Build:
         return found[0]
 
     def unchanged(self) -> list[dg.MaterializeResult]:
-        return [dg.MaterializeResult(asset_key=t, data_version=dg.DataVersion(self.fingerprint),
-                                     metadata={"dagster/row_count": row_count(self.engine, t), "rebuilt": False,
-                                               "input_fingerprint": self.fingerprint[:12], "note": UNCHANGED})
-                for t in self.tables]
+        return [
+            dg.MaterializeResult(
+                asset_key=t,
+                data_version=dg.DataVersion(self.fingerprint),
+                metadata={
+                    "dagster/row_count": row_count(self.engine, t),
+                    "rebuilt": False,
+                    "input_fingerprint": self.fingerprint[:12],
+                    "note": UNCHANGED,
+                },
+            )
+            for t in self.tables
+        ]
 
     def versioned(self, result: dg.MaterializeResult) -> dg.MaterializeResult:
         """The result of a rebuilt (or updated) table, with its data version and `rebuilt: true`."""
-        return dg.MaterializeResult(asset_key=result.asset_key, data_version=dg.DataVersion(self.fingerprint),
-                                    metadata={**(result.metadata or {}), "rebuilt": True,
-                                              "input_fingerprint": self.fingerprint[:12]})
+        return dg.MaterializeResult(
+            asset_key=result.asset_key,
+            data_version=dg.DataVersion(self.fingerprint),
+            metadata={**(result.metadata or {}), "rebuilt": True, "input_fingerprint": self.fingerprint[:12]},
+        )
 
     def done(self) -> None:
         covers = (self.base, self.deliveries) if self._covers else None
@@ -89,6 +110,7 @@ class Build:
 def incrementally(tables: list[str]):
     """Wrap a statistics asset body (a generator of results for `tables`): skipped as a whole when no
     delivery was loaded, and code and configuration are the same, since the tables were built."""
+
     def wrap(body):
         @functools.wraps(body)
         def run(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
@@ -99,5 +121,7 @@ def incrementally(tables: list[str]):
             results = [build.versioned(r) for r in body(context, warehouse)]
             build.done()  # only after every table of the asset was written
             yield from results
+
         return run
+
     return wrap

@@ -34,7 +34,9 @@ def markdown_preview(df: pd.DataFrame, rows: int = PREVIEW_ROWS) -> str:
             head[c] = head[c].str.slice(0, 10) + "…"
     cells = head.astype("object").where(head.notna(), "")
     lines = ["| " + " | ".join(map(str, cells.columns)) + " |", "|" + "---|" * len(cells.columns)]
-    lines += ["| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |" for row in cells.itertuples(index=False)]
+    lines += [
+        "| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |" for row in cells.itertuples(index=False)
+    ]
     return "\n".join(lines)
 
 
@@ -51,10 +53,10 @@ def table_metadata(table: Table, df: pd.DataFrame, *, rows: int | None = None, *
     }
 
 
-
 def warehouse_table_metadata(engine, table: Table, rows: int, **extra: object) -> dict[str, object]:
     """`table_metadata` of a table built in the warehouse: only its first rows are read, for the preview."""
     return table_metadata(table, read_table(engine, table.name, limit=PREVIEW_ROWS), rows=rows, **extra)
+
 
 MAX_LISTED_DELIVERIES = 100
 
@@ -67,6 +69,8 @@ def deliveries_behind(log: pd.DataFrame, partner_codes: set[str] | None = None) 
     files = sorted(f"{p}/{f}" for p, f in zip(loaded["partner_code"], loaded["source_file"]))
     return {
         "deliveries_in_force": len(files),
-        "delivery_files": dg.MetadataValue.json(files[:MAX_LISTED_DELIVERIES] + ([f"... and {len(files) - MAX_LISTED_DELIVERIES} more"]
-                                                                              if len(files) > MAX_LISTED_DELIVERIES else [])),
+        "delivery_files": dg.MetadataValue.json(
+            files[:MAX_LISTED_DELIVERIES]
+            + ([f"... and {len(files) - MAX_LISTED_DELIVERIES} more"] if len(files) > MAX_LISTED_DELIVERIES else [])
+        ),
     }

@@ -162,7 +162,9 @@ def build_landing_sensor(
                 cursor=new_cursor,
             )
         relative_paths = sorted(relative for relative, _ in changed)
-        context.log.info(f"{len(relative_paths)} new or changed file(s): {', '.join(relative_paths[:MAX_LISTED_FILES])}")
+        context.log.info(
+            f"{len(relative_paths)} new or changed file(s): {', '.join(relative_paths[:MAX_LISTED_FILES])}"
+        )
         return dg.SensorResult(
             run_requests=[
                 dg.RunRequest(

@@ -31,7 +31,9 @@ FIXED_CODE_LISTS: dict[str, frozenset[str]] = {
     "target_statuses": frozenset({"achieved", "on_track", "needs_acceleration", "off_track", "not_started"}),
     "area_levels": frozenset({"municipality", "region", "all"}),
     "measures": frozenset({"inflow", "outflow", "internal_mobility"}),
-    "breakdowns": frozenset({"total", "inflow_kind", "function", "contract_type", "age_band", "target_group", "programme", "employer"}),
+    "breakdowns": frozenset(
+        {"total", "inflow_kind", "function", "contract_type", "age_band", "target_group", "programme", "employer"}
+    ),
     "suppression_reasons": frozenset({"small_count", "secondary"}),
     "completeness_statuses": frozenset({"on_time", "late", "missing", "not_yet_due"}),
 }

@@ -85,8 +85,10 @@ def duplicate_keys_sql(table: Table, where: str = "") -> str | None:
     if not table.primary_key:
         return None
     key = ", ".join(f'"{k}"' for k in table.primary_key)
-    return (f'SELECT COALESCE(SUM(n), 0) FROM (SELECT COUNT(*) AS n FROM "{table.name}"{_where(where)} GROUP BY {key} '
-            f"HAVING COUNT(*) > 1) AS dup")
+    return (
+        f'SELECT COALESCE(SUM(n), 0) FROM (SELECT COUNT(*) AS n FROM "{table.name}"{_where(where)} GROUP BY {key} '
+        f"HAVING COUNT(*) > 1) AS dup"
+    )
 
 
 def failing_values_sql(table: Table, rule: Rule, limit: int, where: str = "") -> str:

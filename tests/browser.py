@@ -28,10 +28,25 @@ def _free_port() -> int:
 @contextmanager
 def chromium(browser: str, profile: Path):
     port = _free_port()
-    proc = subprocess.Popen([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                             "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
-                             f"--user-data-dir={profile}", f"--remote-debugging-port={port}", "--window-size=1400,3000",
-                             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            f"--remote-debugging-port={port}",
+            "--window-size=1400,3000",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.time() + 30
         while True:
@@ -92,16 +107,38 @@ def visit(browser: str, url: str, profile: Path, screenshot: Path, count_selecto
             page.call(f"{domain}.enable")
         page.call("Page.navigate", url=url)
         page.drain(3.0)
-        count = page.call("Runtime.evaluate", expression=f"document.querySelectorAll({json.dumps(count_selector)}).length",
-                          returnByValue=True)["result"]["value"]
-        rendered = page.call("Runtime.evaluate", returnByValue=True, expression=(
-            f"Array.from(document.querySelectorAll({json.dumps(count_selector)}))"
-            ".filter(el => { const r = el.getBoundingClientRect(); return r.width > 50 && r.height > 50; }).length"))["result"]["value"]
+        count = page.call(
+            "Runtime.evaluate",
+            expression=f"document.querySelectorAll({json.dumps(count_selector)}).length",
+            returnByValue=True,
+        )["result"]["value"]
+        rendered = page.call(
+            "Runtime.evaluate",
+            returnByValue=True,
+            expression=(
+                f"Array.from(document.querySelectorAll({json.dumps(count_selector)}))"
+                ".filter(el => { const r = el.getBoundingClientRect(); return r.width > 50 && r.height > 50; }).length"
+            ),
+        )["result"]["value"]
         shot = page.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
         screenshot.write_bytes(base64.b64decode(shot["data"]))
     events = page.events
     requests = [e["params"]["request"]["url"] for e in events if e.get("method") == "Network.requestWillBeSent"]
-    console = [e["params"] for e in events if e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert")]
-    logs = [e["params"]["entry"] for e in events if e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error"]
+    console = [
+        e["params"]
+        for e in events
+        if e.get("method") == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert")
+    ]
+    logs = [
+        e["params"]["entry"]
+        for e in events
+        if e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error"
+    ]
     exceptions = [e["params"] for e in events if e.get("method") == "Runtime.exceptionThrown"]
-    return {"requests": requests, "console_errors": console + logs, "exceptions": exceptions, "count": count, "rendered": rendered}
+    return {
+        "requests": requests,
+        "console_errors": console + logs,
+        "exceptions": exceptions,
+        "count": count,
+        "rendered": rendered,
+    }

@@ -52,8 +52,12 @@ def postgres_schema():
     base = os.environ.get("ZORGSTROOM_TEST_POSTGRES_URL")
     if not base:
         if os.environ.get("ZORGSTROOM_REQUIRE_POSTGRES") == "1":
-            pytest.fail("ZORGSTROOM_REQUIRE_POSTGRES=1 but ZORGSTROOM_TEST_POSTGRES_URL is not set: no PostgreSQL server")
-        pytest.skip("no PostgreSQL server (set ZORGSTROOM_TEST_POSTGRES_URL, or run as root so make test can install one)")
+            pytest.fail(
+                "ZORGSTROOM_REQUIRE_POSTGRES=1 but ZORGSTROOM_TEST_POSTGRES_URL is not set: no PostgreSQL server"
+            )
+        pytest.skip(
+            "no PostgreSQL server (set ZORGSTROOM_TEST_POSTGRES_URL, or run as root so make test can install one)"
+        )
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(base)
     with admin.begin() as conn:
@@ -112,8 +116,12 @@ def identity_needles(truth: Path, key: bytes = TEST_KEY) -> dict:
         if onr:
             birth_by_person[pseudonym("onderwijsnummer", onr, key)] = born
     births_text = set(people["birth_date"]) | {f"{d[8:10]}-{d[5:7]}-{d[0:4]}" for d in people["birth_date"]}
-    return {"substrings": numbers | postcodes | full_names, "cells": names | full_names,
-            "birth_by_person": birth_by_person, "births_text": births_text}
+    return {
+        "substrings": numbers | postcodes | full_names,
+        "cells": names | full_names,
+        "birth_by_person": birth_by_person,
+        "births_text": births_text,
+    }
 
 
 def assert_frame_holds_no_identity(df, where: str, needles: dict) -> int:
@@ -130,7 +138,9 @@ def assert_frame_holds_no_identity(df, where: str, needles: dict) -> int:
         joined = "\n".join(text_values)
         for needle in needles["substrings"]:
             assert needle not in joined, f"a raw identifier in {where}.{col}"
-        is_date = pd.api.types.is_datetime64_any_dtype(values) or col.endswith(("_date", "_at", "_month", "valid_from", "valid_to"))
+        is_date = pd.api.types.is_datetime64_any_dtype(values) or col.endswith(
+            ("_date", "_at", "_month", "valid_from", "valid_to")
+        )
         if is_date and "person_id" in df.columns:
             born = df["person_id"].map(needles["birth_by_person"])
             same = pd.to_datetime(df[col], errors="coerce").dt.strftime("%Y-%m-%d") == born

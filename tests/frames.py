@@ -3,7 +3,9 @@
 import pandas as pd
 
 
-def typed_frame(rows: list[dict], defaults: dict, dates: tuple = (), ints: tuple = (), bools: tuple = ()) -> pd.DataFrame:
+def typed_frame(
+    rows: list[dict], defaults: dict, dates: tuple = (), ints: tuple = (), bools: tuple = ()
+) -> pd.DataFrame:
     """Rows over defaults; dates as datetime64[us], ints as Int64, bools as boolean, the rest as str."""
     df = pd.DataFrame([defaults | r for r in rows], columns=list(defaults))
     for c in df.columns:

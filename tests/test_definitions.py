@@ -14,14 +14,37 @@ def test_definitions_load_with_every_asset_check_and_job():
 
     repo = defs.get_repository_def()
     keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
-    assert {"stg_employment_spells", "stg_enrolments", "stg_municipal_participants",
-            "fct_employment_spells", "dim_region", "dim_target", "fct_sector_inflow", "fct_target_attainment",
-            "pub_sector_flows", "pub_retention", "pub_programme_flows", "pub_target_attainment", "dim_person"} <= keys
-    assert {"everything", "reference_layer", "staging_layer", "core_layer", "statistics_layer"} <= {j.name for j in repo.get_all_jobs()}
+    assert {
+        "stg_employment_spells",
+        "stg_enrolments",
+        "stg_municipal_participants",
+        "fct_employment_spells",
+        "dim_region",
+        "dim_target",
+        "fct_sector_inflow",
+        "fct_target_attainment",
+        "pub_sector_flows",
+        "pub_retention",
+        "pub_programme_flows",
+        "pub_target_attainment",
+        "dim_person",
+    } <= keys
+    assert {"everything", "reference_layer", "staging_layer", "core_layer", "statistics_layer"} <= {
+        j.name for j in repo.get_all_jobs()
+    }
     assert len(repo.asset_graph.asset_check_keys) == 47
     for key in repo.asset_graph.get_all_asset_keys():
         node = repo.asset_graph.get(key)
-        assert node.group_name in {"reference", "staging", "core", "feedback", "statistics", "published", "operations", "report"}
+        assert node.group_name in {
+            "reference",
+            "staging",
+            "core",
+            "feedback",
+            "statistics",
+            "published",
+            "operations",
+            "report",
+        }
         assert node.description
 
 
@@ -41,6 +64,7 @@ def test_production_refuses_to_start_without_a_real_key(monkeypatch, key):
     with pytest.raises(SettingsError):
         load_settings()
     import pipelines.definitions as module
+
     with pytest.raises(SettingsError):
         importlib.reload(module)  # the code location itself refuses to load
 
@@ -52,6 +76,7 @@ def test_production_with_a_real_key_and_postgres_url(monkeypatch):
     settings = load_settings()
     assert settings.pseudonym_key == b"x" * 40
     import pipelines.definitions as module
+
     module = importlib.reload(module)
     warehouse = module.defs.resources["warehouse"]
     assert warehouse.backend == "postgresql"

@@ -56,8 +56,13 @@ rows = st.lists(st.lists(cells, min_size=0, max_size=8), max_size=25)
 
 
 @HYPOTHESIS
-@given(rows, st.sampled_from([";", ",", "\t", "|"]), st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"]),
-       st.booleans(), st.integers(0, 3))
+@given(
+    rows,
+    st.sampled_from([";", ",", "\t", "|"]),
+    st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"]),
+    st.booleans(),
+    st.integers(0, 3),
+)
 def test_csv_shapes_in_every_encoding(body, delimiter, encoding, with_header, title_rows):
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=delimiter)

@@ -17,9 +17,14 @@ from warehouse.db import make_engine, read_table
 def run(url: str, landing, feedback, tags: dict | None = None) -> dict[str, bool]:
     """Materialise everything; per asset whether it was rebuilt (from its materialization metadata)."""
     result = dg.materialize(
-        [*all_assets, *all_checks], instance=dg.DagsterInstance.get(), tags=tags,
-        resources={"warehouse": WarehouseResource(url=url),
-                   "ingest": IngestResource(environment="test", landing_dir=str(landing), feedback_dir=str(feedback))})
+        [*all_assets, *all_checks],
+        instance=dg.DagsterInstance.get(),
+        tags=tags,
+        resources={
+            "warehouse": WarehouseResource(url=url),
+            "ingest": IngestResource(environment="test", landing_dir=str(landing), feedback_dir=str(feedback)),
+        },
+    )
     assert result.success
     rebuilt = {}
     for event in result.get_asset_materialization_events():
@@ -37,10 +42,14 @@ def run(url: str, landing, feedback, tags: dict | None = None) -> dict[str, bool
 
 
 UPDATED: set[str] = set()  # assets brought up to date from new deliveries alone, over the runs of a test
-CHECKS_RUN: dict[str, bool] = {}  # per check of the last run: whether it ran (False: its tables were unchanged since it passed)
+CHECKS_RUN: dict[
+    str, bool
+] = {}  # per check of the last run: whether it ran (False: its tables were unchanged since it passed)
 
 
-def test_a_run_without_new_deliveries_rebuilds_nothing_and_one_new_delivery_rebuilds_only_its_side(sample, tmp_path, dagster_home):
+def test_a_run_without_new_deliveries_rebuilds_nothing_and_one_new_delivery_rebuilds_only_its_side(
+    sample, tmp_path, dagster_home
+):
     landing = tmp_path / "landing"
     shutil.copytree(sample["landing"], landing)
     url = f"duckdb:///{tmp_path / 'w.duckdb'}"
@@ -48,7 +57,9 @@ def test_a_run_without_new_deliveries_rebuilds_nothing_and_one_new_delivery_rebu
     first = run(url, landing, tmp_path / "feedback")
     assert first and all(first.values())  # everything built
     engine = make_engine(url)
-    before = {t: read_table(engine, t) for t in ("pub_sector_flows", "fct_employment_spells", "fct_enrolments", "dim_person")}
+    before = {
+        t: read_table(engine, t) for t in ("pub_sector_flows", "fct_employment_spells", "fct_enrolments", "dim_person")
+    }
     state = read_table(engine, "build_state")
     engine.dispose()
 
@@ -83,7 +94,11 @@ def test_a_run_without_new_deliveries_rebuilds_nothing_and_one_new_delivery_rebu
     updated = {t: _sorted(read_table(engine, t), t) for t in DERIVED}
     covered = read_table(engine, "build_deliveries")
     engine.dispose()
-    assert set(covered["asset_name"]) >= {"fct_employment_spells", "fct_person_residence", "stg_employment_spells_conforms_to_schema"}
+    assert set(covered["asset_name"]) >= {
+        "fct_employment_spells",
+        "fct_person_residence",
+        "stg_employment_spells_conforms_to_schema",
+    }
 
     forced = run(url, landing, tmp_path / "feedback", tags={FULL_REBUILD_TAG: "true"})
     assert set(forced) == set(first) and all(forced.values())  # the operator's way to rebuild everything
@@ -98,8 +113,18 @@ def all_checks_names() -> set[str]:
     return {spec.name for checks in all_checks for spec in checks.check_specs}
 
 
-DERIVED = ["fct_employment_spells", "fct_enrolments", "fct_person_residence", "dim_person", "fct_sector_inflow",
-           "fct_sector_outflow", "fct_retention", "fct_target_persons", "pub_sector_flows", "pub_target_attainment"]
+DERIVED = [
+    "fct_employment_spells",
+    "fct_enrolments",
+    "fct_person_residence",
+    "dim_person",
+    "fct_sector_inflow",
+    "fct_sector_outflow",
+    "fct_retention",
+    "fct_target_persons",
+    "pub_sector_flows",
+    "pub_target_attainment",
+]
 
 
 def _sorted(df, table: str):
@@ -110,7 +135,11 @@ def test_build_state_records_what_a_table_was_built_from(warehouse_url):
     engine = make_engine(warehouse_url)
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE delivery_log (delivery_id TEXT, partner_code TEXT, delivery_status TEXT)"))
-        conn.execute(sa.text("INSERT INTO delivery_log VALUES ('a/1', 'a', 'loaded'), ('b/1', 'b', 'loaded'), ('b/0', 'b', 'rejected')"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO delivery_log VALUES ('a/1', 'a', 'loaded'), ('b/1', 'b', 'loaded'), ('b/0', 'b', 'rejected')"
+            )
+        )
         conn.execute(sa.text("CREATE TABLE t1 (x INTEGER)"))
     fp_a, fp_all = input_fingerprint(engine, {"a"}, code="v1"), input_fingerprint(engine, None, code="v1")
     assert fp_a != fp_all and input_fingerprint(engine, {"a"}, code="v2") != fp_a  # other code: other fingerprint

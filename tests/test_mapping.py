@@ -83,7 +83,10 @@ def test_missing_required_column_rejects_the_file_naming_what_is_missing_and_fou
     folder = tmp_path / "gemeente_den_haag"
     folder.mkdir()
     path = folder / "gemeente_den_haag_202201.csv"
-    path.write_text("Trajectnummer,BSN,Geboortedatum,Doelgroep,Uitkering,Programma\nT1,111222333,1990-01-01,Bijstand,PW,WEP-trein\n", encoding="utf-8")
+    path.write_text(
+        "Trajectnummer,BSN,Geboortedatum,Doelgroep,Uitkering,Programma\nT1,111222333,1990-01-01,Bijstand,PW,WEP-trein\n",
+        encoding="utf-8",
+    )
     delivery = discover_deliveries(tmp_path, ["gemeente_den_haag"])[0]
     period, version = parse_period_and_version(delivery.source_file)
     with pytest.raises(DeliveryRejected) as exc:

@@ -42,11 +42,15 @@ def test_deliveries_in_an_object_store_load_exactly_as_local_ones(sample, memory
     manifest = sample["manifest"]
     assert row_count(engine, "stg_employment_spells") == manifest["expected_staging_rows"]["employment_spells"]
     assert row_count(engine, "stg_enrolments") == manifest["expected_staging_rows"]["enrolments"]
-    assert row_count(engine, "stg_municipal_participants") == manifest["expected_staging_rows"]["municipal_participants"]
+    assert (
+        row_count(engine, "stg_municipal_participants") == manifest["expected_staging_rows"]["municipal_participants"]
+    )
     log = read_table(engine, "delivery_log")
     assert len(log) == len(manifest["files"]) + len(manifest["rejected_files"])
     assert [r["reason_code"] for r in unrouted] == ["FILE_UNKNOWN_PARTNER"]
-    assert (log.loc[log["delivery_status"] == "rejected", "reason_code"] == "FILE_CORRUPT").sum() == 1  # an xlsx read from the store
+    assert (
+        log.loc[log["delivery_status"] == "rejected", "reason_code"] == "FILE_CORRUPT"
+    ).sum() == 1  # an xlsx read from the store
 
 
 def test_the_landing_sensor_scans_an_object_store(memory_landing):

@@ -14,9 +14,18 @@ def s(*values):
 
 
 def test_dates_in_every_accepted_style():
-    values, invalid = parse_dates(s("2023-03-01", "01-03-2023", "1/3/2023", "01.03.2023", "44986", "", "2023-03-01 00:00:00"))
+    values, invalid = parse_dates(
+        s("2023-03-01", "01-03-2023", "1/3/2023", "01.03.2023", "44986", "", "2023-03-01 00:00:00")
+    )
     assert not invalid.any()
-    assert values.iloc[0] == values.iloc[1] == values.iloc[2] == values.iloc[3] == values.iloc[6] == pd.Timestamp("2023-03-01")
+    assert (
+        values.iloc[0]
+        == values.iloc[1]
+        == values.iloc[2]
+        == values.iloc[3]
+        == values.iloc[6]
+        == pd.Timestamp("2023-03-01")
+    )
     assert values.iloc[4] == pd.Timestamp("2023-03-01")  # Excel serial 44986
     assert pd.isna(values.iloc[5])
 
@@ -58,17 +67,49 @@ def test_codes_unknown_label_is_invalid_not_null():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.sampled_from(["01-02-2020", "2020-02-30", "44000", "ja", "Nee", " ", "", "12,5",
-                                                      "1.234,5", "7", "2511 AB", "0999 zz", "111222333", "abc"]),
-                          st.text(max_size=8)), min_size=1, max_size=40))
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.sampled_from(
+                [
+                    "01-02-2020",
+                    "2020-02-30",
+                    "44000",
+                    "ja",
+                    "Nee",
+                    " ",
+                    "",
+                    "12,5",
+                    "1.234,5",
+                    "7",
+                    "2511 AB",
+                    "0999 zz",
+                    "111222333",
+                    "abc",
+                ]
+            ),
+            st.text(max_size=8),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
 def test_parsing_distinct_values_equals_parsing_every_row(cells):
     """parse.on_unique is an optimisation only: the same values and invalid marks as the parser itself."""
     from ingest.pseudonymise import check_and_pseudonymise, municipalities_from_postcodes
 
     values = pd.Series(cells, dtype="str", index=range(100, 100 + len(cells)))
-    for parser, args in [(parse.parse_dates, ()), (parse.parse_decimal, ()), (parse.parse_integer, ()),
-                         (parse.parse_yes_no, ()), (parse.parse_text, ()), (parse.map_codes, ({"ja": "J"},)),
-                         (check_and_pseudonymise, ("bsn", b"k")), (municipalities_from_postcodes, ({2511: "GM0518"},))]:
+    for parser, args in [
+        (parse.parse_dates, ()),
+        (parse.parse_decimal, ()),
+        (parse.parse_integer, ()),
+        (parse.parse_yes_no, ()),
+        (parse.parse_text, ()),
+        (parse.map_codes, ({"ja": "J"},)),
+        (check_and_pseudonymise, ("bsn", b"k")),
+        (municipalities_from_postcodes, ({2511: "GM0518"},)),
+    ]:
         direct, fast = parser(values, *args), parse.on_unique(parser, values, *args)
         pd.testing.assert_series_equal(fast[0], direct[0], check_names=False)
         pd.testing.assert_series_equal(fast[1], direct[1], check_names=False)

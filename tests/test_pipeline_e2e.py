@@ -50,7 +50,11 @@ def loaded(request, stats_sample, tmp_path_factory):
         if request.param == "duckdb":  # read and validate in worker processes, as at scale (bench/): same results
             mp.setenv("ZORGSTROOM_READ_WORKERS", "2")
             mp.setenv("ZORGSTROOM_READ_WORKERS_MIN_BYTES", "0")
-        url = f"duckdb:///{root / 'warehouse.duckdb'}" if request.param == "duckdb" else stack.enter_context(postgres_schema())
+        url = (
+            f"duckdb:///{root / 'warehouse.duckdb'}"
+            if request.param == "duckdb"
+            else stack.enter_context(postgres_schema())
+        )
         result = run_everything(url, stats_sample["landing"], root / "feedback")
         engine = make_engine(url)
         yield result, engine, root
@@ -79,8 +83,13 @@ def test_every_check_ran_and_passed(loaded):
     # blocking (ERROR) checks all pass; warnings are allowed (tiny sample deliveries have high quarantine shares)
     assert all(e.severity == dg.AssetCheckSeverity.WARN for e in failed), [e.check_name for e in failed]
     names = {e.check_name for e in evaluations if e.passed}
-    assert {"fct_sector_inflow_municipality_code_in_dim_region", "spell_end_before_start", "outflow_above_stock",
-            "stg_employment_spells_rows_accounted_for", "pub_sector_flows_no_small_counts"} <= names
+    assert {
+        "fct_sector_inflow_municipality_code_in_dim_region",
+        "spell_end_before_start",
+        "outflow_above_stock",
+        "stg_employment_spells_rows_accounted_for",
+        "pub_sector_flows_no_small_counts",
+    } <= names
 
 
 def test_delivery_log_accounts_for_every_row_and_every_file(stats_sample, loaded):
@@ -91,7 +100,12 @@ def test_delivery_log_accounts_for_every_row_and_every_file(stats_sample, loaded
     assert len(log) == len(files) + len(broken)  # every file seen once
     assert (log["rows_read"] == log["rows_accepted"] + log["rows_quarantined"]).all()
     statuses = log["delivery_status"].value_counts().to_dict()
-    want = pd.Series([f["status"] for f in files] + ["rejected"] * len(broken)).replace({"load": "loaded"}).value_counts().to_dict()
+    want = (
+        pd.Series([f["status"] for f in files] + ["rejected"] * len(broken))
+        .replace({"load": "loaded"})
+        .value_counts()
+        .to_dict()
+    )
     assert statuses == want
     rejected = log[log["delivery_status"] == "rejected"]
     by_name = dict(zip(rejected["source_file"].str.split("/").str[-1], rejected["reason_code"]))
@@ -108,7 +122,9 @@ def test_delivery_log_accounts_for_every_row_and_every_file(stats_sample, loaded
         loaded_log = log[log["delivery_id"].isin(per_delivery.index)].set_index("delivery_id")
         assert (loaded_log["rows_accepted"] == per_delivery.reindex(loaded_log.index)).all()
     quarantine = read_table(engine, "quarantine_rows")
-    rejected_rows = quarantine[quarantine["severity"] == "row_rejected"].drop_duplicates(["delivery_id", "source_row_number"])
+    rejected_rows = quarantine[quarantine["severity"] == "row_rejected"].drop_duplicates(
+        ["delivery_id", "source_row_number"]
+    )
     assert len(rejected_rows) == int(log["rows_quarantined"].sum())
 
 
@@ -116,12 +132,17 @@ def test_second_run_changes_nothing(stats_sample, loaded):
     _, engine, root = loaded
     before = {t: read_table(engine, t) for t in TABLES if t not in ("delivery_log",)}
     log_before = read_table(engine, "delivery_log").drop(columns="processed_at")
-    result = run_everything(engine.url.render_as_string(hide_password=False), stats_sample["landing"], root / "feedback")
+    result = run_everything(
+        engine.url.render_as_string(hide_password=False), stats_sample["landing"], root / "feedback"
+    )
     assert result.success
     for t, df in before.items():
         after = read_table(engine, t)
-        pd.testing.assert_frame_equal(df.sort_values(list(df.columns)).reset_index(drop=True),
-                                      after.sort_values(list(df.columns)).reset_index(drop=True), obj=t)
+        pd.testing.assert_frame_equal(
+            df.sort_values(list(df.columns)).reset_index(drop=True),
+            after.sort_values(list(df.columns)).reset_index(drop=True),
+            obj=t,
+        )
     pd.testing.assert_frame_equal(log_before, read_table(engine, "delivery_log").drop(columns="processed_at"))
 
 
@@ -131,15 +152,19 @@ def test_no_raw_identity_of_any_generated_person_in_any_table(stats_sample, load
     needles = identity_needles(stats_sample["truth"])
     scanned = 0
     for table in sa.inspect(engine).get_table_names():
-        scanned += assert_frame_holds_no_identity(pd.read_sql(sa.text(f'SELECT * FROM "{table}"'), engine), table, needles)
+        scanned += assert_frame_holds_no_identity(
+            pd.read_sql(sa.text(f'SELECT * FROM "{table}"'), engine), table, needles
+        )
     assert scanned > 10_000
 
 
 def test_people_are_linked_across_partners_by_pseudonym(stats_sample, loaded):
     """The persons in both the municipal and the employer facts are exactly those the truth files share."""
     _, engine, _ = loaded
-    valid = {feed: pd.read_csv(stats_sample["truth"] / f"valid_{feed}.csv", dtype=str, keep_default_na=False)
-             for feed in ("employment_spells", "municipal_participants")}
+    valid = {
+        feed: pd.read_csv(stats_sample["truth"] / f"valid_{feed}.csv", dtype=str, keep_default_na=False)
+        for feed in ("employment_spells", "municipal_participants")
+    }
     shared_bsns = set(valid["employment_spells"]["bsn"]) & set(valid["municipal_participants"]["bsn"])
     employed = set(read_table(engine, "fct_employment_spells")["person_id"])
     participants = set(read_table(engine, "fct_municipal_trajectories")["person_id"])
@@ -152,7 +177,8 @@ def test_a_feedback_report_for_every_delivery_with_rejections(loaded):
     log = read_table(engine, "delivery_log")
     quarantine = read_table(engine, "quarantine_rows")
     expected = set(log.loc[log["delivery_status"] == "rejected", "content_hash"].str[:8]) | set(
-        log.loc[log["delivery_id"].isin(quarantine["delivery_id"]), "content_hash"].str[:8])
+        log.loc[log["delivery_id"].isin(quarantine["delivery_id"]), "content_hash"].str[:8]
+    )
     reports = list((root / "feedback").rglob("*_feedback.xlsx"))
     assert {p.stem.split("_")[-2] for p in reports} == expected
     assert len(list((root / "feedback").rglob("*_feedback.csv"))) == len(reports)
@@ -182,19 +208,30 @@ def test_published_tables_hold_sensible_aggregates_and_no_pseudonyms(loaded):
 def test_published_totals_equal_the_facts_wherever_nothing_is_suppressed(loaded):
     _, engine, _ = loaded
     flows = read_table(engine, "pub_sector_flows")
-    facts = {"inflow": read_table(engine, "fct_sector_inflow"), "outflow": read_table(engine, "fct_sector_outflow"),
-             "internal_mobility": read_table(engine, "fct_internal_mobility")}
+    facts = {
+        "inflow": read_table(engine, "fct_sector_inflow"),
+        "outflow": read_table(engine, "fct_sector_outflow"),
+        "internal_mobility": read_table(engine, "fct_internal_mobility"),
+    }
     checked = 0
     for measure, fact in facts.items():
         per_month = fact.groupby("event_month")["person_id"].nunique()
-        shown = flows[(flows["measure"] == measure) & (flows["area_level"] == "all") & (flows["breakdown"] == "total")
-                      & ~flows["suppressed"].astype(bool)]
+        shown = flows[
+            (flows["measure"] == measure)
+            & (flows["area_level"] == "all")
+            & (flows["breakdown"] == "total")
+            & ~flows["suppressed"].astype(bool)
+        ]
         for month, persons in zip(shown["period_month"], shown["persons"]):
             assert persons == per_month[month], (measure, month)
             checked += 1
         per_municipality = fact.groupby(["event_month", "municipality_code"])["person_id"].nunique()
-        shown = flows[(flows["measure"] == measure) & (flows["area_level"] == "municipality") & (flows["breakdown"] == "total")
-                      & ~flows["suppressed"].astype(bool)]
+        shown = flows[
+            (flows["measure"] == measure)
+            & (flows["area_level"] == "municipality")
+            & (flows["breakdown"] == "total")
+            & ~flows["suppressed"].astype(bool)
+        ]
         for month, code, persons in zip(shown["period_month"], shown["area_code"], shown["persons"]):
             assert persons == per_municipality[(month, code)]
             checked += 1
@@ -211,8 +248,11 @@ def test_cohorts_hidden_in_the_flows_are_hidden_in_retention(loaded):
     flows = read_table(engine, "pub_sector_flows")
     hidden = flows[(flows["measure"] == "inflow") & (flows["breakdown"] == "total") & flows["suppressed"].astype(bool)]
     retention = read_table(engine, "pub_retention")
-    joined = retention.merge(hidden[["period_month", "area_code"]], left_on=["cohort_month", "area_code"],
-                             right_on=["period_month", "area_code"])
+    joined = retention.merge(
+        hidden[["period_month", "area_code"]],
+        left_on=["cohort_month", "area_code"],
+        right_on=["period_month", "area_code"],
+    )
     assert joined["cohort_persons"].isna().all()
 
 
@@ -229,16 +269,25 @@ def test_a_bi_tool_reads_the_attainment_of_each_target_from_a_separate_process(l
         code = f"import duckdb; con = duckdb.connect({url.database!r}, read_only=True); print(con.execute({BI_QUERY!r}).fetchall())"
     else:
         plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        code = ("import psycopg, sys; con = psycopg.connect(sys.argv[1].split('?')[0], options='-csearch_path=' + sys.argv[2]);"
-                f" print(con.execute({BI_QUERY!r}).fetchall())")
+        code = (
+            "import psycopg, sys; con = psycopg.connect(sys.argv[1].split('?')[0], options='-csearch_path=' + sys.argv[2]);"
+            f" print(con.execute({BI_QUERY!r}).fetchall())"
+        )
     args = [] if url.get_backend_name() == "duckdb" else [plain, url.query["options"].split("=")[-1]]
     out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     rows = eval(out.stdout, {"datetime": datetime, "Decimal": Decimal})  # the printed list of tuples
-    assert [r[0] for r in rows] == sorted(["brugbanen", "sectordeal_zorg", "taakbrigades", "voortraject", "wep_trein", "werkoffensief_500"])
+    assert [r[0] for r in rows] == sorted(
+        ["brugbanen", "sectordeal_zorg", "taakbrigades", "voortraject", "wep_trein", "werkoffensief_500"]
+    )
     by_code = {r[0]: r for r in rows}
     assert by_code["brugbanen"][2] is None and by_code["brugbanen"][3] is None  # count only, no status
-    assert by_code["sectordeal_zorg"][2] == 2000 and by_code["sectordeal_zorg"][3] in {"achieved", "on_track", "needs_acceleration", "off_track"}
+    assert by_code["sectordeal_zorg"][2] == 2000 and by_code["sectordeal_zorg"][3] in {
+        "achieved",
+        "on_track",
+        "needs_acceleration",
+        "off_track",
+    }
 
 
 @pytest.mark.parametrize("loaded", ["duckdb"], indirect=True)  # the reference is DuckDB SQL

@@ -26,10 +26,15 @@ def audited_run(sample, tmp_path_factory):
     url = f"duckdb:///{root / 'warehouse.duckdb'}"
     instance = dg.DagsterInstance.from_config(str(home))  # a persistent instance, as DAGSTER_HOME gives
     result = dg.materialize(
-        [*all_assets, *all_checks], instance=instance,
-        resources={"warehouse": WarehouseResource(url=url),
-                   "ingest": IngestResource(environment="test", landing_dir=str(sample["landing"]),
-                                            feedback_dir=str(root / "feedback"))})
+        [*all_assets, *all_checks],
+        instance=instance,
+        resources={
+            "warehouse": WarehouseResource(url=url),
+            "ingest": IngestResource(
+                environment="test", landing_dir=str(sample["landing"]), feedback_dir=str(root / "feedback")
+            ),
+        },
+    )
     assert result.success
     events = instance.all_logs(result.run_id)
     event_text = "\n".join(dg.serialize_value(e) for e in events)
@@ -53,9 +58,17 @@ def assert_clean(text: str, where: str, identities: dict) -> None:
 def test_warehouse_tables_hold_no_identity(audited_run, identities):
     engine = audited_run["engine"]
     tables = sa.inspect(engine).get_table_names()
-    assert {"stg_employment_spells", "quarantine_rows", "delivery_log", "fct_employment_spells", "pub_sector_flows"} <= set(tables)
-    scanned = sum(assert_frame_holds_no_identity(pd.read_sql(sa.text(f'SELECT * FROM "{t}"'), engine), t, identities)
-                  for t in tables)
+    assert {
+        "stg_employment_spells",
+        "quarantine_rows",
+        "delivery_log",
+        "fct_employment_spells",
+        "pub_sector_flows",
+    } <= set(tables)
+    scanned = sum(
+        assert_frame_holds_no_identity(pd.read_sql(sa.text(f'SELECT * FROM "{t}"'), engine), t, identities)
+        for t in tables
+    )
     assert scanned > 10_000
 
 
@@ -67,7 +80,12 @@ def test_feedback_reports_hold_no_identity(audited_run, identities):
             with path.open(encoding="utf-8-sig", newline="") as fh:
                 cells = [c for row in csv.reader(fh, delimiter=";") for c in row]
         else:
-            cells = [str(c.value) for row in openpyxl.load_workbook(path).active.iter_rows() for c in row if c.value is not None]
+            cells = [
+                str(c.value)
+                for row in openpyxl.load_workbook(path).active.iter_rows()
+                for c in row
+                if c.value is not None
+            ]
         assert not (set(cells) & identities["cells"]), f"a name in {path.name}"
         assert_clean("\n".join(cells), path.name, identities)
 

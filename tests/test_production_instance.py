@@ -24,8 +24,12 @@ def production_instance(tmp_path, monkeypatch):
     base = os.environ.get("ZORGSTROOM_TEST_POSTGRES_URL")
     if not base:
         if os.environ.get("ZORGSTROOM_REQUIRE_POSTGRES") == "1":
-            pytest.fail("ZORGSTROOM_REQUIRE_POSTGRES=1 but ZORGSTROOM_TEST_POSTGRES_URL is not set: no PostgreSQL server")
-        pytest.skip("no PostgreSQL server (set ZORGSTROOM_TEST_POSTGRES_URL, or run as root so make test can install one)")
+            pytest.fail(
+                "ZORGSTROOM_REQUIRE_POSTGRES=1 but ZORGSTROOM_TEST_POSTGRES_URL is not set: no PostgreSQL server"
+            )
+        pytest.skip(
+            "no PostgreSQL server (set ZORGSTROOM_TEST_POSTGRES_URL, or run as root so make test can install one)"
+        )
     url = sa.engine.make_url(base)
     env = {
         "DAGSTER_PG_HOST": url.host or "127.0.0.1",
@@ -41,8 +45,11 @@ def production_instance(tmp_path, monkeypatch):
     shutil.copy(PRODUCTION_YAML, home / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     conninfo = psycopg.conninfo.make_conninfo(
-        host=env["DAGSTER_PG_HOST"], port=env["DAGSTER_PG_PORT"], dbname=DAGSTER_DB,
-        user=env["DAGSTER_PG_USERNAME"], password=env["DAGSTER_PG_PASSWORD"],
+        host=env["DAGSTER_PG_HOST"],
+        port=env["DAGSTER_PG_PORT"],
+        dbname=DAGSTER_DB,
+        user=env["DAGSTER_PG_USERNAME"],
+        password=env["DAGSTER_PG_PASSWORD"],
     )
     with dg.DagsterInstance.from_config(str(home)) as instance:
         yield instance, conninfo

@@ -5,7 +5,11 @@ import hashlib
 import pandas as pd
 
 from ingest.pseudonymise import (
-    check_and_pseudonymise, is_valid_bsn, is_valid_onderwijsnummer, municipalities_from_postcodes, pseudonym,
+    check_and_pseudonymise,
+    is_valid_bsn,
+    is_valid_onderwijsnummer,
+    municipalities_from_postcodes,
+    pseudonym,
 )
 from ingest.reference import Reference
 
@@ -52,7 +56,9 @@ def test_bsn_and_onderwijsnummer_pseudonyms_differ_for_the_same_digits():
 
 def test_postcode_to_municipality():
     lookup = Reference().pc4_lookup
-    codes, invalid = municipalities_from_postcodes(pd.Series(["2511 AB", "2611cd", "3011 AA", "", "12", "2290"], dtype="str"), lookup)
+    codes, invalid = municipalities_from_postcodes(
+        pd.Series(["2511 AB", "2611cd", "3011 AA", "", "12", "2290"], dtype="str"), lookup
+    )
     assert codes.iloc[0] == "GM0518"  # Den Haag
     assert codes.iloc[1] == "GM0503"  # Delft
     assert codes.iloc[2] == "BUITEN_REGIO"  # Rotterdam

@@ -64,13 +64,18 @@ def _check_against_truth(result, truth: pd.DataFrame, feed: str):
     want = truth.sort_values("row_number", key=lambda s: s.astype(int)).reset_index(drop=True)
     assert got["source_row_number"].astype(int).tolist() == want["row_number"].astype(int).tolist()
     assert got["record_key"].tolist() == want["record_key"].tolist()
-    ids = [pseudonym("bsn", b, TEST_KEY) if b else pseudonym("onderwijsnummer", o, TEST_KEY)
-           for b, o in zip(want["bsn"], want.get("onderwijsnummer", pd.Series([""] * len(want))))]
+    ids = [
+        pseudonym("bsn", b, TEST_KEY) if b else pseudonym("onderwijsnummer", o, TEST_KEY)
+        for b, o in zip(want["bsn"], want.get("onderwijsnummer", pd.Series([""] * len(want))))
+    ]
     assert got["person_id"].tolist() == ids
     assert got["birth_year"].astype(int).tolist() == [int(d[:4]) for d in want["birth_date"]]
     assert _values(got["residence_municipality_code"]) == [_expected_municipality(p) for p in want["postcode"]]
-    dates = {"employment_spells": ["start_date", "end_date"], "enrolments": ["start_date", "actual_end_date"],
-             "municipal_participants": ["referral_date", "placement_end_date"]}[feed]
+    dates = {
+        "employment_spells": ["start_date", "end_date"],
+        "enrolments": ["start_date", "actual_end_date"],
+        "municipal_participants": ["referral_date", "placement_end_date"],
+    }[feed]
     for col in dates:
         shown = got[col].dt.strftime("%Y-%m-%d").fillna("").tolist()
         assert shown == want[col].tolist(), col
@@ -79,8 +84,9 @@ def _check_against_truth(result, truth: pd.DataFrame, feed: str):
         assert got["contract_type_code"].tolist() == want["contract_type"].tolist()
         hours = [float(h) if h else None for h in want["hours_per_week"]]
         assert _values(got["hours_per_week"]) == hours
-        assert _values(got["is_apprenticeship"]) == \
-               [None if b == "" else b == "true" for b in want["is_apprenticeship"]]
+        assert _values(got["is_apprenticeship"]) == [
+            None if b == "" else b == "true" for b in want["is_apprenticeship"]
+        ]
     if feed == "enrolments":
         assert got["mbo_level"].astype(int).tolist() == want["mbo_level"].astype(int).tolist()
         assert got["learning_path_code"].tolist() == want["learning_path"].tolist()
@@ -106,7 +112,9 @@ def test_every_partner_style_reads_exactly_what_was_written(sample, partner):
         result = _process(sample_dir, f["path"])
         _check_against_truth(result, truth[truth["path"] == f["path"]], feed)
         rejected = result.quarantine[result.quarantine["severity"] == "row_rejected"]
-        assert sorted(set(rejected["source_row_number"].astype(int))) == sorted(bad.loc[bad["path"] == f["path"], "row_number"].astype(int))
+        assert sorted(set(rejected["source_row_number"].astype(int))) == sorted(
+            bad.loc[bad["path"] == f["path"], "row_number"].astype(int)
+        )
         assert result.rows_read == f["data_rows"]
         assert len(result.accepted) == f["valid_rows"]
 
@@ -124,7 +132,9 @@ def test_encodings_delimiters_and_header_rows_detected(sample):
     for partner, (fmt, enc, delim, header_row) in expect.items():
         path = sorted((landing / partner).iterdir())[0]
         raw = read_delivery_file(path, PARTNERS[partner].known_headers)
-        assert (raw.file_format, raw.encoding, raw.delimiter, raw.header_row_number) == (fmt, enc, delim, header_row), partner
+        assert (raw.file_format, raw.encoding, raw.delimiter, raw.header_row_number) == (fmt, enc, delim, header_row), (
+            partner
+        )
 
 
 def test_windows_1252_names_are_read_but_never_reach_canonical_columns(sample):
@@ -163,7 +173,15 @@ def test_decimal_commas_in_the_raw_file_are_parsed(sample):
 @pytest.mark.parametrize("ragged", [False, True])
 def test_empty_rows_are_skipped_and_row_numbers_stay_those_of_the_file(tmp_path, ragged):
     """Rows of only delimiters (or nothing) are not data, in a regular file and in a ragged one alike."""
-    lines = ["Naam;BSN;Datum", "a;1;2020-01-01", ";;", "b;2;2020-01-02", "   ;  ;", "c;3" + (";" if not ragged else ""), ""]
+    lines = [
+        "Naam;BSN;Datum",
+        "a;1;2020-01-01",
+        ";;",
+        "b;2;2020-01-02",
+        "   ;  ;",
+        "c;3" + (";" if not ragged else ""),
+        "",
+    ]
     path = tmp_path / "x.csv"
     path.write_text("\n".join(lines), encoding="utf-8")
     raw = read_delivery_file(path, {"naam", "bsn", "datum"})

@@ -22,18 +22,38 @@ D = pd.Timestamp
 def _attainment() -> pd.DataFrame:
     rows = []
     for code, name, target, series in [
-        ("doel_a", "Doel A", 10.0, [(D("2024-10-31"), 5, 2.5, "on_track", 15.0, False),
-                                    (D("2024-11-30"), None, 5.0, "needs_acceleration", None, True),
-                                    (D("2024-12-31"), 1234, 7.5, "achieved", 1500.5, False)]),
+        (
+            "doel_a",
+            "Doel A",
+            10.0,
+            [
+                (D("2024-10-31"), 5, 2.5, "on_track", 15.0, False),
+                (D("2024-11-30"), None, 5.0, "needs_acceleration", None, True),
+                (D("2024-12-31"), 1234, 7.5, "achieved", 1500.5, False),
+            ],
+        ),
         ("doel_b", "Doel B", NaN, [(D("2024-12-31"), 8, NaN, None, NaN, False)]),
     ]:
         for i, (as_of, achieved, expected, status, forecast, hidden) in enumerate(series):
-            rows.append({"target_code": code, "target_name": name, "as_of_date": as_of, "is_latest": i == len(series) - 1,
-                         "window_start": D("2024-10-01"), "window_end": D("2025-12-31"), "target_number": target,
-                         "achieved": achieved, "share_attained": (achieved / target) if achieved and target == target else NaN,
-                         "expected_to_date": expected, "status": status, "forecast": forecast,
-                         "required_monthly_rate": NaN, "suppressed": hidden,
-                         "suppression_reason": "small_count" if hidden else None})
+            rows.append(
+                {
+                    "target_code": code,
+                    "target_name": name,
+                    "as_of_date": as_of,
+                    "is_latest": i == len(series) - 1,
+                    "window_start": D("2024-10-01"),
+                    "window_end": D("2025-12-31"),
+                    "target_number": target,
+                    "achieved": achieved,
+                    "share_attained": (achieved / target) if achieved and target == target else NaN,
+                    "expected_to_date": expected,
+                    "status": status,
+                    "forecast": forecast,
+                    "required_monthly_rate": NaN,
+                    "suppressed": hidden,
+                    "suppression_reason": "small_count" if hidden else None,
+                }
+            )
     df = pd.DataFrame(rows)
     df["achieved"] = df["achieved"].astype("Int64")
     return df
@@ -42,11 +62,26 @@ def _attainment() -> pd.DataFrame:
 def _flows() -> pd.DataFrame:
     rows = []
 
-    def add(month, code, name, measure, breakdown, value, persons, hidden=False, provisional=False, level="municipality"):
-        rows.append({"period_month": D(month), "period_quarter": "2024-Q4", "period_year": 2024, "area_level": level,
-                     "area_code": code, "area_name": name, "measure": measure, "breakdown": breakdown,
-                     "breakdown_value": value, "persons": None if hidden else persons, "is_provisional": provisional,
-                     "suppressed": hidden, "suppression_reason": "small_count" if hidden else None})
+    def add(
+        month, code, name, measure, breakdown, value, persons, hidden=False, provisional=False, level="municipality"
+    ):
+        rows.append(
+            {
+                "period_month": D(month),
+                "period_quarter": "2024-Q4",
+                "period_year": 2024,
+                "area_level": level,
+                "area_code": code,
+                "area_name": name,
+                "measure": measure,
+                "breakdown": breakdown,
+                "breakdown_value": value,
+                "persons": None if hidden else persons,
+                "is_provisional": provisional,
+                "suppressed": hidden,
+                "suppression_reason": "small_count" if hidden else None,
+            }
+        )
 
     for code, name in [("GM0518", "'s-Gravenhage"), ("GM0603", "Rijswijk")]:
         add("2024-11-01", code, name, "inflow", "total", "total", 20)
@@ -64,45 +99,94 @@ def _flows() -> pd.DataFrame:
 
 def _retention() -> pd.DataFrame:
     rows = []
-    for month, h, cohort, share, hidden in [("2022-01-01", 6, 100, 0.9, False), ("2022-02-01", 6, 50, 0.8, False),
-                                            ("2022-03-01", 6, None, None, True), ("2022-01-01", 12, 100, 0.75, False),
-                                            ("2022-01-01", 24, 100, 0.6, False), ("2023-01-01", 6, 40, 0.875, False),
-                                            ("2022-01-01", 36, 100, 0.5, False)]:
-        rows.append({"cohort_month": D(month), "cohort_quarter": "x", "cohort_year": D(month).year, "area_level": "all",
-                     "area_code": "ALL", "area_name": "Alle", "horizon_months": h, "cohort_persons": cohort,
-                     "retained_persons": None if hidden else round(cohort * share), "retained_share": share,
-                     "suppressed": hidden, "suppression_reason": "secondary" if hidden else None})
+    for month, h, cohort, share, hidden in [
+        ("2022-01-01", 6, 100, 0.9, False),
+        ("2022-02-01", 6, 50, 0.8, False),
+        ("2022-03-01", 6, None, None, True),
+        ("2022-01-01", 12, 100, 0.75, False),
+        ("2022-01-01", 24, 100, 0.6, False),
+        ("2023-01-01", 6, 40, 0.875, False),
+        ("2022-01-01", 36, 100, 0.5, False),
+    ]:
+        rows.append(
+            {
+                "cohort_month": D(month),
+                "cohort_quarter": "x",
+                "cohort_year": D(month).year,
+                "area_level": "all",
+                "area_code": "ALL",
+                "area_name": "Alle",
+                "horizon_months": h,
+                "cohort_persons": cohort,
+                "retained_persons": None if hidden else round(cohort * share),
+                "retained_share": share,
+                "suppressed": hidden,
+                "suppression_reason": "secondary" if hidden else None,
+            }
+        )
     rows.append({**rows[0], "area_level": "municipality", "area_code": "GM0518", "retained_share": 0.1})
     return pd.DataFrame(rows)
 
 
 def _completeness() -> pd.DataFrame:
-    rows = [("p_maand", "2024-11", "2024-11-01", "2024-11-30", 0, "on_time"),
-            ("p_maand", "2024-12", "2024-12-01", "2024-12-31", 3, "late"),
-            ("p_kwartaal", "2024-Q4", "2024-10-01", "2024-12-31", 40, "missing")]
-    return pd.DataFrame([{"partner_code": p, "delivery_period": per, "period_start": D(s), "period_end": D(e),
-                          "due_date": D(e) + pd.Timedelta(days=10), "received": st != "missing",
-                          "first_received_at": pd.NaT, "days_late": late, "completeness_status": st,
-                          "as_of_date": D("2025-02-01")} for p, per, s, e, late, st in rows])
+    rows = [
+        ("p_maand", "2024-11", "2024-11-01", "2024-11-30", 0, "on_time"),
+        ("p_maand", "2024-12", "2024-12-01", "2024-12-31", 3, "late"),
+        ("p_kwartaal", "2024-Q4", "2024-10-01", "2024-12-31", 40, "missing"),
+    ]
+    return pd.DataFrame(
+        [
+            {
+                "partner_code": p,
+                "delivery_period": per,
+                "period_start": D(s),
+                "period_end": D(e),
+                "due_date": D(e) + pd.Timedelta(days=10),
+                "received": st != "missing",
+                "first_received_at": pd.NaT,
+                "days_late": late,
+                "completeness_status": st,
+                "as_of_date": D("2025-02-01"),
+            }
+            for p, per, s, e, late, st in rows
+        ]
+    )
 
 
 def _quarantine() -> pd.DataFrame:
-    log = pd.DataFrame({"delivery_id": ["d1", "d2", "d3"], "partner_code": ["p_maand", "p_maand", "p_kwartaal"],
-                        "delivery_period": ["2024-11", "2024-12", "2024-Q3"]})
-    rows = pd.DataFrame({"delivery_id": ["d1", "d2", "d2", "d2", "d3"], "source_row_number": [1, 2, 3, 4, 5],
-                         "masked_value": ["secret1"] * 5,
-                         "reason_code": ["ROW_INVALID_BSN", "ROW_INVALID_DATE", "ROW_INVALID_DATE", "ROW_UNKNOWN_CODE", "ROW_X"]})
+    log = pd.DataFrame(
+        {
+            "delivery_id": ["d1", "d2", "d3"],
+            "partner_code": ["p_maand", "p_maand", "p_kwartaal"],
+            "delivery_period": ["2024-11", "2024-12", "2024-Q3"],
+        }
+    )
+    rows = pd.DataFrame(
+        {
+            "delivery_id": ["d1", "d2", "d2", "d2", "d3"],
+            "source_row_number": [1, 2, 3, 4, 5],
+            "masked_value": ["secret1"] * 5,
+            "reason_code": ["ROW_INVALID_BSN", "ROW_INVALID_DATE", "ROW_INVALID_DATE", "ROW_UNKNOWN_CODE", "ROW_X"],
+        }
+    )
     return quarantine_summary(rows, log)
 
 
 def _tables() -> dict[str, pd.DataFrame]:
-    return {"pub_target_attainment": _attainment(), "pub_sector_flows": _flows(), "pub_retention": _retention(),
-            "fct_delivery_completeness": _completeness(), "quarantine_summary": _quarantine()}
+    return {
+        "pub_target_attainment": _attainment(),
+        "pub_sector_flows": _flows(),
+        "pub_retention": _retention(),
+        "fct_delivery_completeness": _completeness(),
+        "quarantine_summary": _quarantine(),
+    }
 
 
 @pytest.fixture
 def rendered(tmp_path) -> Path:
-    return render_report(_tables(), cutoff=D("2024-12-31"), run_id="run-4711-abcd", out_dir=tmp_path / "report", png=False)
+    return render_report(
+        _tables(), cutoff=D("2024-12-31"), run_id="run-4711-abcd", out_dir=tmp_path / "report", png=False
+    )
 
 
 def _charts(html: str) -> dict[str, object]:
@@ -121,7 +205,15 @@ def test_one_self_contained_file(rendered):
 def test_every_chart_present_with_its_data(rendered):
     html = rendered.read_text(encoding="utf-8")
     figures = set(re.findall(r'data-chart="([^"]+)"', html))
-    expected = {"target-doel_a", "target-doel_b", "flows-GM0518", "flows-GM0603", "retention", "completeness", "quarantine"}
+    expected = {
+        "target-doel_a",
+        "target-doel_b",
+        "flows-GM0518",
+        "flows-GM0603",
+        "retention",
+        "completeness",
+        "quarantine",
+    }
     assert figures == expected
     assert set(_charts(html)) == expected
     for chart in expected - {"quarantine"}:
@@ -133,7 +225,10 @@ def test_chart_data_equals_the_published_values(rendered):
     charts = _charts(rendered.read_text(encoding="utf-8"))
     a = charts["target-doel_a"]
     assert [(p["as_of_date"], p["achieved"], p["expected_to_date"]) for p in a["points"]] == [
-        ("2024-10-31", 5, 2.5), ("2024-11-30", None, 5), ("2024-12-31", 1234, 7.5)]
+        ("2024-10-31", 5, 2.5),
+        ("2024-11-30", None, 5),
+        ("2024-12-31", 1234, 7.5),
+    ]
     assert (a["status"], a["forecast"], a["target_number"], a["achieved"]) == ("achieved", 1500.5, 10, 1234)
     b = charts["target-doel_b"]
     assert (b["target_number"], b["status"], b["points"][0]["achieved"]) == (None, None, 8)
@@ -145,31 +240,46 @@ def test_chart_data_equals_the_published_values(rendered):
 
     r = charts["retention"]
     cells = {(c["cohort_month"], c["horizon_months"]): c["retained_share"] for c in r["cells"]}
-    assert cells == {("2022-01-01", 6): 0.9, ("2022-02-01", 6): 0.8, ("2022-03-01", 6): None,
-                     ("2022-01-01", 12): 0.75, ("2022-01-01", 24): 0.6, ("2023-01-01", 6): 0.875}  # area ALL; no +36
+    assert cells == {
+        ("2022-01-01", 6): 0.9,
+        ("2022-02-01", 6): 0.8,
+        ("2022-03-01", 6): None,
+        ("2022-01-01", 12): 0.75,
+        ("2022-01-01", 24): 0.6,
+        ("2023-01-01", 6): 0.875,
+    }  # area ALL; no +36
     y2022 = next(c for c in r["curves"] if c["cohort_year"] == 2022)["points"]
     assert [(p["horizon_months"], p["share"], p["cohort_months"]) for p in y2022] == [
-        (6, pytest.approx(0.85), 2), (12, 0.75, 1), (24, 0.6, 1)]  # the suppressed month is left out, not imputed
+        (6, pytest.approx(0.85), 2),
+        (12, 0.75, 1),
+        (24, 0.6, 1),
+    ]  # the suppressed month is left out, not imputed
 
     c = charts["completeness"]
     assert {(x["partner_code"], x["delivery_period"], x["completeness_status"]) for x in c["cells"]} == {
-        ("p_maand", "2024-11", "on_time"), ("p_maand", "2024-12", "late"), ("p_kwartaal", "2024-Q4", "missing")}
+        ("p_maand", "2024-11", "on_time"),
+        ("p_maand", "2024-12", "late"),
+        ("p_kwartaal", "2024-Q4", "missing"),
+    }
 
     q = charts["quarantine"]
     assert q["rows"] == [  # each partner's latest period only; counts, no identifiers or values
         {"partner_code": "p_kwartaal", "delivery_period": "2024-Q3", "reason_code": "ROW_X", "rows": 1},
         {"partner_code": "p_maand", "delivery_period": "2024-12", "reason_code": "ROW_INVALID_DATE", "rows": 2},
-        {"partner_code": "p_maand", "delivery_period": "2024-12", "reason_code": "ROW_UNKNOWN_CODE", "rows": 1}]
+        {"partner_code": "p_maand", "delivery_period": "2024-12", "reason_code": "ROW_UNKNOWN_CODE", "rows": 1},
+    ]
 
 
 def test_cutoff_run_id_and_dutch_formats(rendered):
     html = rendered.read_text(encoding="utf-8")
-    assert "31-12-2024" in html and "2024-12-31" not in re.sub(r"<script.*?</script>|data-cutoff=\"[^\"]*\"", "", html, flags=re.S)
+    assert "31-12-2024" in html and "2024-12-31" not in re.sub(
+        r"<script.*?</script>|data-cutoff=\"[^\"]*\"", "", html, flags=re.S
+    )
     assert "run-4711-abcd" in html
-    assert "1.234" in html           # achieved, thousands with a dot
-    assert "1.500" in html           # forecast (rounded)
-    assert "12.340,0%" in html       # share attained 1234 / 10
-    assert "85,0%" in html           # yearly average retention
+    assert "1.234" in html  # achieved, thousands with a dot
+    assert "1.500" in html  # forecast (rounded)
+    assert "12.340,0%" in html  # share attained 1234 / 10
+    assert "85,0%" in html  # yearly average retention
     assert "Peildatum" in html and "data cut-off" in html
     assert "secret1" not in html
 
@@ -191,7 +301,9 @@ def test_report_renders_in_headless_chromium_without_errors_or_network(rendered,
     if browser is None:
         if os.environ.get("ZORGSTROOM_REQUIRE_CHROMIUM") == "1":
             pytest.fail("ZORGSTROOM_REQUIRE_CHROMIUM=1 but no chromium found (apt-get install chromium)")
-        pytest.skip("chromium not installed (/usr/bin/chromium); set ZORGSTROOM_REQUIRE_CHROMIUM=1 to make this a failure")
+        pytest.skip(
+            "chromium not installed (/usr/bin/chromium); set ZORGSTROOM_REQUIRE_CHROMIUM=1 to make this a failure"
+        )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "report-screenshot.png"
     seen = visit(browser, rendered.as_uri(), tmp_path / "profile", shot, "figure[data-chart]")

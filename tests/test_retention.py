@@ -12,21 +12,43 @@ T = pd.Timestamp
 
 def inflows(*rows) -> pd.DataFrame:
     """rows: (person, inflow date, municipality)."""
-    df = pd.DataFrame([
-        {"person_id": p, "event_date": T(d), "municipality_code": m, "region_code": "AMR_HAAGLANDEN", "inflow_kind": "zij_instromer"}
-        for p, d, m in rows
-    ])
-    return df.astype({"person_id": "str", "event_date": "datetime64[us]", "municipality_code": "str", "region_code": "str",
-                      "inflow_kind": "str"})
+    df = pd.DataFrame(
+        [
+            {
+                "person_id": p,
+                "event_date": T(d),
+                "municipality_code": m,
+                "region_code": "AMR_HAAGLANDEN",
+                "inflow_kind": "zij_instromer",
+            }
+            for p, d, m in rows
+        ]
+    )
+    return df.astype(
+        {
+            "person_id": "str",
+            "event_date": "datetime64[us]",
+            "municipality_code": "str",
+            "region_code": "str",
+            "inflow_kind": "str",
+        }
+    )
 
 
 def spells(*rows) -> pd.DataFrame:
     """rows: (person, start, end or None)."""
-    df = pd.DataFrame([
-        {"partner_code": "zorggroep_haaglanden", "record_key": str(i), "person_id": p, "start_date": T(s),
-         "end_date": T(e) if e else pd.NaT}
-        for i, (p, s, e) in enumerate(rows)
-    ])
+    df = pd.DataFrame(
+        [
+            {
+                "partner_code": "zorggroep_haaglanden",
+                "record_key": str(i),
+                "person_id": p,
+                "start_date": T(s),
+                "end_date": T(e) if e else pd.NaT,
+            }
+            for i, (p, s, e) in enumerate(rows)
+        ]
+    )
     return df.astype({"person_id": "str", "start_date": "datetime64[us]", "end_date": "datetime64[us]"})
 
 
@@ -60,10 +82,20 @@ def test_check_dates_clip_to_the_month_end():
 
 
 def test_members_frame_has_the_spec_columns():
-    m = retention_members(inflows(("p", "2021-03-10", "GM0518")), spells(("p", "2021-03-10", None)), cutoff=T("2021-12-31"))
+    m = retention_members(
+        inflows(("p", "2021-03-10", "GM0518")), spells(("p", "2021-03-10", None)), cutoff=T("2021-12-31")
+    )
     assert list(m.columns) == member_columns()
-    assert list(m.columns)[:8] == ["person_id", "inflow_date", "cohort_month", "municipality_code", "region_code",
-                                   "inflow_kind", "check_date_6m", "retained_6m"]
+    assert list(m.columns)[:8] == [
+        "person_id",
+        "inflow_date",
+        "cohort_month",
+        "municipality_code",
+        "region_code",
+        "inflow_kind",
+        "check_date_6m",
+        "retained_6m",
+    ]
     assert m["cohort_month"].tolist() == [T("2021-03-01")]
     assert m["retained_6m"].dtype == "boolean" and m["check_date_6m"].dtype == "datetime64[us]"
     assert m["retained_6m"].tolist() == [True]  # ongoing spell covers 2021-09-10
@@ -74,19 +106,28 @@ def test_cohort_not_reported_while_a_member_check_date_is_after_the_cutoff():
     cutoff = T("2022-04-15")
     members = retention_members(
         inflows(
-            ("s1", "2021-09-15", "GM0518"), ("s2", "2021-09-30", "GM0503"),  # +6m: 2022-03-15, 2022-03-30
+            ("s1", "2021-09-15", "GM0518"),
+            ("s2", "2021-09-30", "GM0503"),  # +6m: 2022-03-15, 2022-03-30
             ("o1", "2021-10-10", "GM0503"),  # +6m: 2022-04-10, passed
             ("o2", "2021-10-20", "GM0518"),  # +6m: 2022-04-20, after the cutoff
         ),
-        spells(("s1", "2021-09-15", None), ("s2", "2021-09-30", "2021-12-31"), ("o1", "2021-10-10", None),
-               ("o2", "2021-10-20", None)),
+        spells(
+            ("s1", "2021-09-15", None),
+            ("s2", "2021-09-30", "2021-12-31"),
+            ("o1", "2021-10-10", None),
+            ("o2", "2021-10-20", None),
+        ),
         cutoff=cutoff,
     )
     cohorts = retention_cohorts(members, cutoff=cutoff)
     assert list(cohorts.columns) == COHORT_COLUMNS
     six = cohorts[cohorts["horizon_months"] == 6].set_index(["cohort_month", "municipality_code"])
     sep_den_haag, sep_delft = six.loc[(T("2021-09-01"), "GM0518")], six.loc[(T("2021-09-01"), "GM0503")]
-    assert (sep_den_haag["cohort_persons"], sep_den_haag["retained_persons"], sep_den_haag["retained_share"]) == (1, 1, 1.0)
+    assert (sep_den_haag["cohort_persons"], sep_den_haag["retained_persons"], sep_den_haag["retained_share"]) == (
+        1,
+        1,
+        1.0,
+    )
     assert (sep_delft["cohort_persons"], sep_delft["retained_persons"], sep_delft["retained_share"]) == (1, 0, 0.0)
     # October: o2's check date is after the cutoff, so Delft is not reported either, though o1's passed
     for mun in ("GM0503", "GM0518"):
@@ -116,7 +157,8 @@ def test_cohort_share_over_several_members():
 
 
 def test_empty_inflow_gives_empty_frames():
-    members = retention_members(inflows(("p", "2021-01-01", "GM0518")).iloc[:0], spells(("p", "2021-01-01", None)),
-                                cutoff=T("2022-12-31"))
+    members = retention_members(
+        inflows(("p", "2021-01-01", "GM0518")).iloc[:0], spells(("p", "2021-01-01", None)), cutoff=T("2022-12-31")
+    )
     assert members.empty and list(members.columns) == member_columns()
     assert retention_cohorts(members, cutoff=T("2022-12-31")).empty

@@ -27,22 +27,34 @@ SMALL = dict(seed=20191114, scale=0.1, first_period="2022-01", last_period="2022
 SWITCH = dict(seed=7, scale=0.05, first_period="2020-11", last_period="2022-02")
 
 FORMATS = {
-    "zorggroep_haaglanden": dict(kind="csv", encoding="utf-8", bom=True, delimiter=";",
-                                 newline="\r\n", dates="dmy", header_row=1),
+    "zorggroep_haaglanden": dict(
+        kind="csv", encoding="utf-8", bom=True, delimiter=";", newline="\r\n", dates="dmy", header_row=1
+    ),
     "thuiszorg_westland": dict(kind="xlsx", dates="excel", header_row=3),
-    "vph_delfland": dict(kind="csv", encoding="cp1252", bom=False, delimiter=",",
-                         newline="\r\n", dates="iso", header_row=1),
+    "vph_delfland": dict(
+        kind="csv", encoding="cp1252", bom=False, delimiter=",", newline="\r\n", dates="iso", header_row=1
+    ),
     "threewise": dict(kind="xlsx", dates="dmy", header_row=1),
-    "roc_zuidwest": dict(kind="csv", encoding="cp1252", bom=False, delimiter=";",
-                         newline="\r\n", dates="dmy", header_row=1),
-    "gemeente_den_haag": dict(kind="csv", encoding="utf-8", bom=False, delimiter=",",
-                              newline="\n", dates="iso", header_row=1),
+    "roc_zuidwest": dict(
+        kind="csv", encoding="cp1252", bom=False, delimiter=";", newline="\r\n", dates="dmy", header_row=1
+    ),
+    "gemeente_den_haag": dict(
+        kind="csv", encoding="utf-8", bom=False, delimiter=",", newline="\n", dates="iso", header_row=1
+    ),
 }
-DATE_COLS = {"birth_date", "start_date", "end_date", "planned_end_date", "actual_end_date",
-             "referral_date", "placement_date", "placement_end_date", "benefit_end_date"}
+DATE_COLS = {
+    "birth_date",
+    "start_date",
+    "end_date",
+    "planned_end_date",
+    "actual_end_date",
+    "referral_date",
+    "placement_date",
+    "placement_end_date",
+    "benefit_end_date",
+}
 BOOL_COLS = {"is_apprenticeship", "has_work_placement_agreement", "civic_integration_required"}
-END_START = {"end_date": "start_date", "actual_end_date": "start_date",
-             "placement_end_date": "placement_date"}
+END_START = {"end_date": "start_date", "actual_end_date": "start_date", "placement_end_date": "placement_date"}
 INVALID = "<invalid>"
 
 
@@ -99,7 +111,7 @@ def read_delivery(path: Path, partner: str) -> tuple[list, list[tuple[int, list]
     header_index = fmt["header_row"] - 1
     header = rows[header_index]
     data = []
-    for i, cells in enumerate(rows[header_index + 1:], start=fmt["header_row"] + 1):
+    for i, cells in enumerate(rows[header_index + 1 :], start=fmt["header_row"] + 1):
         cells = list(cells) + [None] * (len(header) - len(cells))
         if all(c in (None, "") for c in cells):
             continue
@@ -169,8 +181,7 @@ def manifest(out: Path) -> dict:
 
 
 def all_files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def mapped_rows(out: Path, entry: dict) -> tuple[list, dict[int, dict]]:
@@ -181,8 +192,9 @@ def mapped_rows(out: Path, entry: dict) -> tuple[list, dict[int, dict]]:
     header, data = read_delivery(out / entry["path"], partner)
     rows = {}
     for number, cells in data:
-        rows[number] = {first_alias[h]: canonical(partner, first_alias[h], c)
-                        for h, c in zip(header, cells) if h in first_alias}
+        rows[number] = {
+            first_alias[h]: canonical(partner, first_alias[h], c) for h, c in zip(header, cells) if h in first_alias
+        }
         rows[number]["_raw"] = dict(zip(header, cells))
     return header, rows
 
@@ -214,10 +226,8 @@ def test_deterministic(small, tmp_path):
 
 
 def test_rerun_into_same_folder_replaces_earlier_output(tmp_path):
-    generate_sample_deliveries(tmp_path, seed=1, scale=0.03, first_period="2022-01",
-                               last_period="2022-04")
-    generate_sample_deliveries(tmp_path, seed=1, scale=0.03, first_period="2022-03",
-                               last_period="2022-04")
+    generate_sample_deliveries(tmp_path, seed=1, scale=0.03, first_period="2022-01", last_period="2022-04")
+    generate_sample_deliveries(tmp_path, seed=1, scale=0.03, first_period="2022-03", last_period="2022-04")
     names = sorted(p.name for p in (tmp_path / "landing" / "vph_delfland").iterdir())
     # the last period also gets a broken (empty) re-send, see sampledata/broken.py
     assert names == ["vph_delfland_2022-03.csv", "vph_delfland_2022-04.csv", "vph_delfland_2022-04_v2.csv"]
@@ -226,8 +236,7 @@ def test_rerun_into_same_folder_replaces_earlier_output(tmp_path):
 def test_manifest_counts_match_files_and_truth(sample):
     man = manifest(sample)
     files = man["files"]
-    on_disk = sorted(p.relative_to(sample).as_posix() for p in (sample / "landing").rglob("*")
-                     if p.is_file())
+    on_disk = sorted(p.relative_to(sample).as_posix() for p in (sample / "landing").rglob("*") if p.is_file())
     broken = [f["path"] for f in man["rejected_files"]]
     assert len(broken) == 6
     assert sorted([f["path"] for f in files] + broken) == on_disk
@@ -352,19 +361,26 @@ def test_valid_rows_read_back_equal_truth(sample):
             if column in ("path", "row_number", "record_key"):
                 continue
             assert got.get(column, "") == expected, (t["path"], t["row_number"], column)
-        key = (f"{got['employee_number']}-{got['employment_number']}"
-               if entry["feed"] == "employment_spells"
-               else got.get("enrolment_number") or got.get("trajectory_number"))
+        key = (
+            f"{got['employee_number']}-{got['employment_number']}"
+            if entry["feed"] == "employment_spells"
+            else got.get("enrolment_number") or got.get("trajectory_number")
+        )
         assert key == t["record_key"]
 
 
 def test_valid_rows_follow_the_rules(sample):
     codes = {}
-    for name, column in [("functions.csv", "function"), ("contract_types.csv", "contract_type"),
-                         ("target_groups.csv", "target_group"), ("enrolment_outcomes.csv", "outcome")]:
+    for name, column in [
+        ("functions.csv", "function"),
+        ("contract_types.csv", "contract_type"),
+        ("target_groups.csv", "target_group"),
+        ("enrolment_outcomes.csv", "outcome"),
+    ]:
         with (REPO / "config" / "reference" / name).open(encoding="utf-8") as fh:
-            codes[column] = {r[f"{column if column != 'outcome' else 'enrolment_outcome'}_code"]
-                             for r in csv.DictReader(fh)}
+            codes[column] = {
+                r[f"{column if column != 'outcome' else 'enrolment_outcome'}_code"] for r in csv.DictReader(fh)
+            }
     for feed in ("employment_spells", "enrolments", "municipal_participants"):
         rows = read_truth(sample, f"valid_{feed}.csv")
         assert rows, feed
@@ -429,7 +445,7 @@ def test_identifiers_pass_their_checks(sample):
     assert len({p["bsn"] for p in people if p["bsn"]}) == sum(1 for p in people if p["bsn"])
     for p in people:
         assert bool(p["bsn"]) != bool(p["onderwijsnummer"])
-        assert (not p["bsn"] or (bsn_ok(p["bsn"]) and p["bsn"][0] in "89"))
+        assert not p["bsn"] or (bsn_ok(p["bsn"]) and p["bsn"][0] in "89")
         assert not p["onderwijsnummer"] or onr_ok(p["onderwijsnummer"])
         assert not p["postcode"] or re.fullmatch(r"\d{4} [A-Z]{2}", p["postcode"])
 
@@ -440,8 +456,9 @@ def test_threewise_dotted_bsns_and_onderwijsnummer_only_students(tmp_path):
     partners.mkdir()
     (partners / "threewise.yaml").write_bytes((PARTNERS_DIR / "threewise.yaml").read_bytes())
     out = tmp_path / "out"
-    man = generate_sample_deliveries(out, scale=1.0, first_period="2022-01",
-                                     last_period="2022-03", partners_dir=partners)
+    man = generate_sample_deliveries(
+        out, scale=1.0, first_period="2022-01", last_period="2022-03", partners_dir=partners
+    )
     assert {f["partner_code"] for f in man["files"]} == {"threewise"}
     dotted = onr_only = 0
     for f in man["files"]:
@@ -472,7 +489,7 @@ def test_v2_is_a_corrected_resend(small):
     assert len(v2) == 1
     v2 = v2[0]
     assert v2["path"].endswith(f"gemeente_den_haag_{v2['period'].replace('-', '')}_v2.csv")
-    assert v2["period"] == "2022-04"          # the middle of 2022-01..2022-06
+    assert v2["period"] == "2022-04"  # the middle of 2022-01..2022-06
     original = next(f for f in files if f["superseded_by"] == v2["path"])
     assert original["status"] == "superseded" and original["version"] == 1
     assert v2["status"] == "load"
@@ -484,16 +501,17 @@ def test_v2_is_a_corrected_resend(small):
     old_by_key = {r["trajectory_number"]: r for r in old.values()}
     new_by_key = {r["trajectory_number"]: r for r in new.values()}
     assert len(set(old_by_key) - set(new_by_key)) == 1 and set(new_by_key) <= set(old_by_key)
-    bad_numbers = {int(b["row_number"]) for b in read_truth(small, "bad_rows.csv")
-                   if b["path"] == original["path"]}
+    bad_numbers = {int(b["row_number"]) for b in read_truth(small, "bad_rows.csv") if b["path"] == original["path"]}
     bad_keys = {old[n]["trajectory_number"] for n in bad_numbers}
-    corrected = [k for k in bad_keys if k in new_by_key and INVALID not in new_by_key[k].values()
-                 and new_by_key[k] != old_by_key[k]]
+    corrected = [
+        k
+        for k in bad_keys
+        if k in new_by_key and INVALID not in new_by_key[k].values() and new_by_key[k] != old_by_key[k]
+    ]
     assert len(corrected) == 2
     changed = [k for k in new_by_key if k not in bad_keys and new_by_key[k] != old_by_key[k]]
     assert len(changed) == 1
-    diff = {c for c in new_by_key[changed[0]] if c != "_raw"
-            and new_by_key[changed[0]][c] != old_by_key[changed[0]][c]}
+    diff = {c for c in new_by_key[changed[0]] if c != "_raw" and new_by_key[changed[0]][c] != old_by_key[changed[0]][c]}
     assert diff == {"placement_result"}
 
 
@@ -525,5 +543,4 @@ def test_bad_arguments():
     with pytest.raises(ValueError):
         generate_sample_deliveries("/nonexistent-never-written", first_period="2022-13")
     with pytest.raises(ValueError):
-        generate_sample_deliveries("/nonexistent-never-written", first_period="2023-01",
-                                   last_period="2022-01")
+        generate_sample_deliveries("/nonexistent-never-written", first_period="2023-01", last_period="2022-01")

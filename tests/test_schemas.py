@@ -17,7 +17,9 @@ CODE_LISTS = Reference().code_lists | {"partners": frozenset({"p1", "p2"})}
 
 
 def test_data_dictionary_is_up_to_date():
-    assert DICTIONARY_PATH.read_text(encoding="utf-8") == render_dictionary(), "run `make dictionary` and commit docs/data_dictionary.md"
+    assert DICTIONARY_PATH.read_text(encoding="utf-8") == render_dictionary(), (
+        "run `make dictionary` and commit docs/data_dictionary.md"
+    )
 
 
 def test_dictionary_documents_every_column():
@@ -47,24 +49,39 @@ def _valid_value(field, i):
         codes = CODE_LISTS.get(field.code_list, FIXED_CODE_LISTS.get(field.code_list))
         return sorted(codes)[i]
     examples = {
-        "delivery_period": ["2022-01", "2022-Q2"], "content_hash": ["a" * 64, "b" * 64], "input_fingerprint": ["e" * 64, "f" * 64], "base_fingerprint": ["e" * 64, "f" * 64], "person_id": ["c" * 64, "d" * 64],
-        "crebo_code": ["25498", "25491"], "municipality_code": ["GM0518", "GM0503"], "location_municipality_code": ["GM0518", "GM0503"],
+        "delivery_period": ["2022-01", "2022-Q2"],
+        "content_hash": ["a" * 64, "b" * 64],
+        "input_fingerprint": ["e" * 64, "f" * 64],
+        "base_fingerprint": ["e" * 64, "f" * 64],
+        "person_id": ["c" * 64, "d" * 64],
+        "crebo_code": ["25498", "25491"],
+        "municipality_code": ["GM0518", "GM0503"],
+        "location_municipality_code": ["GM0518", "GM0503"],
         "month_label": ["2022-01", "2022-02"],
     }
-    examples |= {name: ["2022-Q1", "2022-Q2"] for name in ("event_quarter", "cohort_quarter", "period_quarter", "quarter_label")}
+    examples |= {
+        name: ["2022-Q1", "2022-Q2"] for name in ("event_quarter", "cohort_quarter", "period_quarter", "quarter_label")
+    }
     if field.name in examples:
         return examples[field.name][i]
     base = int(field.min if field.min is not None else 1)
-    return {"string": f"x{i}", "int": base + i, "float": float(field.min or 0) + i,
-            "bool": True, "date": pd.Timestamp("2022-01-01") + pd.Timedelta(days=i),
-            "timestamp": pd.Timestamp("2022-01-01 12:00")}[field.type]
+    return {
+        "string": f"x{i}",
+        "int": base + i,
+        "float": float(field.min or 0) + i,
+        "bool": True,
+        "date": pd.Timestamp("2022-01-01") + pd.Timedelta(days=i),
+        "timestamp": pd.Timestamp("2022-01-01 12:00"),
+    }[field.type]
 
 
 def _valid_frame(table, rows=2):
-    return pd.DataFrame({
-        col.name: pd.Series([_valid_value(col.field, i) for i in range(rows)], dtype=PANDAS_DTYPES[col.field.type])
-        for col in table.columns
-    })
+    return pd.DataFrame(
+        {
+            col.name: pd.Series([_valid_value(col.field, i) for i in range(rows)], dtype=PANDAS_DTYPES[col.field.type])
+            for col in table.columns
+        }
+    )
 
 
 @pytest.mark.parametrize("name", sorted(TABLES))
@@ -86,6 +103,6 @@ def test_every_schema_accepts_a_valid_frame_and_rejects_a_broken_one(name):
         if col.field.type == "string":
             bad[col.name] = pd.Series(["not-a-valid-code!"] * 2, dtype="str")
         else:
-            bad[col.name] = pd.Series([-10**6] * 2, dtype=bad[col.name].dtype)
+            bad[col.name] = pd.Series([-(10**6)] * 2, dtype=bad[col.name].dtype)
         with pytest.raises(pa.errors.SchemaErrors):
             schema.validate(bad, lazy=True)

@@ -18,22 +18,31 @@ from transforms.sector_flows import (
 )
 
 ZG, VPH, TW = "zorggroep_haaglanden", "vph_delfland", "thuiszorg_westland"
-PARTNERS = pd.DataFrame({
-    "partner_code": [ZG, VPH, TW],
-    "partner_name": ["Zorggroep", "VPH", "Thuiszorg"],
-    "partner_kind": ["employer"] * 3,
-    "location_municipality_code": ["GM0518", "GM0503", "GM1783"],
-}).astype("str")
-REGIONS = pd.DataFrame({
-    "municipality_code": ["GM0518", "GM0503", "GM1783"],
-    "municipality_name": ["'s-Gravenhage", "Delft", "Westland"],
-    "labour_market_region_code": ["AMR_HAAGLANDEN"] * 3,
-    "labour_market_region_name": ["Haaglanden"] * 3,
-}).astype("str")
-NO_TRAJECTORIES = pd.DataFrame({
-    "partner_code": pd.Series(dtype="str"), "record_key": pd.Series(dtype="str"), "person_id": pd.Series(dtype="str"),
-    "target_group_code": pd.Series(dtype="str"), "referral_date": pd.Series(dtype="datetime64[us]"),
-})
+PARTNERS = pd.DataFrame(
+    {
+        "partner_code": [ZG, VPH, TW],
+        "partner_name": ["Zorggroep", "VPH", "Thuiszorg"],
+        "partner_kind": ["employer"] * 3,
+        "location_municipality_code": ["GM0518", "GM0503", "GM1783"],
+    }
+).astype("str")
+REGIONS = pd.DataFrame(
+    {
+        "municipality_code": ["GM0518", "GM0503", "GM1783"],
+        "municipality_name": ["'s-Gravenhage", "Delft", "Westland"],
+        "labour_market_region_code": ["AMR_HAAGLANDEN"] * 3,
+        "labour_market_region_name": ["Haaglanden"] * 3,
+    }
+).astype("str")
+NO_TRAJECTORIES = pd.DataFrame(
+    {
+        "partner_code": pd.Series(dtype="str"),
+        "record_key": pd.Series(dtype="str"),
+        "person_id": pd.Series(dtype="str"),
+        "target_group_code": pd.Series(dtype="str"),
+        "referral_date": pd.Series(dtype="datetime64[us]"),
+    }
+)
 OBS, CUTOFF = pd.Timestamp("2020-01-01"), pd.Timestamp("2023-12-31")
 T = pd.Timestamp
 
@@ -45,19 +54,41 @@ def spells(*rows) -> pd.DataFrame:
         person, partner, key, start, end = r[:5]
         birth = r[5] if len(r) > 5 else 1980
         residence = r[6] if len(r) > 6 else "GM0518"
-        recs.append({
-            "partner_code": partner, "record_key": key, "person_id": person, "person_id_kind": "bsn",
-            "birth_year": birth, "residence_municipality_code": residence, "function_code": "VIG",
-            "contract_type_code": "vast", "hours_per_week": 24.0, "is_apprenticeship": False,
-            "start_date": T(start), "end_date": T(end) if end else pd.NaT, "leaving_reason_code": None,
-            "programme_code": None, "delivery_id": "d", "delivery_period": "2023-12", "source_row_number": 2,
-        })
+        recs.append(
+            {
+                "partner_code": partner,
+                "record_key": key,
+                "person_id": person,
+                "person_id_kind": "bsn",
+                "birth_year": birth,
+                "residence_municipality_code": residence,
+                "function_code": "VIG",
+                "contract_type_code": "vast",
+                "hours_per_week": 24.0,
+                "is_apprenticeship": False,
+                "start_date": T(start),
+                "end_date": T(end) if end else pd.NaT,
+                "leaving_reason_code": None,
+                "programme_code": None,
+                "delivery_id": "d",
+                "delivery_period": "2023-12",
+                "source_row_number": 2,
+            }
+        )
     df = pd.DataFrame(recs)
-    return df.astype({
-        "partner_code": "str", "record_key": "str", "person_id": "str", "birth_year": "Int64",
-        "residence_municipality_code": "str", "leaving_reason_code": "str", "programme_code": "str",
-        "start_date": "datetime64[us]", "end_date": "datetime64[us]",
-    })
+    return df.astype(
+        {
+            "partner_code": "str",
+            "record_key": "str",
+            "person_id": "str",
+            "birth_year": "Int64",
+            "residence_municipality_code": "str",
+            "leaving_reason_code": "str",
+            "programme_code": "str",
+            "start_date": "datetime64[us]",
+            "end_date": "datetime64[us]",
+        }
+    )
 
 
 def run(sp, *, obs=OBS, cutoff=CUTOFF, trajectories=NO_TRAJECTORIES):
@@ -76,7 +107,11 @@ def test_switch_between_employers_is_mobility_not_inflow_or_outflow():
     assert len(ev.mobility) == 1
     row = ev.mobility.iloc[0]
     assert (row["event_date"], row["from_partner_code"], row["to_partner_code"], row["record_key"]) == (
-        T("2021-07-01"), ZG, VPH, "9")
+        T("2021-07-01"),
+        ZG,
+        VPH,
+        "9",
+    )
 
 
 def test_switch_after_a_short_gap_is_still_mobility():
@@ -114,7 +149,11 @@ def test_return_after_11_months_is_neither_inflow_nor_outflow():
 def test_first_spell_at_30_is_side_entrant_and_at_22_other():
     ev = run(spells(("a", ZG, "1", "2021-05-01", None, 1991), ("b", ZG, "2", "2021-05-01", None, 1999)))
     got = ev.inflow.set_index("person_id")
-    assert got.loc["a", "age"] == 30 and got.loc["a", "inflow_kind"] == "zij_instromer" and got.loc["a", "age_band"] == "25-34"
+    assert (
+        got.loc["a", "age"] == 30
+        and got.loc["a", "inflow_kind"] == "zij_instromer"
+        and got.loc["a", "age_band"] == "25-34"
+    )
     assert got.loc["b", "age"] == 22 and got.loc["b", "inflow_kind"] == "overig" and got.loc["b", "age_band"] == "<25"
 
 
@@ -124,12 +163,14 @@ def test_age_25_in_the_year_of_the_start_is_side_entrant():
 
 
 def test_overlapping_spells_at_one_employer_count_once():
-    ev = run(spells(
-        ("p", ZG, "1", "2021-01-01", "2021-12-31"),
-        ("p", ZG, "2", "2021-06-01", "2022-06-30"),  # overlaps the first
-        ("p", ZG, "3", "2021-03-01", "2021-04-30"),  # inside the first
-        ("p", ZG, "0", "2021-01-01", "2021-02-28"),  # same start as the first
-    ))
+    ev = run(
+        spells(
+            ("p", ZG, "1", "2021-01-01", "2021-12-31"),
+            ("p", ZG, "2", "2021-06-01", "2022-06-30"),  # overlaps the first
+            ("p", ZG, "3", "2021-03-01", "2021-04-30"),  # inside the first
+            ("p", ZG, "0", "2021-01-01", "2021-02-28"),  # same start as the first
+        )
+    )
     assert dates(ev.inflow) == [T("2021-01-01")]
     assert ev.inflow["record_key"].tolist() == ["0"]  # smallest (partner_code, record_key) starting that day
     assert dates(ev.outflow) == [T("2022-06-30")]
@@ -138,20 +179,27 @@ def test_overlapping_spells_at_one_employer_count_once():
 
 
 def test_end_less_than_a_year_before_cutoff_is_provisional_and_end_after_cutoff_no_outflow():
-    ev = run(spells(
-        ("a", ZG, "1", "2021-01-01", "2023-03-31"),  # +1y = 2024-03-31 > cutoff: provisional
-        ("b", ZG, "2", "2021-01-01", "2022-12-31"),  # +1y = 2023-12-31 = cutoff: final
-        ("c", ZG, "3", "2021-01-01", "2024-02-29"),  # after the cutoff: still employed
-    ))
+    ev = run(
+        spells(
+            ("a", ZG, "1", "2021-01-01", "2023-03-31"),  # +1y = 2024-03-31 > cutoff: provisional
+            ("b", ZG, "2", "2021-01-01", "2022-12-31"),  # +1y = 2023-12-31 = cutoff: final
+            ("c", ZG, "3", "2021-01-01", "2024-02-29"),  # after the cutoff: still employed
+        )
+    )
     got = ev.outflow.set_index("person_id")["is_provisional"].to_dict()
     assert got == {"a": True, "b": False}
 
 
 def test_start_on_29_february_looks_back_to_28_february():
-    ev = run(spells(
-        ("x", ZG, "1", "2022-01-01", "2023-02-28"), ("x", ZG, "2", "2024-02-29", None),
-        ("y", ZG, "1", "2022-01-01", "2023-02-27"), ("y", ZG, "2", "2024-02-29", None),
-    ), cutoff=T("2024-12-31"))
+    ev = run(
+        spells(
+            ("x", ZG, "1", "2022-01-01", "2023-02-28"),
+            ("x", ZG, "2", "2024-02-29", None),
+            ("y", ZG, "1", "2022-01-01", "2023-02-27"),
+            ("y", ZG, "2", "2024-02-29", None),
+        ),
+        cutoff=T("2024-12-31"),
+    )
     # x: look-back [2023-02-28, 2024-02-29) holds 2023-02-28: no inflow
     assert dates(ev.inflow, "x") == [T("2022-01-01")]
     # y: the last day, 2023-02-27, lies before 2023-02-28: re-entry
@@ -164,11 +212,13 @@ def test_start_on_29_february_looks_back_to_28_february():
 
 
 def test_there_and_back_again_is_two_switches():
-    ev = run(spells(
-        ("p", ZG, "1", "2021-01-01", "2021-06-30"),
-        ("p", VPH, "1", "2021-07-01", "2021-12-31"),
-        ("p", ZG, "2", "2022-01-01", None),
-    ))
+    ev = run(
+        spells(
+            ("p", ZG, "1", "2021-01-01", "2021-06-30"),
+            ("p", VPH, "1", "2021-07-01", "2021-12-31"),
+            ("p", ZG, "2", "2022-01-01", None),
+        )
+    )
     got = list(zip(ev.mobility["event_date"], ev.mobility["from_partner_code"], ev.mobility["to_partner_code"]))
     assert got == [(T("2021-07-01"), ZG, VPH), (T("2022-01-01"), VPH, ZG)]
     assert dates(ev.inflow) == [T("2021-01-01")]
@@ -176,30 +226,37 @@ def test_there_and_back_again_is_two_switches():
 
 
 def test_new_contract_at_the_same_employer_is_no_switch_even_when_another_job_overlaps():
-    ev = run(spells(
-        ("p", ZG, "1", "2021-01-01", "2021-06-30"),
-        ("p", ZG, "2", "2021-07-01", None),
-        ("p", VPH, "1", "2021-03-01", "2021-04-30"),  # second job: a switch (start at another employer)
-    ))
+    ev = run(
+        spells(
+            ("p", ZG, "1", "2021-01-01", "2021-06-30"),
+            ("p", ZG, "2", "2021-07-01", None),
+            ("p", VPH, "1", "2021-03-01", "2021-04-30"),  # second job: a switch (start at another employer)
+        )
+    )
     assert list(zip(ev.mobility["event_date"], ev.mobility["from_partner_code"], ev.mobility["to_partner_code"])) == [
-        (T("2021-03-01"), ZG, VPH)]
+        (T("2021-03-01"), ZG, VPH)
+    ]
 
 
 def test_spell_started_before_observation_is_history_and_makes_a_later_start_a_reentry():
     obs = T("2021-01-01")
-    ev = run(spells(
-        ("h", ZG, "1", "2019-05-01", "2021-01-31"),  # history, ends inside the observation
-        ("h", VPH, "1", "2022-06-01", None),  # look-back [2021-06-01, 2022-06-01) empty: re-entry
-        ("o", ZG, "1", "2018-01-01", None),  # ongoing history: nothing
-        ("s", ZG, "1", "2020-01-01", "2021-02-28"),  # history, then a switch
-        ("s", TW, "1", "2021-03-01", None),
-    ), obs=obs)
+    ev = run(
+        spells(
+            ("h", ZG, "1", "2019-05-01", "2021-01-31"),  # history, ends inside the observation
+            ("h", VPH, "1", "2022-06-01", None),  # look-back [2021-06-01, 2022-06-01) empty: re-entry
+            ("o", ZG, "1", "2018-01-01", None),  # ongoing history: nothing
+            ("s", ZG, "1", "2020-01-01", "2021-02-28"),  # history, then a switch
+            ("s", TW, "1", "2021-03-01", None),
+        ),
+        obs=obs,
+    )
     assert dates(ev.inflow) == [T("2022-06-01")]
     assert ev.inflow["inflow_kind"].tolist() == ["herintreder"]
     assert ev.inflow["lookback_complete"].tolist() == [True]
     assert dates(ev.outflow) == [T("2021-01-31")]
     assert list(zip(ev.mobility["person_id"], ev.mobility["from_partner_code"], ev.mobility["to_partner_code"])) == [
-        ("s", ZG, TW)]
+        ("s", ZG, TW)
+    ]
 
 
 def test_first_year_inflow_without_history_has_incomplete_lookback():
@@ -208,11 +265,13 @@ def test_first_year_inflow_without_history_has_incomplete_lookback():
 
 
 def test_event_geography_falls_back_to_the_employer_location():
-    ev = run(spells(
-        ("r", VPH, "1", "2021-01-01", "2021-03-31", 1980, "GM0518"),
-        ("n", VPH, "2", "2021-01-01", "2021-03-31", 1980, None),
-        ("b", TW, "3", "2021-01-01", "2021-03-31", 1980, "BUITEN_REGIO"),
-    ))
+    ev = run(
+        spells(
+            ("r", VPH, "1", "2021-01-01", "2021-03-31", 1980, "GM0518"),
+            ("n", VPH, "2", "2021-01-01", "2021-03-31", 1980, None),
+            ("b", TW, "3", "2021-01-01", "2021-03-31", 1980, "BUITEN_REGIO"),
+        )
+    )
     for frame in (ev.inflow, ev.outflow):
         got = frame.set_index("person_id")[["municipality_code", "municipality_source", "region_code"]]
         assert got.loc["r"].tolist() == ["GM0518", "residence", "AMR_HAAGLANDEN"]
@@ -221,16 +280,23 @@ def test_event_geography_falls_back_to_the_employer_location():
 
 
 def test_target_group_is_the_latest_referral_on_or_before_the_event():
-    traj = pd.DataFrame({
-        "partner_code": ["gemeente_den_haag"] * 2, "record_key": ["t1", "t2"], "person_id": ["p", "p"],
-        "target_group_code": ["bijstand", "statushouder"],
-        "referral_date": [T("2020-06-01"), T("2021-07-01")],
-    }).astype({"referral_date": "datetime64[us]", "person_id": "str"})
-    ev = run(spells(
-        ("p", ZG, "1", "2020-05-01", "2021-06-30"),  # inflow before any referral
-        ("p", VPH, "1", "2021-07-01", "2021-08-31"),  # switch on the referral day itself
-        ("q", ZG, "1", "2021-01-01", None),
-    ), trajectories=traj)
+    traj = pd.DataFrame(
+        {
+            "partner_code": ["gemeente_den_haag"] * 2,
+            "record_key": ["t1", "t2"],
+            "person_id": ["p", "p"],
+            "target_group_code": ["bijstand", "statushouder"],
+            "referral_date": [T("2020-06-01"), T("2021-07-01")],
+        }
+    ).astype({"referral_date": "datetime64[us]", "person_id": "str"})
+    ev = run(
+        spells(
+            ("p", ZG, "1", "2020-05-01", "2021-06-30"),  # inflow before any referral
+            ("p", VPH, "1", "2021-07-01", "2021-08-31"),  # switch on the referral day itself
+            ("q", ZG, "1", "2021-01-01", None),
+        ),
+        trajectories=traj,
+    )
     assert ev.inflow.set_index("person_id")["target_group_code"].isna().to_dict() == {"p": True, "q": True}
     assert ev.mobility["target_group_code"].tolist() == ["statushouder"]
     assert ev.outflow["target_group_code"].tolist() == ["statushouder"]  # 2021-08-31
@@ -241,8 +307,15 @@ def test_frames_have_the_spec_columns_and_dtypes():
     assert list(ev.inflow.columns) == INFLOW_COLUMNS
     assert list(ev.outflow.columns) == OUTFLOW_COLUMNS
     assert list(ev.mobility.columns) == MOBILITY_COLUMNS
-    assert INFLOW_COLUMNS[:7] == ["person_id", "event_date", "event_month", "event_quarter", "event_year",
-                                  "inflow_kind", "lookback_complete"]
+    assert INFLOW_COLUMNS[:7] == [
+        "person_id",
+        "event_date",
+        "event_month",
+        "event_quarter",
+        "event_year",
+        "inflow_kind",
+        "lookback_complete",
+    ]
     for frame in (ev.inflow, ev.outflow, ev.mobility):
         assert len(frame) == 1
         assert frame["event_date"].dtype == "datetime64[us]" and frame["event_month"].dtype == "datetime64[us]"
@@ -264,11 +337,14 @@ def test_care_spells_keeps_care_functions_only():
     sp = spells(("p", ZG, "1", "2021-01-01", None), ("p", ZG, "2", "2021-01-01", None))
     sp.loc[1, "function_code"] = "KANTOOR"
     functions = pd.DataFrame({"function_code": ["VIG", "KANTOOR"], "is_care_function": [True, False]}).astype(
-        {"is_care_function": "boolean"})
+        {"is_care_function": "boolean"}
+    )
     assert care_spells(sp, functions)["record_key"].tolist() == ["1"]
 
 
-@pytest.mark.parametrize("gap_end,restart,inflow", [("2021-02-28", "2022-03-01", True), ("2021-03-01", "2022-03-01", False)])
+@pytest.mark.parametrize(
+    "gap_end,restart,inflow", [("2021-02-28", "2022-03-01", True), ("2021-03-01", "2022-03-01", False)]
+)
 def test_exact_one_year_boundary(gap_end, restart, inflow):
     # look-back of 2022-03-01 is [2021-03-01, 2022-03-01): an end on 2021-03-01 is inside it
     ev = run(spells(("p", ZG, "1", "2020-06-01", gap_end), ("p", ZG, "2", restart, None)))
@@ -277,12 +353,14 @@ def test_exact_one_year_boundary(gap_end, restart, inflow):
 
 
 def test_same_day_ties_take_the_smallest_partner_and_record_key():
-    ev = run(spells(
-        ("p", ZG, "b", "2021-01-01", "2021-06-30"),
-        ("p", ZG, "a", "2021-01-01", "2021-03-31"),
-        ("q", ZG, "1", "2021-01-01", "2021-06-30"),
-        ("q", VPH, "2", "2021-01-01", "2021-06-30"),
-    ))
+    ev = run(
+        spells(
+            ("p", ZG, "b", "2021-01-01", "2021-06-30"),
+            ("p", ZG, "a", "2021-01-01", "2021-03-31"),
+            ("q", ZG, "1", "2021-01-01", "2021-06-30"),
+            ("q", VPH, "2", "2021-01-01", "2021-06-30"),
+        )
+    )
     assert ev.inflow.set_index("person_id")["record_key"].to_dict() == {"p": "a", "q": "2"}
     assert ev.inflow.set_index("person_id")["partner_code"].to_dict() == {"p": ZG, "q": VPH}
     # p ends on 2021-06-30 only through record b; q's two spells end together: vph_delfland < zorggroep

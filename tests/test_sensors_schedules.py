@@ -54,7 +54,9 @@ def landing(tmp_path, monkeypatch) -> Path:
 
 
 def evaluate(instance, cursor=None):
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs, sensor_name=landing_sensor.name)
+    context = dg.build_sensor_context(
+        instance=instance, cursor=cursor, definitions=defs, sensor_name=landing_sensor.name
+    )
     return landing_sensor.evaluate_tick(context)
 
 
@@ -79,7 +81,12 @@ def test_new_file_gives_one_run_then_none_with_the_returned_cursor(instance, lan
     assert len(first.run_requests) == 1
     request = first.run_requests[0]
     assert request.run_key == landing_run_key(
-        [("zorggroep_haaglanden/zorggroep_2024-03.csv", sha256_of(landing / "zorggroep_haaglanden/zorggroep_2024-03.csv"))]
+        [
+            (
+                "zorggroep_haaglanden/zorggroep_2024-03.csv",
+                sha256_of(landing / "zorggroep_haaglanden/zorggroep_2024-03.csv"),
+            )
+        ]
     )
     assert json.loads(request.tags[LANDING_FILES_TAG]) == ["zorggroep_haaglanden/zorggroep_2024-03.csv"]
     assert request.tags[LANDING_FILE_COUNT_TAG] == "1"
@@ -115,7 +122,9 @@ def test_touched_file_with_the_same_bytes_gives_no_run(instance, landing):
     touched = evaluate(instance, cursor=first.cursor)
     assert touched.run_requests == []
     # the new mtime is remembered, so the next evaluation does not hash it again
-    assert json.loads(touched.cursor)["zorggroep_haaglanden/a_202403.csv"].split(":")[1] == str(stat.st_mtime_ns + 5_000_000_000)
+    assert json.loads(touched.cursor)["zorggroep_haaglanden/a_202403.csv"].split(":")[1] == str(
+        stat.st_mtime_ns + 5_000_000_000
+    )
 
 
 def test_changed_file_gives_a_new_run_key(instance, landing):
@@ -144,7 +153,9 @@ def test_two_new_files_give_one_run_listing_both(instance, landing):
     # one more file later: a run for that file only
     deliver(landing, "zorggroep_haaglanden/a_202404.csv", b"6\n")
     later = evaluate(instance, cursor=result.cursor)
-    assert [json.loads(r.tags[LANDING_FILES_TAG]) for r in later.run_requests] == [["zorggroep_haaglanden/a_202404.csv"]]
+    assert [json.loads(r.tags[LANDING_FILES_TAG]) for r in later.run_requests] == [
+        ["zorggroep_haaglanden/a_202404.csv"]
+    ]
 
 
 def test_long_file_lists_are_truncated_in_the_tags(instance, landing):
@@ -189,8 +200,13 @@ def test_archive_moves_files_into_partner_folders(tmp_path):
     landing, archive = tmp_path / "landing", tmp_path / "archive"
     a = deliver(landing, "zorggroep_haaglanden/a_202403.csv", b"a\n")
     b = deliver(landing, "roc_zuidwest/sub/b_202403.csv", b"b\n")
-    moved = archive_loaded_files(landing, archive, ["zorggroep_haaglanden/a_202403.csv", Path("roc_zuidwest/sub/b_202403.csv")])
-    assert moved == [archive.resolve() / "zorggroep_haaglanden/a_202403.csv", archive.resolve() / "roc_zuidwest/sub/b_202403.csv"]
+    moved = archive_loaded_files(
+        landing, archive, ["zorggroep_haaglanden/a_202403.csv", Path("roc_zuidwest/sub/b_202403.csv")]
+    )
+    assert moved == [
+        archive.resolve() / "zorggroep_haaglanden/a_202403.csv",
+        archive.resolve() / "roc_zuidwest/sub/b_202403.csv",
+    ]
     assert not a.exists() and not b.exists()
     assert moved[0].read_bytes() == b"a\n" and moved[1].read_bytes() == b"b\n"
 
@@ -205,7 +221,13 @@ def test_archive_moves_files_into_partner_folders(tmp_path):
 
 @pytest.mark.parametrize(
     "relative",
-    ["../outside.csv", "zorggroep_haaglanden/../../outside.csv", "/etc/passwd", "a_202403.csv", "zorggroep_haaglanden/link.csv"],
+    [
+        "../outside.csv",
+        "zorggroep_haaglanden/../../outside.csv",
+        "/etc/passwd",
+        "a_202403.csv",
+        "zorggroep_haaglanden/link.csv",
+    ],
 )
 def test_archive_refuses_paths_outside_its_folders(tmp_path, relative):
     landing, archive = tmp_path / "landing", tmp_path / "archive"

@@ -30,8 +30,14 @@ def pandera_failures(df: pd.DataFrame, table, codes) -> dict[tuple[str, str], in
 
 def pandera_check_name(check: str) -> str:
     """Pandera names a failed check by its repr (`isin([...])`, `in_range(0, 60)`); the SQL rules by kind."""
-    for prefix, name in (("isin", "code_list"), ("in_range", "range"), ("greater_than", "range"), ("less_than", "range"),
-                         ("str_matches", "pattern"), ("not_nullable", "not_nullable")):
+    for prefix, name in (
+        ("isin", "code_list"),
+        ("in_range", "range"),
+        ("greater_than", "range"),
+        ("less_than", "range"),
+        ("str_matches", "pattern"),
+        ("not_nullable", "not_nullable"),
+    ):
         if check.startswith(prefix):
             return name
     return check
@@ -40,18 +46,21 @@ def pandera_check_name(check: str) -> str:
 @pytest.fixture
 def staged(sample, warehouse_url):
     """Valid staging rows from a generated delivery, then broken on purpose in every rule Pandera knows."""
-    employer = next(f["path"] for f in sample["manifest"]["files"]
-                    if f["partner_code"] == "zorggroep_haaglanden" and f.get("data_rows"))
+    employer = next(
+        f["path"]
+        for f in sample["manifest"]["files"]
+        if f["partner_code"] == "zorggroep_haaglanden" and f.get("data_rows")
+    )
     good = _process(sample["dir"], f"landing/{employer}" if not employer.startswith("landing") else employer).accepted
     codes = Reference().code_lists | {"partners": frozenset({"zorggroep_haaglanden"})}
     assert pandera_failures(good, STG, codes) == {}
     bad = good.copy()
-    bad.loc[0:1, "function_code"] = "XYZ"                 # code list, two rows
-    bad.loc[2, "birth_year"] = 1850                         # range (min 1900)
-    bad.loc[3, "hours_per_week"] = 61.0                     # range (max 60)
-    bad.loc[4, "delivery_period"] = "2024-13"               # pattern
-    bad.loc[5, "residence_municipality_code"] = "GM12"      # code list
-    bad.loc[6, "person_id_kind"] = "paspoort"               # fixed code list
+    bad.loc[0:1, "function_code"] = "XYZ"  # code list, two rows
+    bad.loc[2, "birth_year"] = 1850  # range (min 1900)
+    bad.loc[3, "hours_per_week"] = 61.0  # range (max 60)
+    bad.loc[4, "delivery_period"] = "2024-13"  # pattern
+    bad.loc[5, "residence_municipality_code"] = "GM12"  # code list
+    bad.loc[6, "person_id_kind"] = "paspoort"  # fixed code list
     engine = make_engine(warehouse_url)
     with engine.begin() as conn:
         ensure_table(conn, STG)
@@ -79,11 +88,22 @@ def test_asset_check_passes_on_good_rows_and_masks_identifiers(warehouse_url):
     assert result.passed and result.metadata["rows_checked"].value == len(good)
 
     person = TABLES["dim_person"]
-    row = {"person_id": "not-a-pseudonym", "person_id_kind": "bsn", "birth_year": 1980, "residence_municipality_code": None,
-           "is_employee": True, "is_student": False, "is_participant": False, "target_group_codes": None,
-           "programme_codes": None, "first_seen_period": "2024-01", "last_seen_period": "2024-02"}
-    frame = pd.DataFrame([row]).astype({"birth_year": "Int64", "is_employee": "boolean", "is_student": "boolean",
-                                        "is_participant": "boolean"})
+    row = {
+        "person_id": "not-a-pseudonym",
+        "person_id_kind": "bsn",
+        "birth_year": 1980,
+        "residence_municipality_code": None,
+        "is_employee": True,
+        "is_student": False,
+        "is_participant": False,
+        "target_group_codes": None,
+        "programme_codes": None,
+        "first_seen_period": "2024-01",
+        "last_seen_period": "2024-02",
+    }
+    frame = pd.DataFrame([row]).astype(
+        {"birth_year": "Int64", "is_employee": "boolean", "is_student": "boolean", "is_participant": "boolean"}
+    )
     with engine.begin() as conn:
         ensure_table(conn, person)
         insert_frame(conn, person.name, frame)
@@ -98,10 +118,18 @@ def test_unique_and_not_null_rules_fire_on_a_table_without_constraints(warehouse
     hand, or by an older version of the pipeline)."""
     engine = make_engine(warehouse_url)
     with engine.begin() as conn:
-        conn.execute(sa.text('CREATE TABLE "dim_region" (municipality_code TEXT, municipality_name TEXT, '
-                             'labour_market_region_code TEXT, labour_market_region_name TEXT)'))
-        conn.execute(sa.text("INSERT INTO dim_region VALUES ('GM0518', 's-Gravenhage', 'HGL', 'Haaglanden'), "
-                             "('GM0518', 'Den Haag', 'HGL', 'Haaglanden'), ('GM0603', NULL, 'HGL', 'Haaglanden')"))
+        conn.execute(
+            sa.text(
+                'CREATE TABLE "dim_region" (municipality_code TEXT, municipality_name TEXT, '
+                "labour_market_region_code TEXT, labour_market_region_name TEXT)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO dim_region VALUES ('GM0518', 's-Gravenhage', 'HGL', 'Haaglanden'), "
+                "('GM0518', 'Den Haag', 'HGL', 'Haaglanden'), ('GM0603', NULL, 'HGL', 'Haaglanden')"
+            )
+        )
     found = schema_conformance_in_warehouse(engine, TABLES["dim_region"], Reference().code_lists)
     assert found.failures == {("municipality_code", "unique"): 2, ("municipality_name", "not_nullable"): 1}
 
@@ -113,9 +141,12 @@ def test_an_empty_code_list_admits_no_value_as_in_pandera(duckdb_url):
     table = TABLES["dim_partner"]
     codes = Reference().code_lists | {"partners": frozenset()}  # no partner configured
     from schemas.sql_checks import row_rules
+
     rule = next(r for r in row_rules(table, codes, "duckdb") if r.column == "partner_code" and r.check == "code_list")
     with engine.connect() as conn:
-        assert conn.execute(sa.text(f"SELECT {rule.failing} FROM (SELECT 'p' AS partner_code) AS t")).scalar_one() is True
+        assert (
+            conn.execute(sa.text(f"SELECT {rule.failing} FROM (SELECT 'p' AS partner_code) AS t")).scalar_one() is True
+        )
 
 
 def test_staging_schema_check_looks_again_only_at_deliveries_it_has_not_passed(sample, warehouse_url, tmp_path):
@@ -123,21 +154,32 @@ def test_staging_schema_check_looks_again_only_at_deliveries_it_has_not_passed(s
     every run, until it is retired (and the check keeps failing meanwhile)."""
     from test_current_records import staging_frame
 
-    employer = next(f["path"] for f in sample["manifest"]["files"]
-                    if f["partner_code"] == "zorggroep_haaglanden" and f.get("data_rows"))
+    employer = next(
+        f["path"]
+        for f in sample["manifest"]["files"]
+        if f["partner_code"] == "zorggroep_haaglanden" and f.get("data_rows")
+    )
     good = _process(sample["dir"], f"landing/{employer}" if not employer.startswith("landing") else employer).accepted
     engine = make_engine(warehouse_url)
     check = next(c for c in schema_checks if c.spec.name == "stg_employment_spells_conforms_to_schema")
-    resources = (WarehouseResource(url=warehouse_url),
-                 IngestResource(environment="test", landing_dir=str(tmp_path), feedback_dir=str(tmp_path / "feedback")))
+    resources = (
+        WarehouseResource(url=warehouse_url),
+        IngestResource(environment="test", landing_dir=str(tmp_path), feedback_dir=str(tmp_path / "feedback")),
+    )
 
     def deliver(delivery_id: str, rows: pd.DataFrame) -> None:
         with engine.begin() as conn:
             ensure_table(conn, STG)
             ensure_table(conn, TABLES["delivery_log"])
             insert_frame(conn, STG.name, rows.assign(delivery_id=delivery_id))
-            insert_frame(conn, "delivery_log", staging_frame([{"delivery_id": delivery_id, "partner_code": "zorggroep_haaglanden",
-                                                               "delivery_status": "loaded"}], TABLES["delivery_log"]))
+            insert_frame(
+                conn,
+                "delivery_log",
+                staging_frame(
+                    [{"delivery_id": delivery_id, "partner_code": "zorggroep_haaglanden", "delivery_status": "loaded"}],
+                    TABLES["delivery_log"],
+                ),
+            )
 
     def run() -> tuple[bool, int, int]:
         r = check.run(*resources)

@@ -19,8 +19,13 @@ def _one_level(values: dict[str, int], total: str = "R") -> tuple[pd.DataFrame, 
 
 
 def _by_area(out: pd.DataFrame) -> dict[str, tuple]:
-    return {r.area: (None if pd.isna(r.persons) else int(r.persons), r.suppression_reason if isinstance(r.suppression_reason, str) else None)
-            for r in out.itertuples()}
+    return {
+        r.area: (
+            None if pd.isna(r.persons) else int(r.persons),
+            r.suppression_reason if isinstance(r.suppression_reason, str) else None,
+        )
+        for r in out.itertuples()
+    }
 
 
 # --- hand-worked cases ------------------------------------------------------------------------------
@@ -31,8 +36,13 @@ def test_cell_of_three_gets_one_secondary_and_the_total_cannot_reveal_it():
     out = suppress(cells, keys=["area"], counts="persons", hierarchies=[h])
     # A = 3 is a small count. With only A hidden, R - B - C - D = 22 - 7 - 12 - 0 = 3 gives it back, so one
     # more member must go: the smallest positive unsuppressed one, B = 7 (D = 0 is not positive, C is larger).
-    assert _by_area(out) == {"A": (None, "small_count"), "B": (None, "secondary"), "C": (12, None), "D": (0, None),
-                             "R": (22, None)}
+    assert _by_area(out) == {
+        "A": (None, "small_count"),
+        "B": (None, "secondary"),
+        "C": (12, None),
+        "D": (0, None),
+        "R": (22, None),
+    }
     assert out["suppressed"].tolist() == [True, True, False, False, False]
     assert str(out["persons"].dtype) == "Int64"
     # What a reader can work out: A + B = 22 - 12 - 0 = 10, A is 1..4 ("small_count"), B >= 5 ("secondary").
@@ -56,9 +66,15 @@ def test_relation_whose_only_other_member_is_zero_forces_its_total_and_that_prop
     rows += [("REG", "function", v, sum(d[v] for d in data.values())) for v in ["F", "G"]]
     rows += [("REG", "total", "total", 33)]
     cells = pd.DataFrame(rows, columns=["area", "breakdown", "value", "persons"])
-    out = suppress(cells, keys=["area", "breakdown", "value"], counts="persons",
-                   hierarchies=[Hierarchy.tree("area", {"D": "REG", "R": "REG", "Z": "REG"}),
-                                Hierarchy.breakdown("breakdown", "value", cells)])
+    out = suppress(
+        cells,
+        keys=["area", "breakdown", "value"],
+        counts="persons",
+        hierarchies=[
+            Hierarchy.tree("area", {"D": "REG", "R": "REG", "Z": "REG"}),
+            Hierarchy.breakdown("breakdown", "value", cells),
+        ],
+    )
     got = {(r.area, r.value): r.suppression_reason if r.suppressed else int(r.persons) for r in out.itertuples()}
     # Round 1: D/F = 3 is small. Row D: only D/F hidden -> smallest other member D/G (6). Column F: only D/F
     #          hidden -> smallest positive member Z/F (8; R/F = 0 does not count).
@@ -67,10 +83,18 @@ def test_relation_whose_only_other_member_is_zero_forces_its_total_and_that_prop
     #          must go, or R/total - R/F would give R/G back.
     # Round 4: one level up, the column of totals: R/total alone -> D/total (9, smaller than Z/total 17).
     assert got == {
-        ("D", "F"): "small_count", ("D", "G"): "secondary", ("D", "total"): "secondary",
-        ("R", "F"): 0, ("R", "G"): "secondary", ("R", "total"): "secondary",
-        ("Z", "F"): "secondary", ("Z", "G"): "secondary", ("Z", "total"): 17,
-        ("REG", "F"): 11, ("REG", "G"): 22, ("REG", "total"): 33,
+        ("D", "F"): "small_count",
+        ("D", "G"): "secondary",
+        ("D", "total"): "secondary",
+        ("R", "F"): 0,
+        ("R", "G"): "secondary",
+        ("R", "total"): "secondary",
+        ("Z", "F"): "secondary",
+        ("Z", "G"): "secondary",
+        ("Z", "total"): 17,
+        ("REG", "F"): 11,
+        ("REG", "G"): 22,
+        ("REG", "total"): 33,
     }
 
 
@@ -80,7 +104,12 @@ def test_five_is_published_and_zero_is_published():
     assert _by_area(out) == {"A": (5, None), "B": (0, None), "C": (7, None), "R": (12, None)}
     assert not out["suppressed"].any()
     four, h4 = _one_level({"A": 4, "B": 0, "C": 7})
-    assert suppress(four, keys=["area"], counts="persons", hierarchies=[h4])["suppressed"].tolist() == [True, False, True, False]
+    assert suppress(four, keys=["area"], counts="persons", hierarchies=[h4])["suppressed"].tolist() == [
+        True,
+        False,
+        True,
+        False,
+    ]
 
 
 def test_the_input_index_and_row_order_do_not_matter():
@@ -88,8 +117,13 @@ def test_the_input_index_and_row_order_do_not_matter():
     shuffled = cells.iloc[[4, 2, 0, 3, 1]].set_axis([50, 40, 30, 20, 10])
     out = suppress(shuffled, keys=["area"], counts="persons", hierarchies=[h])
     assert out["area"].tolist() == ["R", "C", "A", "D", "B"]  # input order kept, fresh index
-    assert _by_area(out) == {"A": (None, "small_count"), "B": (None, "secondary"), "C": (12, None), "D": (0, None),
-                             "R": (22, None)}
+    assert _by_area(out) == {
+        "A": (None, "small_count"),
+        "B": (None, "secondary"),
+        "C": (12, None),
+        "D": (0, None),
+        "R": (22, None),
+    }
 
 
 def test_published_labels_cannot_pin_a_small_count():
@@ -97,11 +131,21 @@ def test_published_labels_cannot_pin_a_small_count():
     # (its label says "secondary") leaves A = 1, B = 5. So C goes as well: A + B + C = 15, nothing pinned.
     cells, h = _one_level({"A": 1, "B": 5, "C": 9})
     out = suppress(cells, keys=["area"], counts="persons", hierarchies=[h])
-    assert _by_area(out) == {"A": (None, "small_count"), "B": (None, "secondary"), "C": (None, "secondary"), "R": (15, None)}
+    assert _by_area(out) == {
+        "A": (None, "small_count"),
+        "B": (None, "secondary"),
+        "C": (None, "secondary"),
+        "R": (15, None),
+    }
     # Two small 4s under a published 8 would both be 4 (each 1..4, summing to 8): the total goes.
     cells, h = _one_level({"A": 4, "B": 4, "C": 0})
     out = suppress(cells, keys=["area"], counts="persons", hierarchies=[h])
-    assert _by_area(out) == {"A": (None, "small_count"), "B": (None, "small_count"), "C": (0, None), "R": (None, "secondary")}
+    assert _by_area(out) == {
+        "A": (None, "small_count"),
+        "B": (None, "small_count"),
+        "C": (0, None),
+        "R": (None, "secondary"),
+    }
 
 
 def test_a_cell_derivable_only_by_combining_relations_is_protected():
@@ -130,10 +174,20 @@ def test_a_cell_derivable_only_by_combining_relations_is_protected():
     assert got.loc[("m2", "v3"), "suppression_reason"] == "small_count"
     assert got.loc[[("R", v) for v in ["v1", "v2", "v3", "v4"]], "suppression_reason"].tolist() == ["secondary"] * 4
     assert got.loc[("R", "v5"), "persons"] == 80 and got.loc[("R", "total"), "persons"] == 102
-    assert set(got.index[got["suppression_reason"] == "secondary"]) == {("R", "v1"), ("R", "v2"), ("R", "v3"), ("R", "v4")}
+    assert set(got.index[got["suppression_reason"] == "secondary"]) == {
+        ("R", "v1"),
+        ("R", "v2"),
+        ("R", "v3"),
+        ("R", "v4"),
+    }
     # The derivation above now needs R/v1 + R/v2, which only R's row gives, together with R/v3 and R/v4:
     # (25 - 20) + (27 - 20) - (102 - 80 - R/v3 - R/v4) depends on the unknown R/v3 + R/v4.
-    assert got.loc[[("m1", "v5"), ("m2", "v5"), ("m1", "total"), ("m2", "total")], "persons"].tolist() == [20, 20, 25, 27]
+    assert got.loc[[("m1", "v5"), ("m2", "v5"), ("m1", "total"), ("m2", "total")], "persons"].tolist() == [
+        20,
+        20,
+        25,
+        27,
+    ]
 
 
 def test_rows_under_a_small_total_are_left_out():
@@ -148,8 +202,9 @@ def test_rows_under_a_small_total_are_left_out():
 
 def test_linked_cells_are_suppressed_together():
     # The same cohort (area A) at two horizons: a small count at horizon 6 hides A at horizon 12 as well.
-    cells = pd.DataFrame({"area": ["A", "B", "C", "R"] * 2, "horizon": [6] * 4 + [12] * 4,
-                          "persons": [3, 6, 8, 17, 9, 6, 8, 23]})
+    cells = pd.DataFrame(
+        {"area": ["A", "B", "C", "R"] * 2, "horizon": [6] * 4 + [12] * 4, "persons": [3, 6, 8, 17, 9, 6, 8, 23]}
+    )
     h = Hierarchy.tree("area", {"A": "R", "B": "R", "C": "R"})
     out = suppress(cells, keys=["area", "horizon"], counts="persons", hierarchies=[h], linked=["area"])
     hidden = set(out.loc[out["suppressed"], ["area", "horizon"]].itertuples(index=False, name=None))
@@ -181,8 +236,13 @@ def test_a_forced_cell_gets_its_own_secondary_protection():
     assert not suppress(cells, keys=["area"], counts="persons", hierarchies=[h])["suppressed"].any()
     forced = (cells["area"] == "A").to_numpy()
     out = suppress(cells, keys=["area"], counts="persons", hierarchies=[h], forced=forced)
-    assert _by_area(out) == {"A": (None, "secondary"), "B": (None, "secondary"), "C": (None, "secondary"), "D": (0, None),
-                             "R": (22, None)}
+    assert _by_area(out) == {
+        "A": (None, "secondary"),
+        "B": (None, "secondary"),
+        "C": (None, "secondary"),
+        "D": (0, None),
+        "R": (22, None),
+    }
 
 
 def test_a_forced_cell_is_protected_up_the_hierarchy_and_across_linked_cells():
@@ -196,11 +256,16 @@ def test_a_forced_cell_is_protected_up_the_hierarchy_and_across_linked_cells():
     forced = ((cells["area"] == "M1") & (cells["horizon"] == 6)).to_numpy()
     out = suppress(cells, keys=["area", "horizon"], counts="persons", hierarchies=[h], linked=["area"], forced=forced)
     got = {(r.area, r.horizon): r.suppression_reason if r.suppressed else int(r.persons) for r in out.itertuples()}
-    assert got == {(a, hz): v for hz in [6, 12] for a, v in
-                   [("M1", "secondary"), ("M2", 0), ("R1", "secondary"), ("R2", "secondary"), ("ALL", 14)]}
+    assert got == {
+        (a, hz): v
+        for hz in [6, 12]
+        for a, v in [("M1", "secondary"), ("M2", 0), ("R1", "secondary"), ("R2", "secondary"), ("ALL", 14)]
+    }
     # A forced cell that is a small count keeps its reason; a mask that is not one bool per cell is refused.
     cells, h = _one_level({"A": 3, "B": 7, "C": 12})
-    out = suppress(cells, keys=["area"], counts="persons", hierarchies=[h], forced=np.array([True, False, False, False]))
+    out = suppress(
+        cells, keys=["area"], counts="persons", hierarchies=[h], forced=np.array([True, False, False, False])
+    )
     assert _by_area(out)["A"] == (None, "small_count") and _by_area(out)["B"] == (None, "secondary")
     for bad in [np.array([True, False]), np.array([1, 0, 0, 0])]:  # too short; not bool
         with pytest.raises(SuppressionError):
@@ -219,8 +284,13 @@ def _cohort_table(rows: list[tuple[str, int, int, int]]) -> pd.DataFrame:
     return cells
 
 
-def _multi_column_exposures(cells: pd.DataFrame, pattern: pd.DataFrame, counts: list[str],
-                            relations: list[tuple[int, list[int]]], same_first: np.ndarray | None = None) -> list[str]:
+def _multi_column_exposures(
+    cells: pd.DataFrame,
+    pattern: pd.DataFrame,
+    counts: list[str],
+    relations: list[tuple[int, list[int]]],
+    same_first: np.ndarray | None = None,
+) -> list[str]:
     """What a reader of the published rows could work out, written independently of the module.
 
     Per count column, what the reader knows of a cell: a published row exactly; a suppressed row 1..4 where
@@ -264,7 +334,9 @@ def _multi_column_exposures(cells: pd.DataFrame, pattern: pd.DataFrame, counts: 
                 omax = sum(sign[o] * (var_hi[o] if sign[o] > 0 else var_lo[o]) for o in others)
                 low, high = (-omax, -omin) if sign[x] > 0 else (omin, omax)
                 if max(low, var_lo[x]) == min(high, var_hi[x]):
-                    problems.append(f"{col}: {cells.iloc[np.flatnonzero(var == x)[0]].to_dict()} pinned by one relation")
+                    problems.append(
+                        f"{col}: {cells.iloc[np.flatnonzero(var == x)[0]].to_dict()} pinned by one relation"
+                    )
         hidden = np.flatnonzero(~known)
         pos = {x: i for i, x in enumerate(hidden)}
         rows = []
@@ -280,7 +352,9 @@ def _multi_column_exposures(cells: pd.DataFrame, pattern: pd.DataFrame, counts: 
             rank = np.linalg.matrix_rank(a)
             for x, i in pos.items():
                 if value[x] > 0 and np.linalg.matrix_rank(np.vstack([a, np.eye(hidden.size)[i]])) == rank:
-                    problems.append(f"{col}: {cells.iloc[np.flatnonzero(var == x)[0]].to_dict()} determined by the relations")
+                    problems.append(
+                        f"{col}: {cells.iloc[np.flatnonzero(var == x)[0]].to_dict()} determined by the relations"
+                    )
     return problems
 
 
@@ -306,23 +380,39 @@ def test_a_total_small_in_another_count_column_leaves_out_the_rows_under_it():
     rows = []
     for horizon, leaves in [(6, [(a, c, c) for a, c, _ in h24]), (24, h24)]:
         region = (sum(c for a, c, _ in leaves if a != "BR"), sum(r for a, _, r in leaves if a != "BR"))
-        rows += [(a, horizon, c, r) for a, c, r in leaves] + [("R", horizon, *region),
-                                                               ("ALL", horizon, region[0] + 12, region[1] + leaves[-1][2])]
+        rows += [(a, horizon, c, r) for a, c, r in leaves] + [
+            ("R", horizon, *region),
+            ("ALL", horizon, region[0] + 12, region[1] + leaves[-1][2]),
+        ]
     cells = _cohort_table(rows)
     assert cells.loc[(cells["area"] == "R") & (cells["horizon"] == 24), COHORT_COUNTS].values.tolist() == [[22, 18, 4]]
     hierarchy = Hierarchy.tree("area", parent_of)
     kw = dict(keys=["area", "horizon"], counts=COHORT_COUNTS, hierarchies=[hierarchy], linked=["area"])
     pattern = suppression_pattern(cells, **kw)
-    got = {(r.area, r.horizon): "dropped" if d else (r.suppression_reason if s else "shown")
-           for r, s, d in zip(pattern.assign(area=cells["area"], horizon=cells["horizon"]).itertuples(),
-                              pattern["suppressed"], pattern["dropped"])}
+    got = {
+        (r.area, r.horizon): "dropped" if d else (r.suppression_reason if s else "shown")
+        for r, s, d in zip(
+            pattern.assign(area=cells["area"], horizon=cells["horizon"]).itertuples(),
+            pattern["suppressed"],
+            pattern["dropped"],
+        )
+    }
     assert got == {
         # horizon 24: the region is small_count (4 not retained); BR (12, 6, 6) would give it back from ALL: secondary.
         **{(f"M{i}", 24): "dropped" for i in range(1, 7)},
-        ("R", 24): "small_count", ("BR", 24): "secondary", ("ALL", 24): "shown",
+        ("R", 24): "small_count",
+        ("BR", 24): "secondary",
+        ("ALL", 24): "shown",
         # horizon 6: cohorts 1 and 2 are small; M2, R and BR go with their horizon-24 rows (linked).
-        ("M1", 6): "small_count", ("M2", 6): "secondary", ("M3", 6): "small_count", ("M4", 6): "small_count",
-        ("M5", 6): "small_count", ("M6", 6): "shown", ("R", 6): "secondary", ("BR", 6): "secondary", ("ALL", 6): "shown",
+        ("M1", 6): "small_count",
+        ("M2", 6): "secondary",
+        ("M3", 6): "small_count",
+        ("M4", 6): "small_count",
+        ("M5", 6): "small_count",
+        ("M6", 6): "shown",
+        ("R", 6): "secondary",
+        ("BR", 6): "secondary",
+        ("ALL", 6): "shown",
     }
     same = cells.groupby("area").ngroup().to_numpy()
     assert _multi_column_exposures(cells, pattern, COHORT_COUNTS, _area_relations(cells, parent_of), same) == []
@@ -336,12 +426,15 @@ def test_a_total_small_in_another_count_column_leaves_out_the_rows_under_it():
     assert set(out.loc[out["horizon"] == 24, "area"]) == {"R", "BR", "ALL"}
 
 
-@pytest.mark.parametrize("bad", [
-    pd.DataFrame({"area": ["A", "B", "R"], "persons": [3, 7, 11]}),  # 3 + 7 != 11
-    pd.DataFrame({"area": ["A", "A", "R"], "persons": [3, 7, 10]}),  # duplicate cell
-    pd.DataFrame({"area": ["A", "B"], "persons": [3, 7]}),  # members without their total
-    pd.DataFrame({"area": ["A", "B", "R"], "persons": [3, -1, 2]}),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        pd.DataFrame({"area": ["A", "B", "R"], "persons": [3, 7, 11]}),  # 3 + 7 != 11
+        pd.DataFrame({"area": ["A", "A", "R"], "persons": [3, 7, 10]}),  # duplicate cell
+        pd.DataFrame({"area": ["A", "B"], "persons": [3, 7]}),  # members without their total
+        pd.DataFrame({"area": ["A", "B", "R"], "persons": [3, -1, 2]}),
+    ],
+)
 def test_tables_that_cannot_be_protected_are_refused(bad):
     with pytest.raises(SuppressionError):
         suppress(bad, keys=["area"], counts="persons", hierarchies=[Hierarchy.tree("area", {"A": "R", "B": "R"})])
@@ -366,8 +459,17 @@ def test_cumulative_series_publish_no_small_value_and_no_small_difference():
     series = pd.concat([series, pd.DataFrame({"target": "B", "month": [1, 2], "achieved": [5, 6]})], ignore_index=True)
     out = suppress_cumulative(series, by=["target"], order="month", count="achieved")
     got = {(r.target, r.month): r.suppression_reason if r.suppressed else int(r.achieved) for r in out.itertuples()}
-    assert got == {("A", 1): 0, ("A", 2): "small_count", ("A", 3): 7, ("A", 4): "secondary", ("A", 5): 15, ("A", 6): 15,
-                   ("A", 7): "secondary", ("B", 1): 5, ("B", 2): "secondary"}
+    assert got == {
+        ("A", 1): 0,
+        ("A", 2): "small_count",
+        ("A", 3): 7,
+        ("A", 4): "secondary",
+        ("A", 5): 15,
+        ("A", 6): 15,
+        ("A", 7): "secondary",
+        ("B", 1): 5,
+        ("B", 2): "secondary",
+    }
     assert out["month"].tolist() == series["month"].tolist()  # same rows, same order
     shown = out.sort_values(["target", "month"]).dropna(subset=["achieved"])
     steps = shown.groupby("target")["achieved"].diff().dropna()
@@ -412,13 +514,18 @@ def _relations(cells: pd.DataFrame) -> list[tuple[int, list[int]]]:
 
 _RANDOM_HIERARCHIES = [
     Hierarchy.tree("area", AREA_PARENT),
-    Hierarchy.breakdown("breakdown", "value", pd.DataFrame([(b, v) for b, vs in BREAKDOWNS.items() for v in vs],
-                                                           columns=["breakdown", "value"])),
+    Hierarchy.breakdown(
+        "breakdown",
+        "value",
+        pd.DataFrame([(b, v) for b, vs in BREAKDOWNS.items() for v in vs], columns=["breakdown", "value"]),
+    ),
 ]
 
 
 def _suppress_random(cells: pd.DataFrame) -> pd.DataFrame:
-    return suppression_pattern(cells, keys=["area", "breakdown", "value"], counts="persons", hierarchies=_RANDOM_HIERARCHIES)
+    return suppression_pattern(
+        cells, keys=["area", "breakdown", "value"], counts="persons", hierarchies=_RANDOM_HIERARCHIES
+    )
 
 
 def _reader_bounds(cells: pd.DataFrame, pattern: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -543,15 +650,23 @@ def test_audit_of_random_cohort_tables_with_several_counts_links_and_forced_cell
             continue
         groups = cells.groupby("area").ngroup().to_numpy()
         forced = np.isin(groups, np.flatnonzero(rng.random(groups.max() + 1) < 0.15)) if rng.random() < 0.5 else None
-        pattern = suppression_pattern(cells, keys=["area", "horizon"], counts=COHORT_COUNTS, hierarchies=[hierarchy],
-                                      linked=["area"], forced=forced)
+        pattern = suppression_pattern(
+            cells,
+            keys=["area", "horizon"],
+            counts=COHORT_COUNTS,
+            hierarchies=[hierarchy],
+            linked=["area"],
+            forced=forced,
+        )
         sup, dropped = pattern["suppressed"].to_numpy(dtype=bool), pattern["dropped"].to_numpy(dtype=bool)
         shown = cells.loc[~sup & ~dropped, COHORT_COUNTS].to_numpy()
         assert ((shown == 0) | (shown >= T)).all()
         if forced is not None:
             assert sup[forced].all()
             seen["forced"] += int(forced.sum())
-        assert _multi_column_exposures(cells, pattern, COHORT_COUNTS, _area_relations(cells, COHORT_PARENT), groups) == []
+        assert (
+            _multi_column_exposures(cells, pattern, COHORT_COUNTS, _area_relations(cells, COHORT_PARENT), groups) == []
+        )
         v = cells[COHORT_COUNTS].to_numpy()
         seen["small_elsewhere"] += int((((v[:, 1:] >= 1) & (v[:, 1:] < T)).any(axis=1) & (v[:, 0] >= T)).sum())
         seen["dropped"] += int(dropped.sum())
@@ -566,23 +681,50 @@ def test_a_table_of_two_hundred_thousand_cells_is_protected():
     frames = []
     for measure in ["inflow", "outflow", "mobility"]:
         leaf = {m: rng.poisson(rng.uniform(1, 60), size=months) for m in [*munis, "BR"]}
-        split = {m: {b: np.array([rng.multinomial(n, rng.dirichlet(np.ones(k))) for n in leaf[m]]) for b, k in breakdowns.items()}
-                 for m in leaf}
+        split = {
+            m: {
+                b: np.array([rng.multinomial(n, rng.dirichlet(np.ones(k))) for n in leaf[m]])
+                for b, k in breakdowns.items()
+            }
+            for m in leaf
+        }
         region = {b: sum(split[m][b] for m in munis) for b in breakdowns}
         areas = {**split, "REG": region, "ALL": {b: region[b] + split["BR"][b] for b in breakdowns}}
         for area, by in areas.items():
-            frames.append(pd.DataFrame({"month": np.arange(months), "measure": measure, "area": area, "breakdown": "total",
-                                        "value": "total", "persons": by["function"].sum(axis=1)}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "month": np.arange(months),
+                        "measure": measure,
+                        "area": area,
+                        "breakdown": "total",
+                        "value": "total",
+                        "persons": by["function"].sum(axis=1),
+                    }
+                )
+            )
             for b, counts in by.items():
                 for j in range(counts.shape[1]):
-                    frames.append(pd.DataFrame({"month": np.arange(months), "measure": measure, "area": area, "breakdown": b,
-                                                "value": f"{b}{j}", "persons": counts[:, j]}))
+                    frames.append(
+                        pd.DataFrame(
+                            {
+                                "month": np.arange(months),
+                                "measure": measure,
+                                "area": area,
+                                "breakdown": b,
+                                "value": f"{b}{j}",
+                                "persons": counts[:, j],
+                            }
+                        )
+                    )
     cells = pd.concat(frames, ignore_index=True)
     cells = cells[(cells["persons"] > 0) | (cells["breakdown"] == "total")].reset_index(drop=True)
     assert len(cells) > 150_000
     keys = ["month", "measure", "area", "breakdown", "value"]
-    hierarchies = [Hierarchy.tree("area", {**{m: "REG" for m in munis}, "REG": "ALL", "BR": "ALL"}),
-                   Hierarchy.breakdown("breakdown", "value", cells)]
+    hierarchies = [
+        Hierarchy.tree("area", {**{m: "REG" for m in munis}, "REG": "ALL", "BR": "ALL"}),
+        Hierarchy.breakdown("breakdown", "value", cells),
+    ]
     out = suppress(cells, keys=keys, counts="persons", hierarchies=hierarchies)
     shown = out["persons"].dropna()
     assert ((shown == 0) | (shown >= T)).all() and out["suppressed"].sum() > 1000

@@ -60,6 +60,7 @@ def wait_for(predicate, timeout: float, what: str):
 
 def read_when_free(url: str, table: str):
     """Read as a BI tool on a DuckDB file must: once no run process holds the file (it has one writer)."""
+
     def attempt():
         engine = make_engine(url)
         try:
@@ -70,6 +71,7 @@ def read_when_free(url: str, table: str):
             return None
         finally:
             engine.dispose()
+
     return wait_for(attempt, 60, f"{table} to be readable")
 
 
@@ -81,20 +83,38 @@ def dagster_dev(tmp_path):
     sample = tmp_path / "sample"
     generate_sample_deliveries(sample, first_period="2023-01", last_period="2023-02", scale=0.05, seed=3)
     port = free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(home), "ZORGSTROOM_ENV": "development",
-           "ZORGSTROOM_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'w.duckdb'}",
-           "ZORGSTROOM_LANDING_DIR": str(sample / "landing"), "ZORGSTROOM_FEEDBACK_DIR": str(tmp_path / "feedback")}
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "ZORGSTROOM_ENV": "development",
+        "ZORGSTROOM_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'w.duckdb'}",
+        "ZORGSTROOM_LANDING_DIR": str(sample / "landing"),
+        "ZORGSTROOM_FEEDBACK_DIR": str(tmp_path / "feedback"),
+    }
     log = (tmp_path / "dagster-dev.log").open("w")
-    proc = subprocess.Popen([str(BIN / "dagster"), "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(BIN / "dagster"), "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=REPO_ROOT,
+        start_new_session=True,
+    )
     try:
+
         def ready():
             try:
                 return graphql(port, "{ version }")
             except OSError:
                 return None
+
         wait_for(ready, 120, "the webserver")
-        yield {"port": port, "sample": sample, "url": env["ZORGSTROOM_WAREHOUSE_URL"], "log": tmp_path / "dagster-dev.log"}
+        yield {
+            "port": port,
+            "sample": sample,
+            "url": env["ZORGSTROOM_WAREHOUSE_URL"],
+            "log": tmp_path / "dagster-dev.log",
+        }
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -117,35 +137,66 @@ mutation($params: ExecutionParams!) {
 def test_sensor_and_graphql_runs_overlap_safely_and_a_new_delivery_is_picked_up(dagster_dev):
     port = dagster_dev["port"]
     # 1. the sensor launches a run for the deliveries already in the landing folder
-    sensor_run = wait_for(lambda: next((r for r in runs(port) if any(t["key"] == "dagster/sensor_name" for t in r["tags"])), None),
-                          150, "a run from the landing sensor")
+    sensor_run = wait_for(
+        lambda: next((r for r in runs(port) if any(t["key"] == "dagster/sensor_name" for t in r["tags"])), None),
+        150,
+        "a run from the landing sensor",
+    )
     # 2. a second materialisation through GraphQL, while the first may still run
     repo = graphql(port, "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }")
     node = repo["repositoriesOrError"]["nodes"][0]
-    launched = graphql(port, LAUNCH, {"params": {"selector": {"repositoryLocationName": node["location"]["name"],
-                                                               "repositoryName": node["name"], "jobName": "everything"}}})
+    launched = graphql(
+        port,
+        LAUNCH,
+        {
+            "params": {
+                "selector": {
+                    "repositoryLocationName": node["location"]["name"],
+                    "repositoryName": node["name"],
+                    "jobName": "everything",
+                }
+            }
+        },
+    )
     assert launched["launchPipelineExecution"]["__typename"] == "LaunchRunSuccess", launched
     manual_id = launched["launchPipelineExecution"]["run"]["runId"]
-    done = wait_for(lambda: (lambda rs: rs if {sensor_run["runId"], manual_id} <= {r["runId"] for r in rs if r["status"] in TERMINAL} else None)(runs(port)),
-                    400, "both runs to finish")
+    done = wait_for(
+        lambda: (
+            lambda rs: (
+                rs if {sensor_run["runId"], manual_id} <= {r["runId"] for r in rs if r["status"] in TERMINAL} else None
+            )
+        )(runs(port)),
+        400,
+        "both runs to finish",
+    )
     status = {r["runId"]: r["status"] for r in done}
-    assert status[sensor_run["runId"]] == "SUCCESS" and status[manual_id] == "SUCCESS", dagster_dev["log"].read_text()[-3000:]
+    assert status[sensor_run["runId"]] == "SUCCESS" and status[manual_id] == "SUCCESS", dagster_dev["log"].read_text()[
+        -3000:
+    ]
 
     # 3. what the webserver reports: assets materialised, checks evaluated with the expected outcomes
-    assets = graphql(port, """{ assetNodes { assetKey { path } assetMaterializations(limit: 1) { runId }
-                                 assetChecksOrError { ... on AssetChecks { checks { name } } } } }""")
+    assets = graphql(
+        port,
+        """{ assetNodes { assetKey { path } assetMaterializations(limit: 1) { runId }
+                                 assetChecksOrError { ... on AssetChecks { checks { name } } } } }""",
+    )
     nodes = {"/".join(n["assetKey"]["path"]): n for n in assets["assetNodes"]}
     for key in ("stg_employment_spells", "fct_sector_inflow", "pub_sector_flows", "pub_target_attainment"):
         assert nodes[key]["assetMaterializations"], key
     listed = {c["name"] for n in nodes.values() for c in (n["assetChecksOrError"] or {}).get("checks", [])}
-    expected = {"stg_employment_spells": "stg_employment_spells_rows_accounted_for",
-                "pub_sector_flows": "pub_sector_flows_no_small_counts",
-                "fct_sector_inflow": "fct_sector_inflow_municipality_code_in_dim_region"}
+    expected = {
+        "stg_employment_spells": "stg_employment_spells_rows_accounted_for",
+        "pub_sector_flows": "pub_sector_flows_no_small_counts",
+        "fct_sector_inflow": "fct_sector_inflow_municipality_code_in_dim_region",
+    }
     assert set(expected.values()) <= listed
     for asset, check in expected.items():  # the latest execution of each check, read back through GraphQL
-        latest = graphql(port, """query($key: AssetKeyInput!, $name: String!) {
+        latest = graphql(
+            port,
+            """query($key: AssetKeyInput!, $name: String!) {
                                     assetCheckExecutions(assetKey: $key, checkName: $name, limit: 1) { runId status } }""",
-                         {"key": {"path": [asset]}, "name": check})["assetCheckExecutions"]
+            {"key": {"path": [asset]}, "name": check},
+        )["assetCheckExecutions"]
         assert latest and latest[0]["status"] == "SUCCEEDED" and latest[0]["runId"] in status, (check, latest)
 
     # 4. a new delivery dropped into the landing folder: a new run, updated tables, no other action
@@ -153,9 +204,15 @@ def test_sensor_and_graphql_runs_overlap_safely_and_a_new_delivery_is_picked_up(
     source = dagster_dev["sample"] / "landing" / "gemeente_den_haag" / "gemeente_den_haag_202302.csv"
     (source.parent / "gemeente_den_haag_202303.csv").write_bytes(source.read_bytes().replace(b"2023-02", b"2023-03"))
     seen = {r["runId"] for r in runs(port)}
-    new_run = wait_for(lambda: next((r for r in runs(port) if r["runId"] not in seen and r["status"] in TERMINAL), None),
-                       240, "a run for the new delivery")
+    new_run = wait_for(
+        lambda: next((r for r in runs(port) if r["runId"] not in seen and r["status"] in TERMINAL), None),
+        240,
+        "a run for the new delivery",
+    )
     assert new_run["status"] == "SUCCESS"
     after = read_when_free(dagster_dev["url"], "delivery_log")
     assert set(after["source_file"]) - before == {"gemeente_den_haag_202303.csv"}
-    assert "database is locked" not in dagster_dev["log"].read_text() and "Could not set lock" not in dagster_dev["log"].read_text()
+    assert (
+        "database is locked" not in dagster_dev["log"].read_text()
+        and "Could not set lock" not in dagster_dev["log"].read_text()
+    )

@@ -1,6 +1,5 @@
 """Fact assets: the current state of each partner record, rebuilt from staging in one transaction."""
 
-
 import dagster as dg
 
 from pipelines.incremental import Build, feed_partners
@@ -15,9 +14,16 @@ def _current_records_asset(feed: str) -> dg.AssetsDefinition:
     name, source = FEED_FACT[feed], FEED_STAGING[feed]
     table = TABLES[name]
 
-    @dg.asset(name=name, group_name="core", deps=[source], kinds={"sql"},
-              description=f"{table.description} Grain: {table.grain}.")
-    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource) -> dg.MaterializeResult:
+    @dg.asset(
+        name=name,
+        group_name="core",
+        deps=[source],
+        kinds={"sql"},
+        description=f"{table.description} Grain: {table.grain}.",
+    )
+    def _asset(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource
+    ) -> dg.MaterializeResult:
         build = Build(context, warehouse, [name], feed_partners(ingest, [feed]))
         if not build.needed:
             return build.unchanged()[0]
@@ -30,10 +36,23 @@ def _current_records_asset(feed: str) -> dg.AssetsDefinition:
         else:  # only new deliveries since it was built: just their records
             keys, changed = added_records_sql(TABLES[source], table, TOUCHED_KEYS)
             written, rows = replace_rows(engine, name, ["partner_code", "record_key"], keys, changed, {"added": added})
-            context.log.info(f"{name}: {written} current records updated from the new deliveries ({len(added)}); {rows} in all")
+            context.log.info(
+                f"{name}: {written} current records updated from the new deliveries ({len(added)}); {rows} in all"
+            )
         behind = deliveries_behind(read_table(engine, "delivery_log"), distinct_values(engine, source, "partner_code"))
-        result = build.versioned(dg.MaterializeResult(asset_key=name, metadata=warehouse_table_metadata(
-            engine, table, rows, staging_rows=staging_rows, updated_from_new_deliveries=added is not None, **behind)))
+        result = build.versioned(
+            dg.MaterializeResult(
+                asset_key=name,
+                metadata=warehouse_table_metadata(
+                    engine,
+                    table,
+                    rows,
+                    staging_rows=staging_rows,
+                    updated_from_new_deliveries=added is not None,
+                    **behind,
+                ),
+            )
+        )
         build.done()
         return result
 

@@ -21,7 +21,9 @@ from warehouse.quality import quarantine_counts
     "spreadsheet (xlsx and csv): row number, field, value (identifiers masked), reason. Written to "
     "<feedback_dir>/<partner_code>/ (ZORGSTROOM_FEEDBACK_DIR).",
 )
-def partner_feedback(context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource) -> dg.MaterializeResult:
+def partner_feedback(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource
+) -> dg.MaterializeResult:
     engine = warehouse.engine()
     log = read_table(engine, "delivery_log")
     folder = Path(ingest.feedback_dir)
@@ -32,9 +34,11 @@ def partner_feedback(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     per_partner = {}
     for path in written:
         per_partner[path.parent.name] = per_partner.get(path.parent.name, 0) + 1
-    return dg.MaterializeResult(metadata={
-        "feedback_folder": dg.MetadataValue.path(str(folder.resolve())),
-        "reports": len(written) + current,
-        "reports_written_this_run": len(written),
-        "reports_per_partner": dg.MetadataValue.json(per_partner),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "feedback_folder": dg.MetadataValue.path(str(folder.resolve())),
+            "reports": len(written) + current,
+            "reports_written_this_run": len(written),
+            "reports_per_partner": dg.MetadataValue.json(per_partner),
+        }
+    )

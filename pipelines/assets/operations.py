@@ -16,19 +16,32 @@ from warehouse.quality import load_quality_config
 TABLE = TABLES["fct_delivery_completeness"]
 
 
-@dg.asset(name="fct_delivery_completeness", group_name="operations", kinds={"pandas", "sql"},
-          deps=["stg_employment_spells", "stg_enrolments", "stg_municipal_participants", "dim_partner"],
-          description=f"{TABLE.description} Grain: {TABLE.grain}.")
+@dg.asset(
+    name="fct_delivery_completeness",
+    group_name="operations",
+    kinds={"pandas", "sql"},
+    deps=["stg_employment_spells", "stg_enrolments", "stg_municipal_participants", "dim_partner"],
+    description=f"{TABLE.description} Grain: {TABLE.grain}.",
+)
 def fct_delivery_completeness(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     data = Inputs(warehouse)
     _, cutoff = data.window()
     config = load_quality_config()
     as_of = pd.Timestamp(datetime.now(timezone.utc).date())
-    df = delivery_completeness(data["dim_partner"], data["delivery_log"], cutoff=cutoff, as_of=as_of,
-                               due_days=config.delivery_due_days)
+    df = delivery_completeness(
+        data["dim_partner"], data["delivery_log"], cutoff=cutoff, as_of=as_of, due_days=config.delivery_due_days
+    )
     replace_table(data.engine, TABLE.name, df)
     summary = df.groupby(["partner_code", "completeness_status"]).size().unstack(fill_value=0).reset_index()
-    context.log.info(f"{TABLE.name}: {len(df)} expected deliveries; " + ", ".join(
-        f"{k} {v}" for k, v in df["completeness_status"].value_counts().items()))
-    return dg.MaterializeResult(metadata=table_metadata(TABLE, df, per_partner=dg.MetadataValue.md(markdown_preview(summary, rows=50)),
-                                                        **deliveries_behind(data["delivery_log"])))
+    context.log.info(
+        f"{TABLE.name}: {len(df)} expected deliveries; "
+        + ", ".join(f"{k} {v}" for k, v in df["completeness_status"].value_counts().items())
+    )
+    return dg.MaterializeResult(
+        metadata=table_metadata(
+            TABLE,
+            df,
+            per_partner=dg.MetadataValue.md(markdown_preview(summary, rows=50)),
+            **deliveries_behind(data["delivery_log"]),
+        )
+    )

@@ -1,6 +1,5 @@
 """Reference assets: dimensions loaded from config/reference and config/partners."""
 
-
 from pathlib import Path
 
 import dagster as dg
@@ -18,7 +17,9 @@ def _dimension_asset(name: str) -> dg.AssetsDefinition:
     table = TABLES[name]
 
     @dg.asset(name=name, group_name="reference", kinds={"pandas", "sql"}, description=table.description)
-    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource) -> dg.MaterializeResult:
+    def _asset(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource
+    ) -> dg.MaterializeResult:
         build = Build(context, warehouse, [name], partner_codes=())  # from code and configuration only
         if not build.needed:
             return build.unchanged()[0]
@@ -29,8 +30,11 @@ def _dimension_asset(name: str) -> dg.AssetsDefinition:
         replace_table(warehouse.engine(), name, df)
         context.log.info(f"{name}: {len(df)} rows")
         source = Path(ingest.partners_dir) if name == "dim_partner" else Path(ingest.reference_dir)
-        result = build.versioned(dg.MaterializeResult(asset_key=name, metadata=table_metadata(
-            table, df, source_files=dg.MetadataValue.path(str(source)))))
+        result = build.versioned(
+            dg.MaterializeResult(
+                asset_key=name, metadata=table_metadata(table, df, source_files=dg.MetadataValue.path(str(source)))
+            )
+        )
         build.done()
         return result
 

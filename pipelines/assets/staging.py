@@ -1,6 +1,5 @@
 """Staging assets: one per feed, loading every new delivery from the landing zone."""
 
-
 from core.paths import as_path
 
 import dagster as dg
@@ -22,32 +21,51 @@ def _staging_asset(feed: str) -> dg.AssetsDefinition:
         kinds={"pandas", "csv", "excel"},
         description=f"{table.description} Grain: {table.grain}. Also writes delivery_log and quarantine_rows.",
     )
-    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource) -> dg.MaterializeResult:
+    def _asset(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource
+    ) -> dg.MaterializeResult:
         engine = warehouse.engine()
-        report = ingest_feed(engine, feed, ingest.partners(), as_path(ingest.landing_dir), ingest.reference,
-                             ingest.pseudonym_key(), log=context.log.info, max_file_bytes=ingest.max_file_bytes)
+        report = ingest_feed(
+            engine,
+            feed,
+            ingest.partners(),
+            as_path(ingest.landing_dir),
+            ingest.reference,
+            ingest.pseudonym_key(),
+            log=context.log.info,
+            max_file_bytes=ingest.max_file_bytes,
+        )
         rows = row_count(engine, name)
         files = [r["source_file"] for r in report.log_rows]
         behind = deliveries_behind(read_table(engine, "delivery_log"), distinct_values(engine, name, "partner_code"))
-        rejected = {f"{r['partner_code']}/{r['source_file']}": f"{r['reason_code']}: {r['reason']}"
-                    for r in report.log_rows if r["delivery_status"] == "rejected"}
-        context.log.info(f"{name}: {rows} rows in force; this run {report.count('loaded')} loaded, "
-                         f"{report.count('duplicate')} duplicate, {report.count('rejected')} rejected, "
-                         f"{report.rows_accepted} rows accepted, {report.rows_quarantined} quarantined; seconds per stage "
-                         f"{report.timer.rounded()}")
-        return dg.MaterializeResult(metadata=warehouse_table_metadata(
-            engine, table, rows,
-            deliveries_loaded=report.count("loaded"),
-            deliveries_duplicate=report.count("duplicate"),
-            deliveries_superseded_on_arrival=report.count("superseded"),
-            deliveries_rejected=report.count("rejected"),
-            rows_accepted=report.rows_accepted,
-            rows_quarantined=report.rows_quarantined,
-            files_this_run=dg.MetadataValue.json(files[:200]),
-            **behind,
-            rejected_files=dg.MetadataValue.json(rejected),
-            seconds_per_stage=dg.MetadataValue.json(report.timer.rounded()),
-        ))
+        rejected = {
+            f"{r['partner_code']}/{r['source_file']}": f"{r['reason_code']}: {r['reason']}"
+            for r in report.log_rows
+            if r["delivery_status"] == "rejected"
+        }
+        context.log.info(
+            f"{name}: {rows} rows in force; this run {report.count('loaded')} loaded, "
+            f"{report.count('duplicate')} duplicate, {report.count('rejected')} rejected, "
+            f"{report.rows_accepted} rows accepted, {report.rows_quarantined} quarantined; seconds per stage "
+            f"{report.timer.rounded()}"
+        )
+        return dg.MaterializeResult(
+            metadata=warehouse_table_metadata(
+                engine,
+                table,
+                rows,
+                deliveries_loaded=report.count("loaded"),
+                deliveries_duplicate=report.count("duplicate"),
+                deliveries_superseded_on_arrival=report.count("superseded"),
+                deliveries_rejected=report.count("rejected"),
+                rows_accepted=report.rows_accepted,
+                rows_quarantined=report.rows_quarantined,
+                files_this_run=dg.MetadataValue.json(files[:200]),
+                **behind,
+                rejected_files=dg.MetadataValue.json(rejected),
+                seconds_per_stage=dg.MetadataValue.json(report.timer.rounded()),
+            )
+        )
 
     return _asset
 
@@ -58,14 +76,18 @@ def _staging_asset(feed: str) -> dg.AssetsDefinition:
     description="Files in the landing zone that belong to no configured partner (a folder without a mapping, "
     "or a file outside any partner folder): logged once in delivery_log as rejected (FILE_UNKNOWN_PARTNER).",
 )
-def unrouted_deliveries(context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource) -> dg.MaterializeResult:
+def unrouted_deliveries(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource
+) -> dg.MaterializeResult:
     records = log_unrouted_files(warehouse.engine(), as_path(ingest.landing_dir), ingest.partners())
     for r in records:
         context.log.warning(f"rejected {r['source_file']}: {r['reason']}")
-    return dg.MaterializeResult(metadata={
-        "files_rejected_this_run": len(records),
-        "rejected_files": dg.MetadataValue.json({r["source_file"]: r["reason"] for r in records}),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "files_rejected_this_run": len(records),
+            "rejected_files": dg.MetadataValue.json({r["source_file"]: r["reason"] for r in records}),
+        }
+    )
 
 
 staging_assets = [_staging_asset(feed) for feed in FEED_STAGING] + [unrouted_deliveries]

@@ -43,16 +43,30 @@ class Inputs:
 def _write(context, data: "Inputs", name: str, df: pd.DataFrame, **extra) -> dg.MaterializeResult:
     replace_table(data.engine, name, df)
     context.log.info(f"{name}: {len(df)} rows")
-    return dg.MaterializeResult(asset_key=name, metadata=table_metadata(TABLES[name], df, **deliveries_behind(data["delivery_log"]), **extra))
+    return dg.MaterializeResult(
+        asset_key=name, metadata=table_metadata(TABLES[name], df, **deliveries_behind(data["delivery_log"]), **extra)
+    )
 
 
 def _spec(name: str, group: str, deps: list[str]) -> dg.AssetSpec:
     table = TABLES[name]
-    return dg.AssetSpec(name, group_name=group, deps=deps, kinds={"pandas", "sql"},
-                        description=f"{table.description} Grain: {table.grain}.")
+    return dg.AssetSpec(
+        name,
+        group_name=group,
+        deps=deps,
+        kinds={"pandas", "sql"},
+        description=f"{table.description} Grain: {table.grain}.",
+    )
 
 
-FACTS_IN = ["fct_employment_spells", "fct_enrolments", "fct_municipal_trajectories", "dim_partner", "dim_region", "dim_function"]
+FACTS_IN = [
+    "fct_employment_spells",
+    "fct_enrolments",
+    "fct_municipal_trajectories",
+    "dim_partner",
+    "dim_region",
+    "dim_function",
+]
 
 
 SECTOR_FLOWS = ["fct_sector_inflow", "fct_sector_outflow", "fct_internal_mobility"]
@@ -64,16 +78,26 @@ def sector_flow_facts(context: dg.AssetExecutionContext, warehouse: WarehouseRes
     data = Inputs(warehouse)
     observation_start, cutoff = data.window()
     spells = care_spells(data["fct_employment_spells"], data["dim_function"])
-    events = sector_events(spells, data["dim_partner"], data["dim_region"], data["fct_municipal_trajectories"],
-                           observation_start=observation_start, cutoff=cutoff)
+    events = sector_events(
+        spells,
+        data["dim_partner"],
+        data["dim_region"],
+        data["fct_municipal_trajectories"],
+        observation_start=observation_start,
+        cutoff=cutoff,
+    )
     window = {"observation_start": str(observation_start.date()), "cutoff": str(cutoff.date())}
     yield _write(context, data, "fct_sector_inflow", events.inflow, **window)
     yield _write(context, data, "fct_sector_outflow", events.outflow, **window)
     yield _write(context, data, "fct_internal_mobility", events.mobility, **window)
 
 
-@dg.multi_asset(specs=[_spec(n, STATS, ["fct_sector_inflow", "fct_employment_spells", "dim_function", "dim_partner"])
-                       for n in ("fct_retention_members", "fct_retention")])
+@dg.multi_asset(
+    specs=[
+        _spec(n, STATS, ["fct_sector_inflow", "fct_employment_spells", "dim_function", "dim_partner"])
+        for n in ("fct_retention_members", "fct_retention")
+    ]
+)
 @incrementally(["fct_retention_members", "fct_retention"])
 def retention_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     data = Inputs(warehouse)
@@ -84,41 +108,75 @@ def retention_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     yield _write(context, data, "fct_retention", retention_cohorts(members, cutoff=cutoff))
 
 
-@dg.asset(name="fct_programme_flows", group_name=STATS, deps=FACTS_IN, kinds={"pandas", "sql"},
-          description=f"{TABLES['fct_programme_flows'].description} Grain: {TABLES['fct_programme_flows'].grain}.")
+@dg.asset(
+    name="fct_programme_flows",
+    group_name=STATS,
+    deps=FACTS_IN,
+    kinds={"pandas", "sql"},
+    description=f"{TABLES['fct_programme_flows'].description} Grain: {TABLES['fct_programme_flows'].grain}.",
+)
 @incrementally(["fct_programme_flows"])
 def fct_programme_flows(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     data = Inputs(warehouse)
     observation_start, cutoff = data.window()
-    flows = programme_flows(data["fct_enrolments"], data["fct_municipal_trajectories"], data["fct_employment_spells"],
-                            data["dim_partner"], data["dim_region"], cutoff=cutoff)
+    flows = programme_flows(
+        data["fct_enrolments"],
+        data["fct_municipal_trajectories"],
+        data["fct_employment_spells"],
+        data["dim_partner"],
+        data["dim_region"],
+        cutoff=cutoff,
+    )
     yield _write(context, data, "fct_programme_flows", observed(flows, "event_date", observation_start))
 
 
-@dg.multi_asset(specs=[_spec(n, STATS, [*FACTS_IN, "dim_target"]) for n in ("fct_target_persons", "fct_target_attainment")])
+@dg.multi_asset(
+    specs=[_spec(n, STATS, [*FACTS_IN, "dim_target"]) for n in ("fct_target_persons", "fct_target_attainment")]
+)
 @incrementally(["fct_target_persons", "fct_target_attainment"])
 def target_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     data = Inputs(warehouse)
     _, cutoff = data.window()
-    persons = target_persons(data["dim_target"], data["fct_employment_spells"], data["fct_enrolments"],
-                             data["fct_municipal_trajectories"], data["dim_partner"], data["dim_region"],
-                             data["dim_function"], cutoff=cutoff)
+    persons = target_persons(
+        data["dim_target"],
+        data["fct_employment_spells"],
+        data["fct_enrolments"],
+        data["fct_municipal_trajectories"],
+        data["dim_partner"],
+        data["dim_region"],
+        data["dim_function"],
+        cutoff=cutoff,
+    )
     attainment = target_attainment(data["dim_target"], persons, cutoff=cutoff)
     yield _write(context, data, "fct_target_persons", persons)
     latest = attainment[attainment["is_latest"]]
-    yield _write(context, data, "fct_target_attainment", attainment,
-                 cutoff=str(cutoff.date()), attainment_as_of_cutoff=dg.MetadataValue.md(markdown_preview(latest, rows=50)))
+    yield _write(
+        context,
+        data,
+        "fct_target_attainment",
+        attainment,
+        cutoff=str(cutoff.date()),
+        attainment_as_of_cutoff=dg.MetadataValue.md(markdown_preview(latest, rows=50)),
+    )
 
 
-@dg.multi_asset(specs=[
-    _spec("dim_person", "core", ["fct_employment_spells", "fct_enrolments", "fct_municipal_trajectories"]),
-    _spec("dim_period", "core", ["stg_employment_spells", "dim_partner"]),  # the data window: employers from dim_partner
-])
+@dg.multi_asset(
+    specs=[
+        _spec("dim_person", "core", ["fct_employment_spells", "fct_enrolments", "fct_municipal_trajectories"]),
+        _spec(
+            "dim_period", "core", ["stg_employment_spells", "dim_partner"]
+        ),  # the data window: employers from dim_partner
+    ]
+)
 @incrementally(["dim_person", "dim_period"])
 def person_and_period_dimensions(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     data = Inputs(warehouse)
-    yield _write(context, data, "dim_person",
-                 dim_person(data["fct_employment_spells"], data["fct_enrolments"], data["fct_municipal_trajectories"]))
+    yield _write(
+        context,
+        data,
+        "dim_person",
+        dim_person(data["fct_employment_spells"], data["fct_enrolments"], data["fct_municipal_trajectories"]),
+    )
     observation_start, cutoff = data.window()
     yield _write(context, data, "dim_period", dim_period(observation_start, cutoff))
 
@@ -126,8 +184,13 @@ def person_and_period_dimensions(context: dg.AssetExecutionContext, warehouse: W
 STAGING = ["stg_employment_spells", "stg_enrolments", "stg_municipal_participants"]
 
 
-@dg.asset(name="fct_person_residence", group_name="core", deps=STAGING, kinds={"sql"},
-          description=f"{TABLES['fct_person_residence'].description} Grain: {TABLES['fct_person_residence'].grain}.")
+@dg.asset(
+    name="fct_person_residence",
+    group_name="core",
+    deps=STAGING,
+    kinds={"sql"},
+    description=f"{TABLES['fct_person_residence'].description} Grain: {TABLES['fct_person_residence'].grain}.",
+)
 def fct_person_residence(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """From every staging row of every feed, built in the warehouse (the rows never come to Python);
     after new deliveries alone, only the persons in them."""
@@ -143,12 +206,29 @@ def fct_person_residence(context: dg.AssetExecutionContext, warehouse: Warehouse
         context.log.info(f"{name}: {rows} rows")
     else:
         only = f'SELECT person_id FROM "{TOUCHED_KEYS}"'
-        written, rows = replace_rows(engine, name, ["person_id"], touched_persons_sql(STAGING),
-                                     person_residence_sql(STAGING, dialect, persons_sql=only), {"added": added})
-        context.log.info(f"{name}: {written} rows rebuilt for the persons in the new deliveries ({len(added)}); {rows} in all")
-    result = build.versioned(dg.MaterializeResult(asset_key=name, metadata=warehouse_table_metadata(
-        engine, TABLES[name], rows, updated_from_new_deliveries=added is not None,
-        **deliveries_behind(read_table(engine, "delivery_log")))))
+        written, rows = replace_rows(
+            engine,
+            name,
+            ["person_id"],
+            touched_persons_sql(STAGING),
+            person_residence_sql(STAGING, dialect, persons_sql=only),
+            {"added": added},
+        )
+        context.log.info(
+            f"{name}: {written} rows rebuilt for the persons in the new deliveries ({len(added)}); {rows} in all"
+        )
+    result = build.versioned(
+        dg.MaterializeResult(
+            asset_key=name,
+            metadata=warehouse_table_metadata(
+                engine,
+                TABLES[name],
+                rows,
+                updated_from_new_deliveries=added is not None,
+                **deliveries_behind(read_table(engine, "delivery_log")),
+            ),
+        )
+    )
     build.done()
     return result
 
@@ -163,8 +243,13 @@ def hidden_inflow_totals(flows: pd.DataFrame) -> pd.DataFrame:
 def _published(name: str, deps: list[str], build, extra=lambda df: {}) -> dg.AssetsDefinition:
     table = TABLES[name]
 
-    @dg.asset(name=name, group_name=PUBLISHED, deps=deps, kinds={"pandas", "sql"},
-              description=f"{table.description} Grain: {table.grain}. For BI tools: stable columns, aggregates only.")
+    @dg.asset(
+        name=name,
+        group_name=PUBLISHED,
+        deps=deps,
+        kinds={"pandas", "sql"},
+        description=f"{table.description} Grain: {table.grain}. For BI tools: stable columns, aggregates only.",
+    )
     @incrementally([name])
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         data = Inputs(warehouse)
@@ -176,20 +261,64 @@ def _published(name: str, deps: list[str], build, extra=lambda df: {}) -> dg.Ass
 
 
 published_assets = [
-    _published("pub_sector_flows", ["fct_sector_inflow", "fct_sector_outflow", "fct_internal_mobility"],
-               lambda d: publish.publish_sector_flows(d["fct_sector_inflow"], d["fct_sector_outflow"],
-                                                      d["fct_internal_mobility"], d["dim_region"], d["dim_partner"])),
+    _published(
+        "pub_sector_flows",
+        ["fct_sector_inflow", "fct_sector_outflow", "fct_internal_mobility"],
+        lambda d: publish.publish_sector_flows(
+            d["fct_sector_inflow"],
+            d["fct_sector_outflow"],
+            d["fct_internal_mobility"],
+            d["dim_region"],
+            d["dim_partner"],
+        ),
+    ),
     # Retention cohorts are the inflow totals of pub_sector_flows: what that table hides is hidden here too.
-    _published("pub_retention", ["fct_retention", "pub_sector_flows"],
-               lambda d: publish.publish_retention(d["fct_retention"], d["dim_region"], hidden_inflow_totals(d["pub_sector_flows"]))),
-    _published("pub_programme_flows", ["fct_programme_flows"],
-               lambda d: publish.publish_programme_flows(d["fct_programme_flows"], d["dim_region"])),
-    _published("pub_target_attainment", ["fct_target_attainment"],
-               lambda d: publish.publish_target_attainment(d["fct_target_attainment"], d["dim_target"]),
-               lambda df: {"attainment": dg.MetadataValue.md(markdown_preview(
-                   df.loc[df["is_latest"], ["target_code", "as_of_date", "target_number", "achieved", "share_attained",
-                                            "expected_to_date", "status", "forecast", "required_monthly_rate"]], rows=50))}),
+    _published(
+        "pub_retention",
+        ["fct_retention", "pub_sector_flows"],
+        lambda d: publish.publish_retention(
+            d["fct_retention"], d["dim_region"], hidden_inflow_totals(d["pub_sector_flows"])
+        ),
+    ),
+    _published(
+        "pub_programme_flows",
+        ["fct_programme_flows"],
+        lambda d: publish.publish_programme_flows(d["fct_programme_flows"], d["dim_region"]),
+    ),
+    _published(
+        "pub_target_attainment",
+        ["fct_target_attainment"],
+        lambda d: publish.publish_target_attainment(d["fct_target_attainment"], d["dim_target"]),
+        lambda df: {
+            "attainment": dg.MetadataValue.md(
+                markdown_preview(
+                    df.loc[
+                        df["is_latest"],
+                        [
+                            "target_code",
+                            "as_of_date",
+                            "target_number",
+                            "achieved",
+                            "share_attained",
+                            "expected_to_date",
+                            "status",
+                            "forecast",
+                            "required_monthly_rate",
+                        ],
+                    ],
+                    rows=50,
+                )
+            )
+        },
+    ),
 ]
 
-statistics_assets = [sector_flow_facts, retention_facts, fct_programme_flows, target_facts,
-                     person_and_period_dimensions, fct_person_residence, *published_assets]
+statistics_assets = [
+    sector_flow_facts,
+    retention_facts,
+    fct_programme_flows,
+    target_facts,
+    person_and_period_dimensions,
+    fct_person_residence,
+    *published_assets,
+]

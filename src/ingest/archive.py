@@ -64,7 +64,11 @@ def archive_loaded_files(
             raise ValueError(f"{str(item)!r} would land outside the archive folder {archive_dir}: refused.")
         already = False
         if destination.exists() or destination.is_symlink():
-            if destination.is_symlink() or not destination.is_file() or sha256_of(destination) != sha256_of(resolved_source):
+            if (
+                destination.is_symlink()
+                or not destination.is_file()
+                or sha256_of(destination) != sha256_of(resolved_source)
+            ):
                 raise FileExistsError(
                     f"The archive already holds a different {relative.as_posix()}; not overwritten. "
                     "Rename the delivery or move the archived file first."

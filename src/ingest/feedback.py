@@ -29,7 +29,11 @@ REPORT_COLUMNS = {
     "reason": "Reden (reason)",
     "severity": "Gevolg (effect)",
 }
-SEVERITY_TEXT = {"row_rejected": "row not loaded", "flagged": "row loaded, please check", "file_rejected": "file not loaded"}
+SEVERITY_TEXT = {
+    "row_rejected": "row not loaded",
+    "flagged": "row loaded, please check",
+    "file_rejected": "file not loaded",
+}
 
 
 def neutralise_formula(value: object) -> object:
@@ -50,10 +54,17 @@ def safe_file_stem(source_file: str) -> str:
 def report_frame(delivery: dict, rows: pd.DataFrame) -> pd.DataFrame:
     """The rows of one delivery's report: one line per problem, or one line for a rejected file."""
     if delivery["delivery_status"] == "rejected":
-        return pd.DataFrame([{
-            "Rij (row)": "", "Veld (field)": "", "Waarde (value, identifiers masked)": "",
-            "Reden (reason)": f"{delivery['reason_code']}: {delivery['reason']}", "Gevolg (effect)": SEVERITY_TEXT["file_rejected"],
-        }])
+        return pd.DataFrame(
+            [
+                {
+                    "Rij (row)": "",
+                    "Veld (field)": "",
+                    "Waarde (value, identifiers masked)": "",
+                    "Reden (reason)": f"{delivery['reason_code']}: {delivery['reason']}",
+                    "Gevolg (effect)": SEVERITY_TEXT["file_rejected"],
+                }
+            ]
+        )
     out = rows.sort_values(["source_row_number", "reason_code"], kind="stable")[list(REPORT_COLUMNS)].copy()
     out["severity"] = out["severity"].map(SEVERITY_TEXT)
     out["source_row_number"] = out["source_row_number"].astype("Int64").astype("str")
@@ -76,10 +87,18 @@ def write_report(frame: pd.DataFrame, delivery: dict, feedback_dir: Path) -> tup
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Feedback"
-    ws.append([f"Feedback on delivery {safe_file_stem(delivery['source_file'])} of {partner} "
-               f"(period {delivery.get('delivery_period') or '?'})"])
-    ws.append([f"Rows read: {delivery['rows_read']}, loaded: {delivery['rows_accepted']}, not loaded: {delivery['rows_quarantined']}. "
-               "Correct the rows below in your system; they will be loaded from your next delivery."])
+    ws.append(
+        [
+            f"Feedback on delivery {safe_file_stem(delivery['source_file'])} of {partner} "
+            f"(period {delivery.get('delivery_period') or '?'})"
+        ]
+    )
+    ws.append(
+        [
+            f"Rows read: {delivery['rows_read']}, loaded: {delivery['rows_accepted']}, not loaded: {delivery['rows_quarantined']}. "
+            "Correct the rows below in your system; they will be loaded from your next delivery."
+        ]
+    )
     ws.append([])
     ws.append(list(safe.columns))
     for cell in ws[4]:
@@ -98,13 +117,25 @@ def write_report(frame: pd.DataFrame, delivery: dict, feedback_dir: Path) -> tup
 MANIFEST_NAME = ".reports.json"
 #: Bump when the report's layout changes: every report is then written again.
 REPORT_FORMAT_VERSION = 1
-_FINGERPRINT_FIELDS = ("partner_code", "source_file", "content_hash", "delivery_period", "delivery_status", "reason_code",
-                       "reason", "rows_read", "rows_accepted", "rows_quarantined")
+_FINGERPRINT_FIELDS = (
+    "partner_code",
+    "source_file",
+    "content_hash",
+    "delivery_period",
+    "delivery_status",
+    "reason_code",
+    "reason",
+    "rows_read",
+    "rows_accepted",
+    "rows_quarantined",
+)
 
 
 def needs_report(delivery: dict, quarantine_rows: int) -> bool:
     """A rejected file, or a delivery with rows in quarantine (rejected or flagged); never a duplicate."""
-    return delivery["delivery_status"] != "duplicate" and (delivery["delivery_status"] == "rejected" or quarantine_rows > 0)
+    return delivery["delivery_status"] != "duplicate" and (
+        delivery["delivery_status"] == "rejected" or quarantine_rows > 0
+    )
 
 
 def report_fingerprint(delivery: dict, quarantine_rows: int) -> str:
@@ -112,8 +143,10 @@ def report_fingerprint(delivery: dict, quarantine_rows: int) -> str:
     (both only change when the delivery's status changes, e.g. when it is superseded), and the code
     that masks values and words reasons (core.versions: any change to it writes every report again)."""
     fields = {f: None if pd.isna(delivery.get(f)) else str(delivery.get(f)) for f in _FINGERPRINT_FIELDS}
-    text = json.dumps({"v": REPORT_FORMAT_VERSION, "code": code_version(), "quarantine_rows": quarantine_rows, **fields},
-                      sort_keys=True)
+    text = json.dumps(
+        {"v": REPORT_FORMAT_VERSION, "code": code_version(), "quarantine_rows": quarantine_rows, **fields},
+        sort_keys=True,
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -158,10 +191,14 @@ def write_feedback_reports(log: pd.DataFrame, quarantine: pd.DataFrame, feedback
         n = 0 if rows is None else len(rows)
         if not needs_report(delivery, n):
             continue
-        xlsx, csv_path = write_report(report_frame(delivery, rows if rows is not None else quarantine.head(0)), delivery, feedback_dir)
+        xlsx, csv_path = write_report(
+            report_frame(delivery, rows if rows is not None else quarantine.head(0)), delivery, feedback_dir
+        )
         root = feedback_dir.resolve()
-        manifest[delivery["delivery_id"]] = {"fingerprint": report_fingerprint(delivery, n),
-                                             "files": [str(p.relative_to(root)) for p in (xlsx, csv_path)]}
+        manifest[delivery["delivery_id"]] = {
+            "fingerprint": report_fingerprint(delivery, n),
+            "files": [str(p.relative_to(root)) for p in (xlsx, csv_path)],
+        }
         written.append(xlsx)
     if written:
         feedback_dir.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,16 @@ from dataclasses import dataclass
 
 # Kinds of input column and how they are parsed (see ingest/parse.py).
 TEXT, BSN, ONDERWIJSNUMMER, BIRTH_DATE, POSTCODE, DATE, DECIMAL, INTEGER, YES_NO, CODE = (
-    "text", "bsn", "onderwijsnummer", "birth_date", "postcode", "date", "decimal", "integer", "yes_no", "code",
+    "text",
+    "bsn",
+    "onderwijsnummer",
+    "birth_date",
+    "postcode",
+    "date",
+    "decimal",
+    "integer",
+    "yes_no",
+    "code",
 )
 #: Kinds whose raw values identify a person: never shown unmasked after ingestion.
 IDENTIFYING_KINDS = frozenset({BSN, ONDERWIJSNUMMER, BIRTH_DATE, POSTCODE})

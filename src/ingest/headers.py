@@ -61,7 +61,11 @@ def map_headers(raw: RawTable, partner: PartnerConfig, layout: Layout, spec: Fee
     n = len(raw.frame)
     columns = {}
     for c in spec.columns:
-        columns[c.name] = raw.frame[source[c.name]].str.strip() if c.name in source else pd.Series([""] * n, dtype="str", index=raw.frame.index)
+        columns[c.name] = (
+            raw.frame[source[c.name]].str.strip()
+            if c.name in source
+            else pd.Series([""] * n, dtype="str", index=raw.frame.index)
+        )
     frame = pd.DataFrame(columns, index=raw.frame.index)
     frame[ROW_NUMBER] = raw.frame[ROW_NUMBER]
     return MappedTable(frame, source, unmapped, layout.name)

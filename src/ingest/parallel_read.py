@@ -61,8 +61,9 @@ def _read_in_worker(delivery: Delivery, partner: PartnerConfig, period: Period, 
     return ("read", item, None, timer.seconds)
 
 
-def _validate_in_worker(items: list[ReadDelivery], partner: PartnerConfig, reference: Reference,
-                        key: bytes) -> tuple[dict[str, DeliveryResult], dict[str, float]]:
+def _validate_in_worker(
+    items: list[ReadDelivery], partner: PartnerConfig, reference: Reference, key: bytes
+) -> tuple[dict[str, DeliveryResult], dict[str, float]]:
     """Runs in a worker: validate_deliveries, plus its seconds per stage."""
     timer = StageTimer()
     return validate_deliveries(items, partner, reference, key, timer), timer.seconds
@@ -76,8 +77,14 @@ class AheadReader:
     duplicate decided without reading) is skipped. Without workers it simply reads in this process.
     """
 
-    def __init__(self, requests: Iterable[ReadRequest], timer: StageTimer, workers: int | None = None,
-                 log: Callable[[str], None] = lambda _m: None, min_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        requests: Iterable[ReadRequest],
+        timer: StageTimer,
+        workers: int | None = None,
+        log: Callable[[str], None] = lambda _m: None,
+        min_bytes: int | None = None,
+    ) -> None:
         self.pending = deque(requests)
         self.timer = timer
         self.futures: dict[str, Future] = {}
@@ -121,8 +128,9 @@ class AheadReader:
             raise DeliveryRejected(value, message)
         return value
 
-    def submit_validation(self, items: list[ReadDelivery], partner: PartnerConfig, reference: Reference,
-                          key: bytes) -> Callable[[], dict[str, DeliveryResult]]:
+    def submit_validation(
+        self, items: list[ReadDelivery], partner: PartnerConfig, reference: Reference, key: bytes
+    ) -> Callable[[], dict[str, DeliveryResult]]:
         """Validate deliveries of one partner in a worker (or here, without workers); returns a function
         that waits for the results. Seconds spent in the worker are added to the timer when collected."""
         if self.pool is None:

@@ -101,6 +101,13 @@ def on_unique(parser, values: pd.Series, *args) -> tuple[pd.Series, pd.Series]:
     distinct = pd.Series(pd.array(list(uniques) + [None], dtype=values.dtype))
     codes = np.where(codes < 0, len(uniques), codes)
     parsed, invalid = parser(distinct, *args)
-    return (pd.Series(parsed.to_numpy()[codes] if not isinstance(parsed.dtype, pd.api.extensions.ExtensionDtype)
-                      else parsed.array.take(codes), index=values.index, dtype=parsed.dtype),
-            pd.Series(invalid.to_numpy(dtype=bool)[codes], index=values.index))
+    return (
+        pd.Series(
+            parsed.to_numpy()[codes]
+            if not isinstance(parsed.dtype, pd.api.extensions.ExtensionDtype)
+            else parsed.array.take(codes),
+            index=values.index,
+            dtype=parsed.dtype,
+        ),
+        pd.Series(invalid.to_numpy(dtype=bool)[codes], index=values.index),
+    )

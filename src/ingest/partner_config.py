@@ -90,13 +90,23 @@ def _as_aliases(value: object, where: str) -> tuple[str, ...]:
 def parse_partner_config(raw: dict, source: Path, reference: Reference) -> PartnerConfig:
     """Validate one partner mapping (as loaded from YAML) and build its PartnerConfig."""
     where = str(source)
-    required = ["partner_code", "partner_name", "partner_kind", "feed", "location_municipality_code", "delivery_cadence", "layouts"]
+    required = [
+        "partner_code",
+        "partner_name",
+        "partner_kind",
+        "feed",
+        "location_municipality_code",
+        "delivery_cadence",
+        "layouts",
+    ]
     missing = [k for k in required if k not in raw]
     if missing:
         raise ConfigError(f"{where}: missing keys {missing}")
     code = raw["partner_code"]
     if not re.fullmatch(r"[a-z0-9_]+", str(code)):
-        raise ConfigError(f"{where}: partner_code {code!r} must be lower-case letters, digits and _ (it is the landing folder name)")
+        raise ConfigError(
+            f"{where}: partner_code {code!r} must be lower-case letters, digits and _ (it is the landing folder name)"
+        )
     if source.stem != code:
         raise ConfigError(f"{where}: file name must be {code}.yaml")
     if raw["partner_kind"] not in PARTNER_KINDS:
@@ -108,7 +118,9 @@ def parse_partner_config(raw: dict, source: Path, reference: Reference) -> Partn
     except KeyError as exc:
         raise ConfigError(f"{where}: {exc.args[0]}") from None
     if raw["location_municipality_code"] not in set(reference.municipalities["municipality_code"]):
-        raise ConfigError(f"{where}: location_municipality_code {raw['location_municipality_code']!r} is not in config/reference/municipalities.csv")
+        raise ConfigError(
+            f"{where}: location_municipality_code {raw['location_municipality_code']!r} is not in config/reference/municipalities.csv"
+        )
 
     layouts = []
     for i, lay in enumerate(raw["layouts"] or []):
@@ -126,7 +138,9 @@ def parse_partner_config(raw: dict, source: Path, reference: Reference) -> Partn
         for v in (valid_from, valid_to):
             if v is not None and not _PERIOD.match(str(v)):
                 raise ConfigError(f"{lw}: valid_from/valid_to must be YYYY-MM, got {v!r}")
-        layouts.append(Layout(str(lay.get("layout", i)), valid_from and str(valid_from), valid_to and str(valid_to), cols))
+        layouts.append(
+            Layout(str(lay.get("layout", i)), valid_from and str(valid_from), valid_to and str(valid_to), cols)
+        )
     if not layouts:
         raise ConfigError(f"{where}: at least one layout is needed")
 
@@ -141,7 +155,9 @@ def parse_partner_config(raw: dict, source: Path, reference: Reference) -> Partn
         codes = reference.code_lists[col.code_list]
         bad = {label: c for label, c in mapping.items() if c not in codes}
         if bad:
-            raise ConfigError(f"{where}: values.{column} maps onto codes that are not in code list {col.code_list}: {bad}")
+            raise ConfigError(
+                f"{where}: values.{column} maps onto codes that are not in code list {col.code_list}: {bad}"
+            )
         values[column] = {normalise_label(label): c for label, c in mapping.items()}
     coded = [c.name for c in spec.columns if c.kind == CODE and any(c.name in lay.columns for lay in layouts)]
     missing_values = [c for c in coded if c not in values]

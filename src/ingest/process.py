@@ -17,8 +17,19 @@ from core.timing import NO_TIMER, StageTimer
 from ingest import parse
 from ingest.deliveries import Delivery, Period
 from ingest.feeds import (
-    BIRTH_DATE, BSN, CODE, DATE, DECIMAL, IDENTIFYING_KINDS, INTEGER, ONDERWIJSNUMMER, POSTCODE, TEXT, YES_NO,
-    FeedSpec, feed_spec,
+    BIRTH_DATE,
+    BSN,
+    CODE,
+    DATE,
+    DECIMAL,
+    IDENTIFYING_KINDS,
+    INTEGER,
+    ONDERWIJSNUMMER,
+    POSTCODE,
+    TEXT,
+    YES_NO,
+    FeedSpec,
+    feed_spec,
 )
 from ingest.headers import MappedTable, map_headers
 from ingest.partner_config import PartnerConfig
@@ -46,9 +57,17 @@ class IssueCollector:
 
     frames: list[pd.DataFrame] = field(default_factory=list)
 
-    def add(self, rows: pd.Series, mask: pd.Series, code: str, column: str, header: str,
-            reasons: pd.Series | str | Callable[[pd.Index], pd.Series], values: pd.Series | str | Callable[[pd.Index], pd.Series] = "",
-            severity: str = "row_rejected") -> None:
+    def add(
+        self,
+        rows: pd.Series,
+        mask: pd.Series,
+        code: str,
+        column: str,
+        header: str,
+        reasons: pd.Series | str | Callable[[pd.Index], pd.Series],
+        values: pd.Series | str | Callable[[pd.Index], pd.Series] = "",
+        severity: str = "row_rejected",
+    ) -> None:
         """Record the rows in `mask`. Reasons and values may be callables of the offending rows' index,
         so that the text is built only for rows that have the problem."""
         if not mask.any():
@@ -56,21 +75,36 @@ class IssueCollector:
         idx = mask[mask].index
         reasons = reasons(idx) if callable(reasons) else reasons
         values = values(idx) if callable(values) else values
-        self.frames.append(pd.DataFrame({
-            "row_index": idx,
-            "source_row_number": rows.loc[idx].to_numpy(),
-            "reason_code": code,
-            "columns": column,
-            "source_columns": header,
-            "masked_value": values.loc[idx].to_numpy() if isinstance(values, pd.Series) else values,
-            "reason": reasons.loc[idx].to_numpy() if isinstance(reasons, pd.Series) else reasons,
-            "severity": severity,
-        }))
+        self.frames.append(
+            pd.DataFrame(
+                {
+                    "row_index": idx,
+                    "source_row_number": rows.loc[idx].to_numpy(),
+                    "reason_code": code,
+                    "columns": column,
+                    "source_columns": header,
+                    "masked_value": values.loc[idx].to_numpy() if isinstance(values, pd.Series) else values,
+                    "reason": reasons.loc[idx].to_numpy() if isinstance(reasons, pd.Series) else reasons,
+                    "severity": severity,
+                }
+            )
+        )
 
     def frame(self) -> pd.DataFrame:
-        cols = ["row_index", "source_row_number", "reason_code", "columns", "source_columns", "masked_value", "reason", "severity"]
+        cols = [
+            "row_index",
+            "source_row_number",
+            "reason_code",
+            "columns",
+            "source_columns",
+            "masked_value",
+            "reason",
+            "severity",
+        ]
         if not self.frames:
-            return pd.DataFrame({c: pd.Series([], dtype="int64" if c in ("row_index", "source_row_number") else "str") for c in cols})
+            return pd.DataFrame(
+                {c: pd.Series([], dtype="int64" if c in ("row_index", "source_row_number") else "str") for c in cols}
+            )
         return pd.concat(self.frames, ignore_index=True)[cols]
 
 
@@ -93,8 +127,15 @@ def _quoted(header: str, values: pd.Series, kind: str) -> pd.Series:
     return header + " '" + shown + "'"
 
 
-def _parse_columns(df: pd.DataFrame, spec: FeedSpec, partner: PartnerConfig, headers: dict[str, str],
-                   reference: Reference, key: bytes, issues: IssueCollector) -> dict[str, pd.Series]:
+def _parse_columns(
+    df: pd.DataFrame,
+    spec: FeedSpec,
+    partner: PartnerConfig,
+    headers: dict[str, str],
+    reference: Reference,
+    key: bytes,
+    issues: IssueCollector,
+) -> dict[str, pd.Series]:
     """Parse every input column once per distinct value (parse.on_unique); masked values and reasons
     are built for the offending rows only."""
     rows = df[ROW_NUMBER]
@@ -114,9 +155,20 @@ def _parse_columns(df: pd.DataFrame, spec: FeedSpec, partner: PartnerConfig, hea
         elif col.kind in (BSN, ONDERWIJSNUMMER):
             values, invalid = parse.on_unique(check_and_pseudonymise, raw, col.kind, key)
             label = "BSN" if col.kind == BSN else "onderwijsnummer"
-            rule = "the 11-check" if col.kind == BSN else "the onderwijsnummer check (starts with 10, 11-check remainder 5)"
-            issues.add(rows, invalid, f"ROW_INVALID_{col.kind.upper()}", col.name, header,
-                       f"{header}: the {label} (masked) fails {rule}; correct the number", shown)
+            rule = (
+                "the 11-check"
+                if col.kind == BSN
+                else "the onderwijsnummer check (starts with 10, 11-check remainder 5)"
+            )
+            issues.add(
+                rows,
+                invalid,
+                f"ROW_INVALID_{col.kind.upper()}",
+                col.name,
+                header,
+                f"{header}: the {label} (masked) fails {rule}; correct the number",
+                shown,
+            )
         elif col.kind in (DATE, BIRTH_DATE):
             values, invalid = parse.on_unique(parse.parse_dates, raw)
             if col.kind == BIRTH_DATE:
@@ -126,9 +178,16 @@ def _parse_columns(df: pd.DataFrame, spec: FeedSpec, partner: PartnerConfig, hea
             issues.add(rows, invalid, "ROW_INVALID_DATE", col.name, header, reason, shown)
         elif col.kind == POSTCODE:
             values, invalid = parse.on_unique(municipalities_from_postcodes, raw, reference.pc4_lookup)
-            issues.add(rows, invalid, "ROW_INVALID_POSTCODE", col.name, header,
-                       f"{header} (masked) is not a Dutch postcode (4 digits, 2 letters); the municipality is left unknown",
-                       shown, severity="flagged")
+            issues.add(
+                rows,
+                invalid,
+                "ROW_INVALID_POSTCODE",
+                col.name,
+                header,
+                f"{header} (masked) is not a Dutch postcode (4 digits, 2 letters); the municipality is left unknown",
+                shown,
+                severity="flagged",
+            )
             invalid = pd.Series(False, index=raw.index)  # flagged, not rejected
         elif col.kind == DECIMAL:
             values, invalid = parse.on_unique(parse.parse_decimal, raw)
@@ -141,10 +200,18 @@ def _parse_columns(df: pd.DataFrame, spec: FeedSpec, partner: PartnerConfig, hea
             issues.add(rows, invalid, "ROW_INVALID_YES_NO", col.name, header, quoted(" is not ja or nee"), shown)
         elif col.kind == CODE:
             values, invalid = parse.on_unique(parse.map_codes, raw, partner.values.get(col.name, {}))
-            issues.add(rows, invalid, "ROW_UNKNOWN_CODE", col.name, header,
-                       quoted(f" is not a known code for {partner.partner_code}; use one of the agreed codes, "
-                              f"or ask the pipeline team to add it under values.{col.name} in config/partners/{partner.partner_code}.yaml"),
-                       shown)
+            issues.add(
+                rows,
+                invalid,
+                "ROW_UNKNOWN_CODE",
+                col.name,
+                header,
+                quoted(
+                    f" is not a known code for {partner.partner_code}; use one of the agreed codes, "
+                    f"or ask the pipeline team to add it under values.{col.name} in config/partners/{partner.partner_code}.yaml"
+                ),
+                shown,
+            )
         else:  # pragma: no cover - feeds.py defines the kinds
             raise ValueError(col.kind)
         if col.required:
@@ -154,8 +221,9 @@ def _parse_columns(df: pd.DataFrame, spec: FeedSpec, partner: PartnerConfig, hea
     return parsed
 
 
-def _person_columns(parsed: dict[str, pd.Series], spec: FeedSpec, df: pd.DataFrame, headers: dict[str, str],
-                    issues: IssueCollector) -> pd.DataFrame:
+def _person_columns(
+    parsed: dict[str, pd.Series], spec: FeedSpec, df: pd.DataFrame, headers: dict[str, str], issues: IssueCollector
+) -> pd.DataFrame:
     person_id = pd.Series(None, index=df.index, dtype="str")
     kind = pd.Series(None, index=df.index, dtype="str")
     for ident in spec.person_identifiers:  # first identifier present wins (BSN before onderwijsnummer)
@@ -168,36 +236,66 @@ def _person_columns(parsed: dict[str, pd.Series], spec: FeedSpec, df: pd.DataFra
         for ident in spec.person_identifiers:
             none &= df[ident].fillna("").str.strip() == ""
         names = " or ".join(headers.get(i, i) for i in spec.person_identifiers)
-        issues.add(df[ROW_NUMBER], none, "ROW_MISSING_VALUE", "|".join(spec.person_identifiers), names,
-                   f"{names}: one of them is required but both are empty")
-    return pd.DataFrame({
-        "person_id": person_id,
-        "person_id_kind": kind,
-        "birth_year": birth_years(parsed["birth_date"]),
-        "residence_municipality_code": parsed["postcode"],
-    })
+        issues.add(
+            df[ROW_NUMBER],
+            none,
+            "ROW_MISSING_VALUE",
+            "|".join(spec.person_identifiers),
+            names,
+            f"{names}: one of them is required but both are empty",
+        )
+    return pd.DataFrame(
+        {
+            "person_id": person_id,
+            "person_id_kind": kind,
+            "birth_year": birth_years(parsed["birth_date"]),
+            "residence_municipality_code": parsed["postcode"],
+        }
+    )
 
 
-def _check_date_orders(parsed: dict[str, pd.Series], spec: FeedSpec, df: pd.DataFrame, headers: dict[str, str],
-                       issues: IssueCollector) -> None:
+def _check_date_orders(
+    parsed: dict[str, pd.Series], spec: FeedSpec, df: pd.DataFrame, headers: dict[str, str], issues: IssueCollector
+) -> None:
     for order in spec.date_orders:
         early, late = parsed[order.earlier], parsed[order.later]
         bad = early.notna() & late.notna() & (late < early)
         h_early, h_late = headers.get(order.earlier, order.earlier), headers.get(order.later, order.later)
-        reason = (h_late + " " + late.dt.strftime("%d-%m-%Y").fillna("") + " is before " + h_early + " "
-                  + early.dt.strftime("%d-%m-%Y").fillna(""))
-        issues.add(df[ROW_NUMBER], bad, "ROW_END_BEFORE_START", f"{order.earlier}|{order.later}", f"{h_early}|{h_late}", reason)
+        reason = (
+            h_late
+            + " "
+            + late.dt.strftime("%d-%m-%Y").fillna("")
+            + " is before "
+            + h_early
+            + " "
+            + early.dt.strftime("%d-%m-%Y").fillna("")
+        )
+        issues.add(
+            df[ROW_NUMBER], bad, "ROW_END_BEFORE_START", f"{order.earlier}|{order.later}", f"{h_early}|{h_late}", reason
+        )
 
 
-def _duplicate_keys(record_key: pd.Series, delivery_ids: pd.Series, df: pd.DataFrame, headers: str,
-                    issues: IssueCollector, rejected: pd.Series) -> None:
+def _duplicate_keys(
+    record_key: pd.Series,
+    delivery_ids: pd.Series,
+    df: pd.DataFrame,
+    headers: str,
+    issues: IssueCollector,
+    rejected: pd.Series,
+) -> None:
     """A record key twice in one delivery: the first valid row stays, later ones are rejected."""
     candidates = record_key.notna() & ~rejected
     scoped = (delivery_ids + "\x00" + record_key).where(candidates)
     dup = scoped.duplicated(keep="first") & candidates
     if dup.any():
         first_row = df[ROW_NUMBER].where(candidates).groupby(scoped).transform("min")
-        reason = "The record key (" + headers + ") occurs earlier in this file, in row " + first_row.astype("Int64").astype("str") + "; each record once per delivery"
+        reason = (
+            "The record key ("
+            + headers
+            + ") occurs earlier in this file, in row "
+            + first_row.astype("Int64").astype("str")
+            + "; each record once per delivery"
+        )
         issues.add(df[ROW_NUMBER], dup, "ROW_DUPLICATE_KEY", "record_key", headers, reason)
 
 
@@ -209,12 +307,20 @@ def _schema_issues(staging: pd.DataFrame, schema: pa.DataFrameSchema, df: pd.Dat
         cases = err.failure_cases
         row_cases = cases[cases["index"].notna()]
         if len(row_cases) != len(cases):
-            raise RuntimeError(f"schema-level failure in {schema.name}: {cases[cases['index'].isna()].to_dict('records')}") from None
+            raise RuntimeError(
+                f"schema-level failure in {schema.name}: {cases[cases['index'].isna()].to_dict('records')}"
+            ) from None
         for (column, check), group in row_cases.groupby(["column", "check"]):
             mask = pd.Series(False, index=staging.index)
             mask.loc[group["index"].astype("int64").unique()] = True
-            issues.add(df[ROW_NUMBER], mask, "ROW_SCHEMA", str(column), str(column),
-                       f"{column} fails the check {check} of table {schema.name}")
+            issues.add(
+                df[ROW_NUMBER],
+                mask,
+                "ROW_SCHEMA",
+                str(column),
+                str(column),
+                f"{column} fails the check {check} of table {schema.name}",
+            )
 
 
 @dataclass
@@ -233,8 +339,9 @@ class ReadDelivery:
         return len(self.mapped.frame) + len(self.reader_issues)
 
 
-def read_delivery(delivery: Delivery, partner: PartnerConfig, period: Period, version: int,
-                  timer: StageTimer = NO_TIMER) -> ReadDelivery:
+def read_delivery(
+    delivery: Delivery, partner: PartnerConfig, period: Period, version: int, timer: StageTimer = NO_TIMER
+) -> ReadDelivery:
     """Read a delivery file and map its headers with the partner's layout for the period. Raises DeliveryRejected."""
     with timer.stage("read"):
         raw = read_delivery_file(delivery.path, partner.known_headers)
@@ -249,20 +356,25 @@ def _lineage(items: list[ReadDelivery], partner: PartnerConfig) -> pd.DataFrame:
     def repeat(values: list, dtype: str) -> pd.Series:
         return pd.Series(pd.Series(values, dtype=dtype).repeat(sizes).to_numpy(), dtype=dtype)
 
-    return pd.DataFrame({
-        "delivery_id": repeat([it.delivery.delivery_id for it in items], "str"),
-        "partner_code": repeat([partner.partner_code] * len(items), "str"),
-        "delivery_period": repeat([it.period.label for it in items], "str"),
-        "delivery_version": repeat([it.version for it in items], "Int64"),
-        "source_file": repeat([it.delivery.source_file for it in items], "str"),
-        "content_hash": repeat([it.delivery.content_hash for it in items], "str"),
-        "source_row_number": pd.Series(pd.concat([it.mapped.frame[ROW_NUMBER] for it in items], ignore_index=True), dtype="Int64"),
-        "received_at": repeat([it.delivery.received_at for it in items], "datetime64[us]"),
-    })
+    return pd.DataFrame(
+        {
+            "delivery_id": repeat([it.delivery.delivery_id for it in items], "str"),
+            "partner_code": repeat([partner.partner_code] * len(items), "str"),
+            "delivery_period": repeat([it.period.label for it in items], "str"),
+            "delivery_version": repeat([it.version for it in items], "Int64"),
+            "source_file": repeat([it.delivery.source_file for it in items], "str"),
+            "content_hash": repeat([it.delivery.content_hash for it in items], "str"),
+            "source_row_number": pd.Series(
+                pd.concat([it.mapped.frame[ROW_NUMBER] for it in items], ignore_index=True), dtype="Int64"
+            ),
+            "received_at": repeat([it.delivery.received_at for it in items], "datetime64[us]"),
+        }
+    )
 
 
-def _validate_group(items: list[ReadDelivery], partner: PartnerConfig, reference: Reference, key: bytes,
-                    timer: StageTimer = NO_TIMER) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _validate_group(
+    items: list[ReadDelivery], partner: PartnerConfig, reference: Reference, key: bytes, timer: StageTimer = NO_TIMER
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parse and validate the rows of deliveries that share a partner and header names, in one go."""
     with timer.stage("map_parse"):
         group = _parse_group(items, partner, reference, key)
@@ -306,11 +418,20 @@ def _parse_group(items: list[ReadDelivery], partner: PartnerConfig, reference: R
     return _ParsedGroup(staging[table.column_names], df, record_key, lineage, issues, headers, table)
 
 
-def _validate_parsed(group: _ParsedGroup, partner: PartnerConfig, reference: Reference) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _validate_parsed(
+    group: _ParsedGroup, partner: PartnerConfig, reference: Reference
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Duplicate keys and the Pandera schema over the parsed rows; accepted rows and the problems found."""
     spec = feed_spec(partner.feed)
-    staging, df, record_key, lineage, issues, headers, table = (group.staging, group.raw, group.record_key, group.lineage,
-                                                                group.issues, group.headers, group.table)
+    staging, df, record_key, lineage, issues, headers, table = (
+        group.staging,
+        group.raw,
+        group.record_key,
+        group.lineage,
+        group.issues,
+        group.headers,
+        group.table,
+    )
     n = len(df)
     schema = pandera_schema(table, reference.code_lists | {"partners": frozenset({partner.partner_code})})
     _schema_issues(staging[~_rejected_mask(issues.frame(), n)], schema, df, issues)
@@ -321,12 +442,15 @@ def _validate_parsed(group: _ParsedGroup, partner: PartnerConfig, reference: Ref
 
     found = issues.frame()
     rejected = _rejected_mask(found, n)
-    found["delivery_id"] = lineage["delivery_id"].to_numpy()[found["row_index"].to_numpy()] if len(found) else pd.Series([], dtype="str")
+    found["delivery_id"] = (
+        lineage["delivery_id"].to_numpy()[found["row_index"].to_numpy()] if len(found) else pd.Series([], dtype="str")
+    )
     return staging[~rejected].reset_index(drop=True), found.drop(columns="row_index")
 
 
-def validate_deliveries(items: list[ReadDelivery], partner: PartnerConfig, reference: Reference, key: bytes,
-                        timer: StageTimer = NO_TIMER) -> dict[str, DeliveryResult]:
+def validate_deliveries(
+    items: list[ReadDelivery], partner: PartnerConfig, reference: Reference, key: bytes, timer: StageTimer = NO_TIMER
+) -> dict[str, DeliveryResult]:
     """Parse, pseudonymise and validate read deliveries of one partner; a result per delivery_id.
 
     Deliveries with the same header names are validated together: the per-file cost of many
@@ -350,13 +474,17 @@ def validate_deliveries(items: list[ReadDelivery], partner: PartnerConfig, refer
         results[d.delivery_id] = DeliveryResult(
             accepted_by.get(d.delivery_id, accepted.head(0)).reset_index(drop=True),
             quarantine_by.get(d.delivery_id, quarantine.head(0)).reset_index(drop=True),
-            it.rows_read, it.mapped.layout, it.mapped.unmapped_headers, it.file_format,
+            it.rows_read,
+            it.mapped.layout,
+            it.mapped.unmapped_headers,
+            it.file_format,
         )
     return results
 
 
-def process_delivery(delivery: Delivery, partner: PartnerConfig, period: Period, version: int,
-                     reference: Reference, key: bytes) -> DeliveryResult:
+def process_delivery(
+    delivery: Delivery, partner: PartnerConfig, period: Period, version: int, reference: Reference, key: bytes
+) -> DeliveryResult:
     """Read, map, parse, pseudonymise and validate one delivery file. Raises DeliveryRejected."""
     item = read_delivery(delivery, partner, period, version)
     return validate_deliveries([item], partner, reference, key)[delivery.delivery_id]
@@ -381,7 +509,9 @@ def _quarantine_frame(found: pd.DataFrame, items: list[ReadDelivery], partner: P
     source_files = {it.delivery.delivery_id: it.delivery.source_file for it in items}
     out["partner_code"] = partner.partner_code
     out["source_file"] = out["delivery_id"].map(source_files)
-    out = out.sort_values(["delivery_id", "source_row_number", "reason_code", "columns"], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["delivery_id", "source_row_number", "reason_code", "columns"], kind="stable").reset_index(
+        drop=True
+    )
     out["source_row_number"] = out["source_row_number"].astype("Int64")
     for c in QUARANTINE_COLUMNS:
         if c != "source_row_number":

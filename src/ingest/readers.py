@@ -50,6 +50,7 @@ class RawTable:
 
 # --- detection -----------------------------------------------------------------------------------
 
+
 def sniff_format(head: bytes) -> str:
     if head.startswith(b"PK\x03\x04"):
         return "xlsx"
@@ -65,7 +66,10 @@ def decode_text(data: bytes) -> tuple[str, str]:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16"), "utf-16"
     if b"\x00" in data[:8192]:
-        raise DeliveryRejected("FILE_NOT_TEXT", "The file is neither a spreadsheet (xlsx) nor a text (CSV) file. Export it as .xlsx or as .csv.")
+        raise DeliveryRejected(
+            "FILE_NOT_TEXT",
+            "The file is neither a spreadsheet (xlsx) nor a text (CSV) file. Export it as .xlsx or as .csv.",
+        )
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -117,13 +121,15 @@ def _unique_headers(headers: list[str]) -> list[str]:
     return out
 
 
-def _frame_from_rows(rows: list[list[str]], header_idx: int, first_row_number: int) -> tuple[pd.DataFrame, list[str], list[tuple[int, str, str]]]:
+def _frame_from_rows(
+    rows: list[list[str]], header_idx: int, first_row_number: int
+) -> tuple[pd.DataFrame, list[str], list[tuple[int, str, str]]]:
     """Data rows below the header as a frame; ragged rows padded, or reported when they have extra values."""
     headers = _unique_headers(rows[header_idx])
     width = len(headers)
     data, numbers, issues = [], [], []
     first = first_row_number + header_idx + 1
-    body = rows[header_idx + 1:]
+    body = rows[header_idx + 1 :]
     if all(len(row) == width for row in body):
         # the common case, without a Python step per row: empty rows are dropped below, vectorised
         data, numbers = body, list(range(first, first + len(body)))
@@ -133,14 +139,24 @@ def _frame_from_rows(rows: list[list[str]], header_idx: int, first_row_number: i
                 continue  # empty rows (often trailing) are not data
             if len(row) > width:
                 if any(cell.strip() for cell in row[width:]):
-                    issues.append((number, "ROW_TOO_MANY_VALUES", f"Row has {len(row)} values but the header has {width} columns; check for an unquoted delimiter in a value."))
+                    issues.append(
+                        (
+                            number,
+                            "ROW_TOO_MANY_VALUES",
+                            f"Row has {len(row)} values but the header has {width} columns; check for an unquoted delimiter in a value.",
+                        )
+                    )
                     continue
                 row = row[:width]
             elif len(row) < width:
                 row = row + [""] * (width - len(row))
             data.append(row)
             numbers.append(number)
-    frame = pd.DataFrame(data, columns=headers, dtype="str") if data else pd.DataFrame({h: pd.Series([], dtype="str") for h in headers})
+    frame = (
+        pd.DataFrame(data, columns=headers, dtype="str")
+        if data
+        else pd.DataFrame({h: pd.Series([], dtype="str") for h in headers})
+    )
     frame[ROW_NUMBER] = pd.array(numbers, dtype="int64")
     if len(frame):
         filled = np.zeros(len(frame), dtype=bool)
@@ -153,6 +169,7 @@ def _frame_from_rows(rows: list[list[str]], header_idx: int, first_row_number: i
 
 # --- CSV -------------------------------------------------------------------------------------------
 
+
 def read_csv_bytes(data: bytes, known_headers: set[str]) -> RawTable:
     text, encoding = decode_text(data)
     if not text.strip():
@@ -162,13 +179,16 @@ def read_csv_bytes(data: bytes, known_headers: set[str]) -> RawTable:
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
     except csv.Error as exc:
-        raise DeliveryRejected("FILE_UNREADABLE", f"The CSV file cannot be read ({exc}). Export it again as CSV.") from None
+        raise DeliveryRejected(
+            "FILE_UNREADABLE", f"The CSV file cannot be read ({exc}). Export it again as CSV."
+        ) from None
     header_idx = find_header_row(rows, known_headers)
     frame, headers, issues = _frame_from_rows(rows, header_idx, first_row_number=1)
     return RawTable(frame, headers, header_idx + 1, "csv", encoding, delimiter, issues)
 
 
 # --- xlsx ------------------------------------------------------------------------------------------
+
 
 def cell_to_text(value: object) -> str:
     """An xlsx cell as the text the parsers expect: dates ISO, whole numbers without '.0'."""
@@ -193,7 +213,10 @@ def check_zip_bounds(path: Path) -> None:
         with path.open("rb") as fh, zipfile.ZipFile(fh) as zf:
             members = zf.infolist()
     except (zipfile.BadZipFile, OSError):
-        raise DeliveryRejected("FILE_CORRUPT", "The spreadsheet cannot be opened (not a valid xlsx archive). Save it again as .xlsx and resend.") from None
+        raise DeliveryRejected(
+            "FILE_CORRUPT",
+            "The spreadsheet cannot be opened (not a valid xlsx archive). Save it again as .xlsx and resend.",
+        ) from None
     total = sum(m.file_size for m in members)
     worst = max((m.file_size / max(m.compress_size, 1) for m in members), default=0)
     if total > MAX_XLSX_UNPACKED_BYTES or worst > MAX_XLSX_RATIO:
@@ -223,18 +246,29 @@ def read_xlsx_path(path: Path, known_headers: set[str]) -> RawTable:
         if sniff_format(fh.read(8)) == "xlsx":
             check_zip_bounds(path)
     try:
-        workbook = (python_calamine.CalamineWorkbook.from_path(str(path)) if isinstance(path, Path)
-                    else python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes())))  # object store
+        workbook = (
+            python_calamine.CalamineWorkbook.from_path(str(path))
+            if isinstance(path, Path)
+            else python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
+        )  # object store
         sheet = workbook.get_sheet_by_index(0)
         rows = _sheet_rows(sheet)
     except DeliveryRejected:
         raise
     except python_calamine.PasswordError:
-        raise DeliveryRejected("FILE_PASSWORD_PROTECTED", "The xlsx file is password-protected. Send it without a password (over the agreed secure channel).") from None
+        raise DeliveryRejected(
+            "FILE_PASSWORD_PROTECTED",
+            "The xlsx file is password-protected. Send it without a password (over the agreed secure channel).",
+        ) from None
     except Exception as exc:  # calamine raises several types for corrupt files
-        raise DeliveryRejected("FILE_CORRUPT", f"The spreadsheet cannot be opened ({type(exc).__name__}). Save it again as .xlsx and resend.") from None
+        raise DeliveryRejected(
+            "FILE_CORRUPT",
+            f"The spreadsheet cannot be opened ({type(exc).__name__}). Save it again as .xlsx and resend.",
+        ) from None
     if not rows:
-        raise DeliveryRejected("FILE_EMPTY", "The spreadsheet's first sheet is empty. Put the export on the first sheet.")
+        raise DeliveryRejected(
+            "FILE_EMPTY", "The spreadsheet's first sheet is empty. Put the export on the first sheet."
+        )
     header_idx = find_header_row(rows, known_headers)
     frame, headers, issues = _frame_from_rows(rows, header_idx, first_row_number=1)
     return RawTable(frame, headers, header_idx + 1, "xlsx", None, None, issues)
@@ -250,7 +284,9 @@ def read_delivery_file(path: Path, known_headers: set[str]) -> RawTable:
     with path.open("rb") as fh:
         head = fh.read(8)
     kind = sniff_format(head)
-    if head.startswith(NOT_SPREADSHEET_MAGIC) or (kind == "text" and path.suffix.lower() not in SUPPORTED_SUFFIXES and head):
+    if head.startswith(NOT_SPREADSHEET_MAGIC) or (
+        kind == "text" and path.suffix.lower() not in SUPPORTED_SUFFIXES and head
+    ):
         raise DeliveryRejected(
             "FILE_NOT_SPREADSHEET",
             f"The file {path.name!r} is not a spreadsheet export ({path.suffix or 'no extension'}). Send the agreed export as .xlsx or .csv.",

@@ -97,10 +97,7 @@ class Reference:
     @cached_property
     def code_lists(self) -> dict[str, frozenset[str]]:
         """Every code list by name, for mapping checks and Pandera isin checks."""
-        lists = {
-            name: frozenset(group["code"])
-            for name, group in self.code_list_table.groupby("code_list")
-        }
+        lists = {name: frozenset(group["code"]) for name, group in self.code_list_table.groupby("code_list")}
         lists["functions"] = frozenset(self.functions["function_code"])
         lists["programmes"] = frozenset(self.programmes["programme_code"])
         lists["programmes_or_none"] = lists["programmes"] | {"geen"}

@@ -6,14 +6,16 @@ from html import escape
 
 from report import fmt
 
-FONT = "font-family=\"sans-serif\""
+FONT = 'font-family="sans-serif"'
 GAP = "#bbb"
 
 
 def _svg(width: int, height: int, body: list[str], label: str) -> str:
     # No xmlns: inline SVG in HTML needs none, and the report holds no URL at all (render adds it for PNGs).
-    return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-            f'role="img" aria-label="{escape(label)}" {FONT} font-size="10">' + "".join(body) + "</svg>")
+    return (
+        f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{escape(label)}" {FONT} font-size="10">' + "".join(body) + "</svg>"
+    )
 
 
 def _nice_max(value: float) -> float:
@@ -45,21 +47,36 @@ def _path(points: list[tuple[float, float] | None]) -> str:
     return " ".join(d)
 
 
-def line_chart(x_labels: list[str], series: list[dict], *, width=340, height=170, hline: float | None = None,
-               hline_label: str = "", percent=False, label="") -> str:
+def line_chart(
+    x_labels: list[str],
+    series: list[dict],
+    *,
+    width=340,
+    height=170,
+    hline: float | None = None,
+    hline_label: str = "",
+    percent=False,
+    label="",
+) -> str:
     """series: {name, values (None = gap), color, dash}. x positions are evenly spaced."""
     left, right, top_m, bottom = 44, 10, 10, 24
     values = [v for s in series for v in s["values"] if v is not None] + ([hline] if hline is not None else [])
     top = 1.0 if percent else _nice_max(max(values, default=0) * 1.05)
     n = max(len(x_labels), 1)
-    x_of = (lambda i: left + (width - left - right) * (i / (n - 1) if n > 1 else 0.5))
-    y_of = (lambda v: height - bottom - (height - bottom - top_m) * (v / top))
+    x_of = lambda i: left + (width - left - right) * (i / (n - 1) if n > 1 else 0.5)
+    y_of = lambda v: height - bottom - (height - bottom - top_m) * (v / top)
     body: list[str] = []
-    _y_axis(body, left, width - right, y_of, top, (lambda v: fmt.percent(v, 0)) if percent else (lambda v: fmt.number(v)))
+    _y_axis(
+        body, left, width - right, y_of, top, (lambda v: fmt.percent(v, 0)) if percent else (lambda v: fmt.number(v))
+    )
     if hline is not None:
         y = y_of(hline)
-        body.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#333" stroke-dasharray="2,2"/>')
-        body.append(f'<text x="{width - right}" y="{y - 3:.1f}" text-anchor="end" fill="#333">{escape(hline_label)}</text>')
+        body.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#333" stroke-dasharray="2,2"/>'
+        )
+        body.append(
+            f'<text x="{width - right}" y="{y - 3:.1f}" text-anchor="end" fill="#333">{escape(hline_label)}</text>'
+        )
     for s in series:
         pts = [None if v is None else (x_of(i), y_of(v)) for i, v in enumerate(s["values"])]
         dash = f' stroke-dasharray="{s["dash"]}"' if s.get("dash") else ""
@@ -72,10 +89,14 @@ def line_chart(x_labels: list[str], series: list[dict], *, width=340, height=170
                 body.append(f'<circle cx="{p[0]:.1f}" cy="{p[1]:.1f}" r="2" fill="{s["color"]}"/>')
         for i, v in enumerate(s["values"]):
             if v is None and s.get("mark_gaps"):
-                body.append(f'<line x1="{x_of(i):.1f}" x2="{x_of(i):.1f}" y1="{height - bottom}" y2="{height - bottom - 5}" stroke="{GAP}"/>')
+                body.append(
+                    f'<line x1="{x_of(i):.1f}" x2="{x_of(i):.1f}" y1="{height - bottom}" y2="{height - bottom - 5}" stroke="{GAP}"/>'
+                )
     if x_labels:
         body.append(f'<text x="{left}" y="{height - 8}" fill="#555">{escape(x_labels[0])}</text>')
-        body.append(f'<text x="{width - right}" y="{height - 8}" text-anchor="end" fill="#555">{escape(x_labels[-1])}</text>')
+        body.append(
+            f'<text x="{width - right}" y="{height - 8}" text-anchor="end" fill="#555">{escape(x_labels[-1])}</text>'
+        )
     return _svg(width, height, body, label)
 
 
@@ -89,39 +110,61 @@ def flow_bars(months: list[str], stacks: list[dict], down: dict, *, width=340, h
     plot_h = height - top_m - bottom
     mid = top_m + plot_h / 2
     bw = (width - left - right) / n
-    y_of = (lambda v: mid - (plot_h / 2) * v / scale)
+    y_of = lambda v: mid - (plot_h / 2) * v / scale
     body = [f'<line x1="{left}" x2="{width - right}" y1="{mid:.1f}" y2="{mid:.1f}" stroke="#999"/>']
     for v in (scale, scale / 2, -scale / 2, -scale):
         y = y_of(v)
         body.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>')
-        body.append(f'<text x="{left - 3}" y="{y + 3:.1f}" text-anchor="end" fill="#555">{escape(fmt.number(abs(v)))}</text>')
+        body.append(
+            f'<text x="{left - 3}" y="{y + 3:.1f}" text-anchor="end" fill="#555">{escape(fmt.number(abs(v)))}</text>'
+        )
     for i in range(n):
         x = left + i * bw
         base = 0.0
         for s in stacks:
             v = s["values"][i]
             if v is None:
-                body.append(f'<line x1="{x + bw / 2:.1f}" x2="{x + bw / 2:.1f}" y1="{y_of(base):.1f}" y2="{y_of(base) - 4:.1f}" stroke="{GAP}"/>')
+                body.append(
+                    f'<line x1="{x + bw / 2:.1f}" x2="{x + bw / 2:.1f}" y1="{y_of(base):.1f}" y2="{y_of(base) - 4:.1f}" stroke="{GAP}"/>'
+                )
                 continue
             if v:
-                body.append(f'<rect x="{x:.1f}" y="{y_of(base + v):.1f}" width="{max(bw - 0.6, 0.5):.1f}" '
-                            f'height="{y_of(base) - y_of(base + v):.1f}" fill="{s["color"]}"/>')
+                body.append(
+                    f'<rect x="{x:.1f}" y="{y_of(base + v):.1f}" width="{max(bw - 0.6, 0.5):.1f}" '
+                    f'height="{y_of(base) - y_of(base + v):.1f}" fill="{s["color"]}"/>'
+                )
                 base += v
         v = down["values"][i] if i < len(down["values"]) else 0
         if v is None:
-            body.append(f'<line x1="{x + bw / 2:.1f}" x2="{x + bw / 2:.1f}" y1="{mid:.1f}" y2="{mid + 4:.1f}" stroke="{GAP}"/>')
+            body.append(
+                f'<line x1="{x + bw / 2:.1f}" x2="{x + bw / 2:.1f}" y1="{mid:.1f}" y2="{mid + 4:.1f}" stroke="{GAP}"/>'
+            )
         elif v:
             op = ' fill-opacity="0.45"' if down.get("provisional") and down["provisional"][i] else ""
-            body.append(f'<rect x="{x:.1f}" y="{mid:.1f}" width="{max(bw - 0.6, 0.5):.1f}" height="{y_of(0) - y_of(v):.1f}" '
-                        f'fill="{down["color"]}"{op}/>')
+            body.append(
+                f'<rect x="{x:.1f}" y="{mid:.1f}" width="{max(bw - 0.6, 0.5):.1f}" height="{y_of(0) - y_of(v):.1f}" '
+                f'fill="{down["color"]}"{op}/>'
+            )
     if months:
         body.append(f'<text x="{left}" y="{height - 4}" fill="#555">{escape(months[0])}</text>')
-        body.append(f'<text x="{width - right}" y="{height - 4}" text-anchor="end" fill="#555">{escape(months[-1])}</text>')
+        body.append(
+            f'<text x="{width - right}" y="{height - 4}" text-anchor="end" fill="#555">{escape(months[-1])}</text>'
+        )
     return _svg(width, height, body, label)
 
 
-def heat_map(rows: list[str], columns: list[tuple[str, int]], cells: list[dict], colors: dict[str, str], *,
-             cell_w: float = 8, cell_h: int = 16, label="", tick_every: int = 12, tick_label=lambda i: "") -> str:
+def heat_map(
+    rows: list[str],
+    columns: list[tuple[str, int]],
+    cells: list[dict],
+    colors: dict[str, str],
+    *,
+    cell_w: float = 8,
+    cell_h: int = 16,
+    label="",
+    tick_every: int = 12,
+    tick_label=lambda i: "",
+) -> str:
     """rows: row keys; columns: count of month slots; cells: {row, start (slot), span (slots), status, title}."""
     left, top_m = 150, 18
     n = columns
@@ -138,6 +181,8 @@ def heat_map(rows: list[str], columns: list[tuple[str, int]], cells: list[dict],
     for c in cells:
         y = top_m + index[c["row"]] * cell_h
         x = left + c["start"] * cell_w
-        body.append(f'<rect x="{x:.1f}" y="{y + 1}" width="{c["span"] * cell_w - 1:.1f}" height="{cell_h - 2}" '
-                    f'fill="{colors.get(c["status"], "#ccc")}"><title>{escape(c["title"])}</title></rect>')
+        body.append(
+            f'<rect x="{x:.1f}" y="{y + 1}" width="{c["span"] * cell_w - 1:.1f}" height="{cell_h - 2}" '
+            f'fill="{colors.get(c["status"], "#ccc")}"><title>{escape(c["title"])}</title></rect>'
+        )
     return _svg(width, height, body, label)

@@ -29,15 +29,29 @@ def write_broken_deliveries(landing: Path, last_period: str) -> list[dict]:
         # an empty corrected re-send: rejected, so the original stays in force
         ("vph_delfland", f"vph_delfland_{year}-{month}_v2.csv", b"", "FILE_EMPTY"),
         # a report sent instead of the export
-        ("threewise", f"threewise_{year}-{month} overzicht.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", "FILE_NOT_SPREADSHEET"),
+        (
+            "threewise",
+            f"threewise_{year}-{month} overzicht.pdf",
+            b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
+            "FILE_NOT_SPREADSHEET",
+        ),
         # a re-send whose export lost its qualification column
-        ("roc_zuidwest", f"roc_zuidwest_{year}-Q{quarter}_v2.csv",
-         "inschrijving_id;bsn;geboortedatum;niveau;leerweg;datum_inschrijving;uitstroomresultaat\n"
-         "4599999;;01-01-2000;2;bbl;01-09-2024;actief\n".encode("cp1252"), "FILE_MISSING_COLUMNS"),
+        (
+            "roc_zuidwest",
+            f"roc_zuidwest_{year}-Q{quarter}_v2.csv",
+            "inschrijving_id;bsn;geboortedatum;niveau;leerweg;datum_inschrijving;uitstroomresultaat\n"
+            "4599999;;01-01-2000;2;bbl;01-09-2024;actief\n".encode("cp1252"),
+            "FILE_MISSING_COLUMNS",
+        ),
         # no period in the name
         ("gemeente_den_haag", "aanlevering_gemeente_laatste.csv", b"Trajectnummer,BSN\n", "FILE_NO_PERIOD"),
         # a partner nobody onboarded yet
-        (UNKNOWN_PARTNER, f"{UNKNOWN_PARTNER}_{year}-{month}.csv", b"Personeelsnummer;BSN\n1;123\n", "FILE_UNKNOWN_PARTNER"),
+        (
+            UNKNOWN_PARTNER,
+            f"{UNKNOWN_PARTNER}_{year}-{month}.csv",
+            b"Personeelsnummer;BSN\n1;123\n",
+            "FILE_UNKNOWN_PARTNER",
+        ),
         # a damaged workbook
         ("thuiszorg_westland", f"thuiszorg_westland_{year}{month}_v2.xlsx", _truncated_xlsx(), "FILE_CORRUPT"),
     ]

@@ -15,38 +15,100 @@ DEFAULT_REFERENCE_DIR = REPO_ROOT / "config" / "reference"
 # Canonical columns per feed, in canonical order, with the required ones.
 FEED_COLUMNS: dict[str, list[str]] = {
     "employment_spells": [
-        "employee_number", "employment_number", "bsn", "birth_date", "postcode", "function",
-        "contract_type", "hours_per_week", "is_apprenticeship", "start_date", "end_date",
-        "leaving_reason", "programme",
+        "employee_number",
+        "employment_number",
+        "bsn",
+        "birth_date",
+        "postcode",
+        "function",
+        "contract_type",
+        "hours_per_week",
+        "is_apprenticeship",
+        "start_date",
+        "end_date",
+        "leaving_reason",
+        "programme",
     ],
     "enrolments": [
-        "enrolment_number", "bsn", "onderwijsnummer", "birth_date", "postcode", "programme",
-        "crebo_code", "mbo_level", "learning_path", "start_date", "planned_end_date",
-        "actual_end_date", "outcome", "leaving_reason", "bbl_employer_name",
+        "enrolment_number",
+        "bsn",
+        "onderwijsnummer",
+        "birth_date",
+        "postcode",
+        "programme",
+        "crebo_code",
+        "mbo_level",
+        "learning_path",
+        "start_date",
+        "planned_end_date",
+        "actual_end_date",
+        "outcome",
+        "leaving_reason",
+        "bbl_employer_name",
         "has_work_placement_agreement",
     ],
     "municipal_participants": [
-        "trajectory_number", "bsn", "birth_date", "postcode", "target_group", "benefit_type",
-        "programme", "referral_date", "placement_date", "placement_kind", "placement_end_date",
-        "placement_result", "benefit_end_date", "benefit_end_reason", "civic_integration_required",
+        "trajectory_number",
+        "bsn",
+        "birth_date",
+        "postcode",
+        "target_group",
+        "benefit_type",
+        "programme",
+        "referral_date",
+        "placement_date",
+        "placement_kind",
+        "placement_end_date",
+        "placement_result",
+        "benefit_end_date",
+        "benefit_end_reason",
+        "civic_integration_required",
     ],
 }
 
 REQUIRED: dict[str, list[str]] = {
-    "employment_spells": ["employee_number", "bsn", "birth_date", "function", "contract_type",
-                          "start_date"],
-    "enrolments": ["enrolment_number", "birth_date", "crebo_code", "mbo_level", "learning_path",
-                   "start_date", "outcome"],
-    "municipal_participants": ["trajectory_number", "bsn", "birth_date", "target_group",
-                               "benefit_type", "programme", "referral_date"],
+    "employment_spells": ["employee_number", "bsn", "birth_date", "function", "contract_type", "start_date"],
+    "enrolments": [
+        "enrolment_number",
+        "birth_date",
+        "crebo_code",
+        "mbo_level",
+        "learning_path",
+        "start_date",
+        "outcome",
+    ],
+    "municipal_participants": [
+        "trajectory_number",
+        "bsn",
+        "birth_date",
+        "target_group",
+        "benefit_type",
+        "programme",
+        "referral_date",
+    ],
 }
 
 # Columns that identify a record or a person: never blanked by a `missing_required` bad row.
-IDENTIFIER_COLUMNS = {"employee_number", "employment_number", "enrolment_number",
-                      "trajectory_number", "bsn", "onderwijsnummer"}
+IDENTIFIER_COLUMNS = {
+    "employee_number",
+    "employment_number",
+    "enrolment_number",
+    "trajectory_number",
+    "bsn",
+    "onderwijsnummer",
+}
 
-DATE_COLUMNS = {"birth_date", "start_date", "end_date", "planned_end_date", "actual_end_date",
-                "referral_date", "placement_date", "placement_end_date", "benefit_end_date"}
+DATE_COLUMNS = {
+    "birth_date",
+    "start_date",
+    "end_date",
+    "planned_end_date",
+    "actual_end_date",
+    "referral_date",
+    "placement_date",
+    "placement_end_date",
+    "benefit_end_date",
+}
 BOOL_COLUMNS = {"is_apprenticeship", "has_work_placement_agreement", "civic_integration_required"}
 
 # (end column, its start column) per feed
@@ -89,7 +151,7 @@ class PartnerConfig:
     cadence: str
     layouts: list[Layout]
     ignored_headers: list[str]
-    values: dict[str, dict[str, str]]           # column -> label -> canonical code
+    values: dict[str, dict[str, str]]  # column -> label -> canonical code
     reverse: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> code -> label
 
     def layout_for(self, month: str) -> Layout:
@@ -121,21 +183,25 @@ def load_partners(partners_dir: Path | str | None = None) -> dict[str, PartnerCo
             continue
         layouts = []
         for item in raw.get("layouts") or []:
-            columns = {str(k): [str(a) for a in (v if isinstance(v, list) else [v])]
-                       for k, v in (item.get("columns") or {}).items()}
-            layouts.append(Layout(
-                name=str(item.get("layout", "")),
-                valid_from=str(item["valid_from"]) if item.get("valid_from") else None,
-                valid_to=str(item["valid_to"]) if item.get("valid_to") else None,
-                columns=columns,
-            ))
+            columns = {
+                str(k): [str(a) for a in (v if isinstance(v, list) else [v])]
+                for k, v in (item.get("columns") or {}).items()
+            }
+            layouts.append(
+                Layout(
+                    name=str(item.get("layout", "")),
+                    valid_from=str(item["valid_from"]) if item.get("valid_from") else None,
+                    valid_to=str(item["valid_to"]) if item.get("valid_to") else None,
+                    columns=columns,
+                )
+            )
         values: dict[str, dict[str, str]] = {}
         reverse: dict[str, dict[str, str]] = {}
         for column, mapping in (raw.get("values") or {}).items():
             values[str(column)] = {str(label): str(code) for label, code in mapping.items()}
             rev: dict[str, str] = {}
             for label, code in mapping.items():
-                rev.setdefault(str(code), str(label))   # first label for each canonical code
+                rev.setdefault(str(code), str(label))  # first label for each canonical code
             reverse[str(column)] = rev
         cfg = PartnerConfig(
             code=str(raw["partner_code"]),
@@ -168,8 +234,8 @@ def read_reference(reference_dir: Path, name: str) -> list[dict[str, str]]:
 
 @dataclass
 class Reference:
-    pc4_ranges: list[tuple[int, int, str]]       # (from, to, municipality_code)
-    codes: dict[str, list[str]]                  # canonical column -> valid codes
+    pc4_ranges: list[tuple[int, int, str]]  # (from, to, municipality_code)
+    codes: dict[str, list[str]]  # canonical column -> valid codes
 
     def municipality_of(self, postcode: str | None) -> str:
         if not postcode:
@@ -182,8 +248,10 @@ class Reference:
 
 
 def load_reference(reference_dir: Path) -> Reference:
-    ranges = [(int(r["pc4_from"]), int(r["pc4_to"]), r["municipality_code"])
-              for r in read_reference(reference_dir, "pc4_municipality.csv")]
+    ranges = [
+        (int(r["pc4_from"]), int(r["pc4_to"]), r["municipality_code"])
+        for r in read_reference(reference_dir, "pc4_municipality.csv")
+    ]
     files = {
         "function": ("functions.csv", "function_code"),
         "contract_type": ("contract_types.csv", "contract_type_code"),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 EXCEL_EPOCH = date(1899, 12, 30)
-EXPORT_LAG_DAYS = 7          # a delivery is exported this many days after its period ends
+EXPORT_LAG_DAYS = 7  # a delivery is exported this many days after its period ends
 
 
 def add_days(d: date, n: int) -> date:
@@ -49,10 +49,10 @@ def excel_serial(d: date) -> int:
 
 @dataclass(frozen=True)
 class Period:
-    label: str            # "2022-01" or "2022-Q1"
+    label: str  # "2022-01" or "2022-Q1"
     start: date
     end: date
-    layout_month: str     # "YYYY-MM" used to pick the partner's layout (first month)
+    layout_month: str  # "YYYY-MM" used to pick the partner's layout (first month)
 
     @property
     def export_date(self) -> date:
@@ -60,7 +60,7 @@ class Period:
 
     @property
     def compact(self) -> str:
-        """"202201" for a month."""
+        """ "202201" for a month."""
         return self.label.replace("-", "")
 
 
@@ -89,6 +89,5 @@ def quarter_periods(first: str, last: str) -> list[Period]:
         seen.append(q)
         year, quarter = q
         m1 = 3 * (quarter - 1) + 1
-        out.append(Period(f"{year:04d}-Q{quarter}", date(year, m1, 1), month_end(year, m1 + 2),
-                          f"{year:04d}-{m1:02d}"))
+        out.append(Period(f"{year:04d}-Q{quarter}", date(year, m1, 1), month_end(year, m1 + 2), f"{year:04d}-{m1:02d}"))
     return out

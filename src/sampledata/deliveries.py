@@ -7,29 +7,53 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from .config import (BOOL_COLUMNS, DATE_COLUMNS, END_START, FEED_COLUMNS, IDENTIFIER_COLUMNS,
-                     REQUIRED, UNKNOWN_CODE_COLUMN, Layout, PartnerConfig)
+from .config import (
+    BOOL_COLUMNS,
+    DATE_COLUMNS,
+    END_START,
+    FEED_COLUMNS,
+    IDENTIFIER_COLUMNS,
+    REQUIRED,
+    UNKNOWN_CODE_COLUMN,
+    Layout,
+    PartnerConfig,
+)
 from .dates import Period, excel_serial
 from .identifiers import dotted, invalidate_bsn, is_valid_bsn, is_valid_onderwijsnummer
 from .partners_style import Style, ignored_value
 from .world import Record
 
 BAD_RATE = 0.01
-BAD_KIND_WEIGHTS = {"invalid_bsn": 0.25, "end_before_start": 0.2, "impossible_date": 0.2,
-                    "unknown_code": 0.2, "missing_required": 0.15}
+BAD_KIND_WEIGHTS = {
+    "invalid_bsn": 0.25,
+    "end_before_start": 0.2,
+    "impossible_date": 0.2,
+    "unknown_code": 0.2,
+    "missing_required": 0.15,
+}
 IMPOSSIBLE_DAYS = [(30, 2), (31, 2), (31, 4), (31, 6), (31, 9), (31, 11)]
-CODE_COLUMNS = {"function", "contract_type", "leaving_reason", "programme", "learning_path",
-                "outcome", "target_group", "benefit_type", "placement_kind", "placement_result",
-                "benefit_end_reason"}
+CODE_COLUMNS = {
+    "function",
+    "contract_type",
+    "leaving_reason",
+    "programme",
+    "learning_path",
+    "outcome",
+    "target_group",
+    "benefit_type",
+    "placement_kind",
+    "placement_result",
+    "benefit_end_reason",
+}
 
 
 @dataclass
 class Row:
     record: Record
-    values: dict                     # canonical values as written (after any fault)
-    valid_values: dict               # canonical values of the valid row
-    overrides: dict = field(default_factory=dict)   # column -> raw cell text
-    bad: tuple[str, str] | None = None              # (kind, canonical column)
+    values: dict  # canonical values as written (after any fault)
+    valid_values: dict  # canonical values of the valid row
+    overrides: dict = field(default_factory=dict)  # column -> raw cell text
+    bad: tuple[str, str] | None = None  # (kind, canonical column)
 
     def make_valid(self) -> "Row":
         return Row(self.record, dict(self.valid_values), dict(self.valid_values))
@@ -148,8 +172,9 @@ def applicable_kinds(row: Row, feed: str, layout: Layout) -> list[str]:
     return kinds
 
 
-def make_bad(row: Row, feed: str, cfg: PartnerConfig, style: Style, layout: Layout,
-             rng: random.Random, kind: str | None = None) -> bool:
+def make_bad(
+    row: Row, feed: str, cfg: PartnerConfig, style: Style, layout: Layout, rng: random.Random, kind: str | None = None
+) -> bool:
     kinds = applicable_kinds(row, feed, layout)
     if not kinds:
         return False
@@ -166,8 +191,11 @@ def make_bad(row: Row, feed: str, cfg: PartnerConfig, style: Style, layout: Layo
         column = end_col
     elif kind == "impossible_date":
         start_col = END_START[feed][0][1] if feed != "municipal_participants" else "referral_date"
-        candidates = [c for c in FEED_COLUMNS[feed]
-                      if c in DATE_COLUMNS and c != "birth_date" and c in cols and v.get(c) is not None]
+        candidates = [
+            c
+            for c in FEED_COLUMNS[feed]
+            if c in DATE_COLUMNS and c != "birth_date" and c in cols and v.get(c) is not None
+        ]
         column = start_col if start_col in candidates and rng.random() < 0.6 else rng.choice(candidates)
         row.overrides[column] = impossible_date_text(v[column], style, rng)
         v[column] = None
@@ -176,16 +204,16 @@ def make_bad(row: Row, feed: str, cfg: PartnerConfig, style: Style, layout: Layo
         row.overrides[column] = unknown_label(cfg, style, column, rng)
         v[column] = None
     else:  # missing_required
-        candidates = [c for c in REQUIRED[feed]
-                      if c in cols and c not in IDENTIFIER_COLUMNS and v.get(c) is not None]
+        candidates = [c for c in REQUIRED[feed] if c in cols and c not in IDENTIFIER_COLUMNS and v.get(c) is not None]
         column = rng.choice(candidates)
         v[column] = None
     row.bad = (kind, column)
     return True
 
 
-def inject_bad_rows(rows: list[Row], feed: str, cfg: PartnerConfig, style: Style, layout: Layout,
-                    rng: random.Random) -> None:
+def inject_bad_rows(
+    rows: list[Row], feed: str, cfg: PartnerConfig, style: Style, layout: Layout, rng: random.Random
+) -> None:
     for row in rows:
         if rng.random() < BAD_RATE:
             make_bad(row, feed, cfg, style, layout, rng)
@@ -210,8 +238,7 @@ def _number_text(x, decimal: str) -> str:
     return text.replace(".", decimal)
 
 
-def render_cell(column: str, value, *, rec: Record, cfg: PartnerConfig, style: Style,
-                period: Period):
+def render_cell(column: str, value, *, rec: Record, cfg: PartnerConfig, style: Style, period: Period):
     xlsx = style.fmt == "xlsx"
     if value is None:
         return None if xlsx else ""
@@ -251,8 +278,9 @@ def render_rows(delivery: Delivery, order: list[str]) -> list[list]:
             if column in row.overrides:
                 cells.append(row.overrides[column])
             elif column in delivery.layout.columns:
-                cells.append(render_cell(column, row.values.get(column), rec=row.record, cfg=cfg,
-                                         style=style, period=period))
+                cells.append(
+                    render_cell(column, row.values.get(column), rec=row.record, cfg=cfg, style=style, period=period)
+                )
             else:
                 text = ignored_value(cfg.code, column, row.record, row.values)
                 cells.append(text if (text or style.fmt == "csv") else None)

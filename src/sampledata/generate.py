@@ -13,11 +13,18 @@ import os
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
-from .config import (FEED_COLUMNS, PartnerConfig, load_partners, load_reference,
-                     reference_dir_for)
+from .config import FEED_COLUMNS, PartnerConfig, load_partners, load_reference, reference_dir_for
 from .dates import Period, month_periods, parse_month, quarter_periods, month_end
-from .deliveries import (Delivery, column_order, header_for, inject_bad_rows, make_bad,
-                         render_rows, snapshot, truth_value)
+from .deliveries import (
+    Delivery,
+    column_order,
+    header_for,
+    inject_bad_rows,
+    make_bad,
+    render_rows,
+    snapshot,
+    truth_value,
+)
 from .partners_style import STYLES
 from .broken import UNKNOWN_PARTNER, write_broken_deliveries
 from .world import World
@@ -26,13 +33,19 @@ from .writers import csv_bytes, xlsx_bytes
 DUPLICATE_PARTNER = "thuiszorg_westland"
 DUPLICATE_FROM = "2020-06"
 V2_PARTNER = "gemeente_den_haag"
-TRUTH_FILES = ["manifest.json", "people.csv", "bad_rows.csv"] + [
-    f"valid_{feed}.csv" for feed in FEED_COLUMNS]
+TRUTH_FILES = ["manifest.json", "people.csv", "bad_rows.csv"] + [f"valid_{feed}.csv" for feed in FEED_COLUMNS]
 
 
-def generate_sample_deliveries(out_dir, *, seed: int = 20191114, scale: float = 1.0,
-                               first_period: str = "2019-01", last_period: str = "2024-12",
-                               partners_dir=None, broken_files: bool = True) -> dict:
+def generate_sample_deliveries(
+    out_dir,
+    *,
+    seed: int = 20191114,
+    scale: float = 1.0,
+    first_period: str = "2019-01",
+    last_period: str = "2024-12",
+    partners_dir=None,
+    broken_files: bool = True,
+) -> dict:
     """Write landing/<partner>/<files> and truth/ under out_dir; return the manifest."""
     out_dir = Path(out_dir)
     parse_month(first_period)
@@ -55,8 +68,7 @@ def generate_sample_deliveries(out_dir, *, seed: int = 20191114, scale: float = 
     entries: list[dict] = []
     for code, cfg in partners.items():
         style = STYLES[code]
-        periods = (quarter_periods if cfg.cadence == "quarterly" else month_periods)(
-            first_period, last_period)
+        periods = (quarter_periods if cfg.cadence == "quarterly" else month_periods)(first_period, last_period)
         v2_index = _v2_period_index(cfg, world, periods) if code == V2_PARTNER else None
         dup_index = _duplicate_index(periods) if code == DUPLICATE_PARTNER else None
         for i, period in enumerate(periods):
@@ -81,9 +93,17 @@ def generate_sample_deliveries(out_dir, *, seed: int = 20191114, scale: float = 
                 entries.append(_entry(v2, "load"))
             if i == dup_index:
                 stem, dot, ext = original.filename.rpartition(".")
-                copy = Delivery(cfg, style, period, layout, rows, version=1,
-                                filename=f"{stem} (kopie).{ext}", data=original.data,
-                                data_row_numbers=original.data_row_numbers)
+                copy = Delivery(
+                    cfg,
+                    style,
+                    period,
+                    layout,
+                    rows,
+                    version=1,
+                    filename=f"{stem} (kopie).{ext}",
+                    data=original.data,
+                    data_row_numbers=original.data_row_numbers,
+                )
                 (out_dir / copy.path).write_bytes(copy.data)
                 deliveries.append(copy)
                 dup_entry = _entry(copy, "duplicate")
@@ -94,8 +114,17 @@ def generate_sample_deliveries(out_dir, *, seed: int = 20191114, scale: float = 
     rejected = write_broken_deliveries(out_dir / "landing", last_period) if broken_files else []
     for entry in rejected:
         _touch(out_dir / entry["path"], datetime.combine(month_end(y, m), time(9, 0)) + timedelta(days=6))
-    manifest = _write_truth(out_dir, world, deliveries, entries, seed=seed, scale=scale,
-                            first_period=first_period, last_period=last_period, rejected_files=rejected)
+    manifest = _write_truth(
+        out_dir,
+        world,
+        deliveries,
+        entries,
+        seed=seed,
+        scale=scale,
+        first_period=first_period,
+        last_period=last_period,
+        rejected_files=rejected,
+    )
     return manifest
 
 
@@ -113,7 +142,10 @@ def _set_arrival_times(out_dir: Path, deliveries: list[Delivery], entries: list[
         days = rng.randint(3, 14) if rng.random() < 0.9 else rng.randint(20, 45)
         if d.version > 1 or status.get(d.path) == "duplicate":
             days += 21
-        _touch(out_dir / d.path, datetime.combine(d.period.end, time(8, 0)) + timedelta(days=days, minutes=rng.randint(0, 600)))
+        _touch(
+            out_dir / d.path,
+            datetime.combine(d.period.end, time(8, 0)) + timedelta(days=days, minutes=rng.randint(0, 600)),
+        )
 
 
 def _clean_previous(out_dir: Path, partners: dict[str, PartnerConfig]) -> None:
@@ -199,8 +231,14 @@ def _write(delivery: Delivery, out_dir: Path, seed: int) -> None:
         if style.trailing_empty_rows:
             lo, hi = style.trailing_empty_rows
             trailing = random.Random(f"{seed}|trail|{cfg.code}|{period.label}|{delivery.version}").randint(lo, hi)
-        data = csv_bytes(header, body, delimiter=style.delimiter, encoding=style.encoding,
-                         lineterminator=style.lineterminator, trailing_empty=trailing)
+        data = csv_bytes(
+            header,
+            body,
+            delimiter=style.delimiter,
+            encoding=style.encoding,
+            lineterminator=style.lineterminator,
+            trailing_empty=trailing,
+        )
     else:
         sheet_rows: list[list] = []
         if style.title:
@@ -210,8 +248,7 @@ def _write(delivery: Delivery, out_dir: Path, seed: int) -> None:
         sheet_rows.append(header)
         sheet_rows.extend(body)
         stamp = datetime.combine(period.export_date, time(6, 0))
-        data = xlsx_bytes(sheet_rows, sheet_title=style.sheet_title, timestamp=stamp,
-                          creator=style.creator)
+        data = xlsx_bytes(sheet_rows, sheet_title=style.sheet_title, timestamp=stamp, creator=style.creator)
     delivery.data = data
     path = out_dir / delivery.path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -221,10 +258,17 @@ def _write(delivery: Delivery, out_dir: Path, seed: int) -> None:
 def _entry(d: Delivery, status: str) -> dict:
     bad = sum(r.bad is not None for r in d.rows)
     return {
-        "path": d.path, "partner_code": d.partner.code, "feed": d.partner.feed,
-        "period": d.period.label, "version": d.version, "status": status,
-        "duplicate_of": None, "superseded_by": None, "data_rows": len(d.rows),
-        "valid_rows": len(d.rows) - bad, "bad_rows": bad,
+        "path": d.path,
+        "partner_code": d.partner.code,
+        "feed": d.partner.feed,
+        "period": d.period.label,
+        "version": d.version,
+        "status": status,
+        "duplicate_of": None,
+        "superseded_by": None,
+        "data_rows": len(d.rows),
+        "valid_rows": len(d.rows) - bad,
+        "bad_rows": bad,
     }
 
 
@@ -236,8 +280,7 @@ def _csv_text(header: list[str], rows: list[list]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def _write_truth(out_dir: Path, world: World, deliveries: list[Delivery], entries: list[dict],
-                 **meta) -> dict:
+def _write_truth(out_dir: Path, world: World, deliveries: list[Delivery], entries: list[dict], **meta) -> dict:
     truth = out_dir / "truth"
     truth.mkdir(parents=True, exist_ok=True)
     status = {e["path"]: e["status"] for e in entries}
@@ -250,35 +293,68 @@ def _write_truth(out_dir: Path, world: World, deliveries: list[Delivery], entrie
             if row.bad is not None:
                 bad_rows.append([d.path, number, row.bad[0], row.bad[1]])
             elif status[d.path] == "load":
-                valid[feed].append([d.path, number, row.record.key] + [
-                    truth_value(c, row.values.get(c)) for c in FEED_COLUMNS[feed]])
+                valid[feed].append(
+                    [d.path, number, row.record.key] + [truth_value(c, row.values.get(c)) for c in FEED_COLUMNS[feed]]
+                )
     for feed, rows in valid.items():
         (truth / f"valid_{feed}.csv").write_bytes(
-            _csv_text(["path", "row_number", "record_key"] + FEED_COLUMNS[feed], rows))
-    (truth / "bad_rows.csv").write_bytes(
-        _csv_text(["path", "row_number", "kind", "column"], bad_rows))
+            _csv_text(["path", "row_number", "record_key"] + FEED_COLUMNS[feed], rows)
+        )
+    (truth / "bad_rows.csv").write_bytes(_csv_text(["path", "row_number", "kind", "column"], bad_rows))
 
     people = []
     for p in sorted(world.persons, key=lambda p: p.idx):
-        people.append([p.idx, p.bsn or "", p.onderwijsnummer or "", p.first_name, p.last_name,
-                       p.birth_date.isoformat(), p.postcode or "", p.municipality_code,
-                       p.postcode_area, p.role, p.counts["spells"], p.counts["enrolments"],
-                       p.counts["trajectories"]])
-    (truth / "people.csv").write_bytes(_csv_text(
-        ["person_index", "bsn", "onderwijsnummer", "first_name", "last_name", "birth_date",
-         "postcode", "municipality_code", "postcode_area", "primary_role", "n_employment_spells",
-         "n_enrolments", "n_trajectories"], people))
+        people.append(
+            [
+                p.idx,
+                p.bsn or "",
+                p.onderwijsnummer or "",
+                p.first_name,
+                p.last_name,
+                p.birth_date.isoformat(),
+                p.postcode or "",
+                p.municipality_code,
+                p.postcode_area,
+                p.role,
+                p.counts["spells"],
+                p.counts["enrolments"],
+                p.counts["trajectories"],
+            ]
+        )
+    (truth / "people.csv").write_bytes(
+        _csv_text(
+            [
+                "person_index",
+                "bsn",
+                "onderwijsnummer",
+                "first_name",
+                "last_name",
+                "birth_date",
+                "postcode",
+                "municipality_code",
+                "postcode_area",
+                "primary_role",
+                "n_employment_spells",
+                "n_enrolments",
+                "n_trajectories",
+            ],
+            people,
+        )
+    )
 
     expected = {feed: 0 for feed in FEED_COLUMNS}
     for e in entries:
         if e["status"] == "load":
             expected[e["feed"]] += e["valid_rows"]
     manifest = {
-        "seed": meta["seed"], "scale": meta["scale"], "first_period": meta["first_period"],
-        "last_period": meta["last_period"], "files": entries,
-        "expected_staging_rows": expected, "persons": len(world.persons),
+        "seed": meta["seed"],
+        "scale": meta["scale"],
+        "first_period": meta["first_period"],
+        "last_period": meta["last_period"],
+        "files": entries,
+        "expected_staging_rows": expected,
+        "persons": len(world.persons),
         "rejected_files": meta["rejected_files"],
     }
-    (truth / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
-                                         encoding="utf-8")
+    (truth / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return manifest

@@ -15,31 +15,45 @@ from .dates import add_months, add_years
 from .people import Person, PersonFactory
 
 DMIN = date.min
-HISTORY_CUT = date(2019, 1, 1)          # first day of the event data; spells before it are history
+HISTORY_CUT = date(2019, 1, 1)  # first day of the event data; spells before it are history
 WORLD_START = date(2019, 1, 1)
 SECTORDEAL_START = date(2019, 11, 14)
 
 EMPLOYER_WEIGHTS = {"zorggroep_haaglanden": 0.5, "thuiszorg_westland": 0.25, "vph_delfland": 0.25}
-TRAINER_DEFAULT = ("roc_zuidwest", "threewise")          # (mbo college, care academy)
+TRAINER_DEFAULT = ("roc_zuidwest", "threewise")  # (mbo college, care academy)
 
-FUNCTION_WEIGHTS = {"HHU": 0.18, "HKM": 0.05, "ZAS": 0.10, "HZW": 0.20, "VIG": 0.25,
-                    "BGL": 0.06, "VPK": 0.12, "ONDST": 0.04}
+FUNCTION_WEIGHTS = {
+    "HHU": 0.18,
+    "HKM": 0.05,
+    "ZAS": 0.10,
+    "HZW": 0.20,
+    "VIG": 0.25,
+    "BGL": 0.06,
+    "VPK": 0.12,
+    "ONDST": 0.04,
+}
 FUNCTION_LEVEL = {"HHU": 1, "HKM": 1, "ONDST": 1, "ZAS": 2, "HZW": 2, "VIG": 3, "BGL": 3, "VPK": 4}
 LEVEL_FUNCTIONS = {1: ["HHU", "HKM", "ZAS"], 2: ["HZW", "ZAS"], 3: ["VIG", "BGL"], 4: ["VPK"]}
 CREBO_BY_LEVEL = {1: ["25497", "25655"], 2: ["25498"], 3: ["25491"], 4: ["25480"]}
 HOURS = [12, 16, 20, 24, 24, 24, 28, 28, 28, 32, 32, 32, 32.5, 36, 36, 38, 26.5, 30.75]
 
-VAST_REASONS = {"eigen_verzoek": 0.60, "ontslag_werkgever": 0.10, "gezondheid": 0.10,
-                "overig": 0.12, "onbekend": 0.08}
+VAST_REASONS = {"eigen_verzoek": 0.60, "ontslag_werkgever": 0.10, "gezondheid": 0.10, "overig": 0.12, "onbekend": 0.08}
 OPROEP_REASONS = {"eigen_verzoek": 0.55, "einde_contract": 0.25, "overig": 0.12, "onbekend": 0.08}
 TRAINER_LEAVING = {"eigen_verzoek": 0.5, "gezondheid": 0.15, "overig": 0.2, "onbekend": 0.15}
 
-EXTERNAL_BBL_EMPLOYERS = ["Zorgcentrum De Lindenhof", "Stichting Thuishulp Zuidwest",
-                          "Woonzorg Het Anker", "Zorgpartners Rijswijk"]
+EXTERNAL_BBL_EMPLOYERS = [
+    "Zorgcentrum De Lindenhof",
+    "Stichting Thuishulp Zuidwest",
+    "Woonzorg Het Anker",
+    "Zorgpartners Rijswijk",
+]
 
 # programme of a municipal trajectory -> programme label on an employment spell it leads to
-EMPLOYER_PROGRAMME = {"sectordeal_zorg": "sectordeal_zorg", "werkoffensief_500": "werkoffensief_500",
-                      "brugbanen": "brugbanen"}
+EMPLOYER_PROGRAMME = {
+    "sectordeal_zorg": "sectordeal_zorg",
+    "werkoffensief_500": "werkoffensief_500",
+    "brugbanen": "brugbanen",
+}
 
 
 def weighted(rng: random.Random, weights: dict):
@@ -54,11 +68,36 @@ def days(n: int) -> timedelta:
 class Record:
     """One partner record (spell, enrolment or trajectory) with its value timelines."""
 
-    __slots__ = ("partner", "feed", "key", "sort_key", "person", "static", "tl", "created",
-                 "start_field", "end_field", "close", "flags")
+    __slots__ = (
+        "partner",
+        "feed",
+        "key",
+        "sort_key",
+        "person",
+        "static",
+        "tl",
+        "created",
+        "start_field",
+        "end_field",
+        "close",
+        "flags",
+    )
 
-    def __init__(self, partner, feed, key, sort_key, person, static, tl, created, start_field,
-                 end_field=None, close=None, flags=None):
+    def __init__(
+        self,
+        partner,
+        feed,
+        key,
+        sort_key,
+        person,
+        static,
+        tl,
+        created,
+        start_field,
+        end_field=None,
+        close=None,
+        flags=None,
+    ):
         self.partner = partner
         self.feed = feed
         self.key = key
@@ -110,8 +149,9 @@ def push(tl: list, known: date, value) -> None:
 
 
 class World:
-    def __init__(self, seed: int, scale: float, partners: dict[str, PartnerConfig],
-                 reference: Reference, world_end: date):
+    def __init__(
+        self, seed: int, scale: float, partners: dict[str, PartnerConfig], reference: Reference, world_end: date
+    ):
         self.rng = random.Random(f"{seed}|world")
         self.partners = partners
         self.reference = reference
@@ -246,8 +286,9 @@ class World:
             p = self._new_person(idx, "employee", birth)
             emp = self._pick_employer()
             bbl_share = 0.30 if young else 0.08
-            contract = weighted(rng, {"tijdelijk": 0.55, "vast": 0.15, "oproep": 0.15,
-                                      "bbl": bbl_share / (1 - bbl_share) * 0.85})
+            contract = weighted(
+                rng, {"tijdelijk": 0.55, "vast": 0.15, "oproep": 0.15, "bbl": bbl_share / (1 - bbl_share) * 0.85}
+            )
             if contract == "bbl":
                 function = self._function(emp, ["HZW", "VIG", "VPK", "ZAS"])
             else:
@@ -255,17 +296,26 @@ class World:
             self._career(p, emp, start, contract, function, None)
 
     # ------------------------------------------------------------------ employment
-    def _career(self, p: Person, emp: str, start: date, contract: str, function: str,
-                programme: str | None, *, history: bool = False, term: int | None = None,
-                enrol: dict | None = None) -> dict:
+    def _career(
+        self,
+        p: Person,
+        emp: str,
+        start: date,
+        contract: str,
+        function: str,
+        programme: str | None,
+        *,
+        history: bool = False,
+        term: int | None = None,
+        enrol: dict | None = None,
+    ) -> dict:
         """A chain of spells starting with the given one. Returns the first spell's outcome."""
         rng = self.rng
         first = None
         for _ in range(6):
             if start > self.world_end or emp is None:
                 break
-            out = self._spell(p, emp, start, contract, function, programme, history=history,
-                              term=term, enrol=enrol)
+            out = self._spell(p, emp, start, contract, function, programme, history=history, term=term, enrol=enrol)
             if first is None:
                 first = out
             end, reason = out["end"], out["reason"]
@@ -282,28 +332,45 @@ class World:
                 continue
             programme = None
             u = rng.random()
-            if u < 0.25:        # employer switch within a few weeks
+            if u < 0.25:  # employer switch within a few weeks
                 emp2 = self._pick_employer(exclude=emp)
                 if emp2 is None:
                     break
                 emp = emp2
                 start = end + days(rng.randint(1, 42))
                 function = self._function(emp, [function])
-            elif u < 0.32:      # back at the same employer within a year
+            elif u < 0.32:  # back at the same employer within a year
                 start = end + days(rng.randint(60, 330))
-            elif u < 0.42:      # re-entrant after more than a year
+            elif u < 0.42:  # re-entrant after more than a year
                 start = end + days(rng.randint(400, 1400))
                 emp = self._pick_employer()
                 function = self._function(emp, [function])
             else:
                 break
             contract = weighted(rng, {"tijdelijk": 0.6, "vast": 0.3, "oproep": 0.1})
-        return first or {"end": None, "reason": None, "completed_bbl": False, "enrolment": None,
-                         "start": start, "employer": emp}
+        return first or {
+            "end": None,
+            "reason": None,
+            "completed_bbl": False,
+            "enrolment": None,
+            "start": start,
+            "employer": emp,
+        }
 
-    def _spell(self, p: Person, emp: str, start: date, contract: str, function: str,
-               programme: str | None, *, history: bool = False, term: int | None = None,
-               enrol: dict | None = None, nested: bool = False) -> dict:
+    def _spell(
+        self,
+        p: Person,
+        emp: str,
+        start: date,
+        contract: str,
+        function: str,
+        programme: str | None,
+        *,
+        history: bool = False,
+        term: int | None = None,
+        enrol: dict | None = None,
+        nested: bool = False,
+    ) -> dict:
         rng = self.rng
         tl_end = timeline(None)
         tl_contract = timeline(contract)
@@ -339,7 +406,7 @@ class World:
             else:
                 decided = max(start, p1 - days(rng.randint(10, 45)))
                 convert_at = p1
-                if u < 0.75:            # extended by a year
+                if u < 0.75:  # extended by a year
                     p2 = add_months(p1 + days(1), 12) - days(1)
                     push(tl_end, decided, p2)
                     if rng.random() < 0.5:
@@ -348,7 +415,7 @@ class World:
                     else:
                         decided = max(decided + days(1), p2 - days(rng.randint(10, 45)))
                         convert_at = p2
-                if convert_at is not None:   # converted to a permanent contract
+                if convert_at is not None:  # converted to a permanent contract
                     push(tl_end, decided, None)
                     push(tl_contract, decided, "vast")
                     end = convert_at + days(int(rng.expovariate(1 / (4 * 365))) + 30)
@@ -365,8 +432,7 @@ class World:
             else:
                 end = start + days(rng.randint(60, max(61, (planned - start).days - 1)))
                 final_end = end
-                reason = weighted(rng, {"eigen_verzoek": 0.6, "ontslag_werkgever": 0.2,
-                                        "gezondheid": 0.2})
+                reason = weighted(rng, {"eigen_verzoek": 0.6, "ontslag_werkgever": 0.2, "gezondheid": 0.2})
                 push(tl_end, notice(end), end)
         else:
             raise ValueError(contract)
@@ -388,7 +454,7 @@ class World:
             u = rng.random()
             if u < 0.8:
                 push(tl_reason, known_end, reason)
-            elif u < 0.95:             # filled in later (visible only if still delivered then)
+            elif u < 0.95:  # filled in later (visible only if still delivered then)
                 push(tl_reason, known_end + days(rng.randint(5, 25)), reason)
 
         created = start if history else start - days(rng.randint(0, 30))
@@ -411,13 +477,28 @@ class World:
         number, seq = self._employee_number(emp, p)
         programme = self._partner_code(emp, "programme", programme)
         rec = Record(
-            partner=emp, feed="employment_spells", key=f"{number}-{seq}", sort_key=(number, seq),
+            partner=emp,
+            feed="employment_spells",
+            key=f"{number}-{seq}",
+            sort_key=(number, seq),
             person=p,
-            static={"employee_number": number, "employment_number": seq, "function": function,
-                    "is_apprenticeship": contract == "bbl", "programme": programme},
-            tl={"start_date": tl_start, "end_date": tl_end, "contract_type": tl_contract,
-                "hours_per_week": tl_hours, "leaving_reason": tl_reason},
-            created=created, start_field="start_date", end_field="end_date",
+            static={
+                "employee_number": number,
+                "employment_number": seq,
+                "function": function,
+                "is_apprenticeship": contract == "bbl",
+                "programme": programme,
+            },
+            tl={
+                "start_date": tl_start,
+                "end_date": tl_end,
+                "contract_type": tl_contract,
+                "hours_per_week": tl_hours,
+                "leaving_reason": tl_reason,
+            },
+            created=created,
+            start_field="start_date",
+            end_field="end_date",
             flags={"team": rng.randrange(1000)},
         )
         self.records[emp].append(rec)
@@ -437,9 +518,16 @@ class World:
                 else:
                     result = ("lopend", None)
                 enrolment = self._enrolment(
-                    p, enrol["trainer"], start, level, "BBL", enrol.get("programme"),
-                    self.partners[emp].name, planned=tl_end[0][1] or add_months(start, 24),
-                    result=result)
+                    p,
+                    enrol["trainer"],
+                    start,
+                    level,
+                    "BBL",
+                    enrol.get("programme"),
+                    self.partners[emp].name,
+                    planned=tl_end[0][1] or add_months(start, 24),
+                    result=result,
+                )
 
         # a few have a second, overlapping contract at the same employer
         if not nested and contract in ("vast", "tijdelijk") and rng.random() < 0.03:
@@ -447,13 +535,30 @@ class World:
             if (final_end is None or start2 < final_end - days(30)) and start2 <= self.world_end:
                 self._spell(p, emp, start2, "oproep", function, None, nested=True)
 
-        return {"end": final_end, "reason": reason, "completed_bbl": completed_bbl,
-                "enrolment": enrolment, "start": start, "employer": emp}
+        return {
+            "end": final_end,
+            "reason": reason,
+            "completed_bbl": completed_bbl,
+            "enrolment": enrolment,
+            "start": start,
+            "employer": emp,
+        }
 
     # ------------------------------------------------------------------ enrolments
-    def _enrolment(self, p: Person, trainer: str, start: date, level: int, path: str,
-                   programme: str | None, bbl_employer: str | None, *, planned: date | None = None,
-                   result: tuple[str, date | None] | None = None, speed: float = 1.0) -> dict:
+    def _enrolment(
+        self,
+        p: Person,
+        trainer: str,
+        start: date,
+        level: int,
+        path: str,
+        programme: str | None,
+        bbl_employer: str | None,
+        *,
+        planned: date | None = None,
+        result: tuple[str, date | None] | None = None,
+        speed: float = 1.0,
+    ) -> dict:
         rng = self.rng
         crebo = rng.choice(CREBO_BY_LEVEL[level])
         if planned is None:
@@ -463,8 +568,11 @@ class World:
             outcome = weighted(rng, {"diploma": 0.65, "uitval": 0.25, "overig": 0.10})
             span = max(31, (planned - start).days)
             if outcome == "diploma":
-                actual = planned + days(rng.randint(-20, 20)) if rng.random() < 0.85 else \
-                    planned + days(rng.randint(30, 150))
+                actual = (
+                    planned + days(rng.randint(-20, 20))
+                    if rng.random() < 0.85
+                    else planned + days(rng.randint(30, 150))
+                )
             else:
                 actual = start + days(rng.randint(30, span - 1))
         else:
@@ -498,22 +606,40 @@ class World:
             wpa = weighted(rng, {True: 0.6, False: 0.3, None: 0.1})
         number = self._enrolment_number(trainer, start)
         rec = Record(
-            partner=trainer, feed="enrolments", key=number, sort_key=(number,), person=p,
-            static={"enrolment_number": number,
-                    "programme": self._partner_code(trainer, "programme", programme),
-                    "crebo_code": crebo, "mbo_level": level, "learning_path": path,
-                    "bbl_employer_name": bbl_employer if path == "BBL" else None,
-                    "has_work_placement_agreement": wpa},
-            tl={"start_date": tl_start, "planned_end_date": tl_planned,
-                "actual_end_date": tl_actual, "outcome": tl_outcome, "leaving_reason": tl_reason},
-            created=created, start_field="start_date", end_field="actual_end_date",
-            flags={"dotted": rng.random() < 0.05, "mentor": rng.randrange(1000),
-                   "klas": rng.choice("ABC")},
+            partner=trainer,
+            feed="enrolments",
+            key=number,
+            sort_key=(number,),
+            person=p,
+            static={
+                "enrolment_number": number,
+                "programme": self._partner_code(trainer, "programme", programme),
+                "crebo_code": crebo,
+                "mbo_level": level,
+                "learning_path": path,
+                "bbl_employer_name": bbl_employer if path == "BBL" else None,
+                "has_work_placement_agreement": wpa,
+            },
+            tl={
+                "start_date": tl_start,
+                "planned_end_date": tl_planned,
+                "actual_end_date": tl_actual,
+                "outcome": tl_outcome,
+                "leaving_reason": tl_reason,
+            },
+            created=created,
+            start_field="start_date",
+            end_field="actual_end_date",
+            flags={"dotted": rng.random() < 0.05, "mentor": rng.randrange(1000), "klas": rng.choice("ABC")},
         )
         self.records[trainer].append(rec)
         p.counts["enrolments"] += 1
-        return {"outcome": outcome if actual is not None else "lopend", "end": actual,
-                "level": level, "trainer": trainer}
+        return {
+            "outcome": outcome if actual is not None else "lopend",
+            "end": actual,
+            "level": level,
+            "trainer": trainer,
+        }
 
     def _student(self, idx: int) -> None:
         rng = self.rng
@@ -578,14 +704,30 @@ class World:
         if r.year <= 2021:
             return "sectordeal_zorg"
         if r.year == 2022:
-            w = {"sectordeal_zorg": 0.20, "werkoffensief_500": 0.35, "voortraject": 0.12,
-                 "taakbrigades": 0.08, "wep_trein": 0.13, "brugbanen": 0.12}
+            w = {
+                "sectordeal_zorg": 0.20,
+                "werkoffensief_500": 0.35,
+                "voortraject": 0.12,
+                "taakbrigades": 0.08,
+                "wep_trein": 0.13,
+                "brugbanen": 0.12,
+            }
         elif r.year == 2023:
-            w = {"werkoffensief_500": 0.45, "voortraject": 0.15, "taakbrigades": 0.10,
-                 "wep_trein": 0.15, "brugbanen": 0.15}
+            w = {
+                "werkoffensief_500": 0.45,
+                "voortraject": 0.15,
+                "taakbrigades": 0.10,
+                "wep_trein": 0.15,
+                "brugbanen": 0.15,
+            }
         else:
-            w = {"werkoffensief_500": 0.60, "voortraject": 0.10, "taakbrigades": 0.05,
-                 "wep_trein": 0.15, "brugbanen": 0.10}
+            w = {
+                "werkoffensief_500": 0.60,
+                "voortraject": 0.10,
+                "taakbrigades": 0.05,
+                "wep_trein": 0.15,
+                "brugbanen": 0.10,
+            }
         if not allow_brugbanen:
             w.pop("brugbanen")
         return weighted(rng, w)
@@ -599,17 +741,24 @@ class World:
         elif programme == "werkoffensief_500":
             group = "bijstand" if rng.random() < 0.8 else "statushouder"
         else:
-            group = weighted(rng, {"bijstand": 0.50, "statushouder": 0.17, "arbeidsbeperking": 0.08,
-                                   "nugger": 0.12, "carriereswitcher": 0.10,
-                                   "pro_vso_jongere": 0.03})
+            group = weighted(
+                rng,
+                {
+                    "bijstand": 0.50,
+                    "statushouder": 0.17,
+                    "arbeidsbeperking": 0.08,
+                    "nugger": 0.12,
+                    "carriereswitcher": 0.10,
+                    "pro_vso_jongere": 0.03,
+                },
+            )
         age = rng.randint(16, 20) if group == "pro_vso_jongere" else rng.randint(18, 60)
         birth = add_years(r, -age) - days(rng.randint(0, 364))
         p = self._new_person(idx, "participant", birth)
         benefit = {
             "bijstand": lambda: "participatiewet" if rng.random() < 0.95 else "onbekend",
             "statushouder": lambda: "participatiewet" if rng.random() < 0.85 else "geen",
-            "arbeidsbeperking": lambda: weighted(rng, {"wajong": 0.5, "participatiewet": 0.4,
-                                                       "geen": 0.1}),
+            "arbeidsbeperking": lambda: weighted(rng, {"wajong": 0.5, "participatiewet": 0.4, "geen": 0.1}),
             "nugger": lambda: "geen",
             "carriereswitcher": lambda: "ww" if rng.random() < 0.5 else "geen",
             "pro_vso_jongere": lambda: "geen" if rng.random() < 0.7 else "wajong",
@@ -626,19 +775,23 @@ class World:
                 programme2 = self._programme_for(r2, allow_brugbanen=group == "pro_vso_jongere" and young)
                 self._trajectory(p, r2, programme2, group, benefit, civic)
 
-    def _trajectory(self, p: Person, r: date, programme: str, group: str, benefit: str,
-                    civic: bool | None) -> tuple[date | None, bool]:
+    def _trajectory(
+        self, p: Person, r: date, programme: str, group: str, benefit: str, civic: bool | None
+    ) -> tuple[date | None, bool]:
         rng = self.rng
         if self.municipality is None:
             return None, False
-        kind = weighted(rng, {
-            "sectordeal_zorg": {"opleiding": 0.40, "baan": 0.30, "wep": 0.15, None: 0.15},
-            "werkoffensief_500": {"baan": 0.50, "wep": 0.20, "opleiding": 0.15, None: 0.15},
-            "voortraject": {"opleiding": 0.85, None: 0.15},
-            "taakbrigades": {"opleiding": 0.85, None: 0.15},
-            "wep_trein": {"wep": 0.9, None: 0.1},
-            "brugbanen": {"baan": 0.85, None: 0.15},
-        }[programme])
+        kind = weighted(
+            rng,
+            {
+                "sectordeal_zorg": {"opleiding": 0.40, "baan": 0.30, "wep": 0.15, None: 0.15},
+                "werkoffensief_500": {"baan": 0.50, "wep": 0.20, "opleiding": 0.15, None: 0.15},
+                "voortraject": {"opleiding": 0.85, None: 0.15},
+                "taakbrigades": {"opleiding": 0.85, None: 0.15},
+                "wep_trein": {"wep": 0.9, None: 0.1},
+                "brugbanen": {"baan": 0.85, None: 0.15},
+            }[programme],
+        )
         pd = r + days(rng.randint(14, 100))
         if pd > self.world_end:
             kind = None
@@ -656,10 +809,12 @@ class World:
             emp = self._pick_employer()
             if emp is not None:
                 preferred = ["HHU", "HKM", "ZAS"] if programme == "brugbanen" else None
-                contract = "tijdelijk" if programme == "brugbanen" else \
-                    weighted(rng, {"tijdelijk": 0.75, "vast": 0.10, "oproep": 0.15})
-                out = self._career(p, emp, pd, contract, self._function(emp, preferred),
-                                   hire_label(emp))
+                contract = (
+                    "tijdelijk"
+                    if programme == "brugbanen"
+                    else weighted(rng, {"tijdelijk": 0.75, "vast": 0.10, "oproep": 0.15})
+                )
+                out = self._career(p, emp, pd, contract, self._function(emp, preferred), hire_label(emp))
                 hire = pd
                 pend = pd + days(rng.randint(180, 365))
                 if out["end"] is not None and out["end"] < pend:
@@ -673,8 +828,7 @@ class World:
                 hire = placement_end + days(rng.randint(1, 30) if result == "werk" else rng.randint(30, 150))
                 emp = self._pick_employer()
                 if emp is not None and hire <= self.world_end:
-                    self._career(p, emp, hire, "tijdelijk", self._function(emp, ["HHU", "HZW", "ZAS"]),
-                                 hire_label(emp))
+                    self._career(p, emp, hire, "tijdelijk", self._function(emp, ["HHU", "HZW", "ZAS"]), hire_label(emp))
                 else:
                     hire = None
         elif kind == "opleiding" and self.college is not None:
@@ -703,26 +857,33 @@ class World:
             emp = self._pick_employer() if bbl else None
             if bbl and emp is not None:
                 function = self._function(emp, LEVEL_FUNCTIONS[level])
-                out = self._career(p, emp, pd, "bbl", function,
-                                   hire_label(emp) if programme == "sectordeal_zorg" else None,
-                                   enrol={"trainer": trainer, "programme": trainer_programme})
+                out = self._career(
+                    p,
+                    emp,
+                    pd,
+                    "bbl",
+                    function,
+                    hire_label(emp) if programme == "sectordeal_zorg" else None,
+                    enrol={"trainer": trainer, "programme": trainer_programme},
+                )
                 enrolment = out["enrolment"]
                 hire = pd
             else:
                 speed = 0.6 if programme in ("taakbrigades", "voortraject") else 1.0
-                enrolment = self._enrolment(p, trainer, pd, level, "BOL", trainer_programme, None,
-                                            speed=speed)
+                enrolment = self._enrolment(p, trainer, pd, level, "BOL", trainer_programme, None, speed=speed)
                 if enrolment["outcome"] == "diploma" and enrolment["end"] and rng.random() < 0.5:
                     h = enrolment["end"] + days(rng.randint(14, 120))
                     emp = self._pick_employer()
                     if emp is not None and h <= self.world_end:
                         hire = h
-                        self._career(p, emp, h, "tijdelijk",
-                                     self._function(emp, LEVEL_FUNCTIONS[level]), hire_label(emp))
+                        self._career(
+                            p, emp, h, "tijdelijk", self._function(emp, LEVEL_FUNCTIONS[level]), hire_label(emp)
+                        )
             if enrolment is not None and enrolment["end"] is not None and enrolment["outcome"] != "lopend":
                 placement_end = enrolment["end"]
-                result = {"diploma": "werk" if hire else "overig", "uitval": "uitval",
-                          "overig": "overig"}[enrolment["outcome"]]
+                result = {"diploma": "werk" if hire else "overig", "uitval": "uitval", "overig": "overig"}[
+                    enrolment["outcome"]
+                ]
         elif kind == "opleiding":
             kind = None
 
@@ -738,15 +899,20 @@ class World:
         if kind is None:
             close = r + days(rng.randint(120, 450))
         elif placement_end is None:
-            close = None                      # placement still running at the end of the data
+            close = None  # placement still running at the end of the data
         else:
             close = placement_end + days(rng.randint(45, 180))
         if bed is not None and close is not None and bed > close - days(8):
             bed = ber = None
 
-        tl = {"placement_date": timeline(None), "placement_kind": timeline(None),
-              "placement_end_date": timeline(None), "placement_result": timeline(None),
-              "benefit_end_date": timeline(None), "benefit_end_reason": timeline(None)}
+        tl = {
+            "placement_date": timeline(None),
+            "placement_kind": timeline(None),
+            "placement_end_date": timeline(None),
+            "placement_result": timeline(None),
+            "benefit_end_date": timeline(None),
+            "benefit_end_reason": timeline(None),
+        }
         if kind is not None:
             known = max(r, pd - days(rng.randint(0, 14)))
             push(tl["placement_date"], known, pd)
@@ -766,12 +932,24 @@ class World:
         number = f"TRJ-{r.year}-{self._trajectory_counter:05d}"
         mun = self.municipality
         rec = Record(
-            partner=mun, feed="municipal_participants", key=number,
-            sort_key=(r.year, self._trajectory_counter), person=p,
-            static={"trajectory_number": number, "target_group": group, "benefit_type": benefit,
-                    "programme": programme, "referral_date": r,
-                    "civic_integration_required": civic},
-            tl=tl, created=r, start_field="referral_date", end_field=None, close=close,
+            partner=mun,
+            feed="municipal_participants",
+            key=number,
+            sort_key=(r.year, self._trajectory_counter),
+            person=p,
+            static={
+                "trajectory_number": number,
+                "target_group": group,
+                "benefit_type": benefit,
+                "programme": programme,
+                "referral_date": r,
+                "civic_integration_required": civic,
+            },
+            tl=tl,
+            created=r,
+            start_field="referral_date",
+            end_field=None,
+            close=close,
             flags={"manager": rng.randrange(1000)},
         )
         self.records[mun].append(rec)

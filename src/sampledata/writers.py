@@ -13,11 +13,11 @@ from openpyxl.writer.excel import ExcelWriter
 FIXED_ZIP_TIME = (2019, 11, 14, 0, 0, 0)
 
 
-def csv_bytes(header: list[str], rows: list[list], *, delimiter: str, encoding: str,
-              lineterminator: str, trailing_empty: int = 0) -> bytes:
+def csv_bytes(
+    header: list[str], rows: list[list], *, delimiter: str, encoding: str, lineterminator: str, trailing_empty: int = 0
+) -> bytes:
     buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=delimiter, lineterminator=lineterminator,
-                        quoting=csv.QUOTE_MINIMAL)
+    writer = csv.writer(buf, delimiter=delimiter, lineterminator=lineterminator, quoting=csv.QUOTE_MINIMAL)
     writer.writerow(header)
     writer.writerows(["" if v is None else v for v in row] for row in rows)
     for _ in range(trailing_empty):
@@ -39,8 +39,7 @@ def _normalise_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def xlsx_bytes(rows: list[list], *, sheet_title: str, timestamp: datetime,
-               creator: str = "export") -> bytes:
+def xlsx_bytes(rows: list[list], *, sheet_title: str, timestamp: datetime, creator: str = "export") -> bytes:
     """rows: every spreadsheet row from row 1 on (title rows, empty rows, header, data)."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(sheet_title)
@@ -52,5 +51,5 @@ def xlsx_bytes(rows: list[list], *, sheet_title: str, timestamp: datetime,
     wb.properties.lastModifiedBy = creator
     buf = io.BytesIO()
     archive = zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
-    ExcelWriter(wb, archive).save()      # not wb.save(): that stamps "modified" with now()
+    ExcelWriter(wb, archive).save()  # not wb.save(): that stamps "modified" with now()
     return _normalise_zip(buf.getvalue())

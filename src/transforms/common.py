@@ -40,11 +40,18 @@ def month_start(dates: pd.Series) -> pd.Series:
 def period_columns(dates: pd.Series, prefix: str = "event") -> pd.DataFrame:
     """Month (first day, a date), quarter label (2023-Q1) and year of each date, for BI without extra work."""
     d = pd.to_datetime(dates)
-    return pd.DataFrame({
-        f"{prefix}_month": month_start(d),
-        f"{prefix}_quarter": (d.dt.year.astype("Int64").astype("str") + "-Q" + d.dt.quarter.astype("Int64").astype("str")).where(d.notna()).astype("str"),
-        f"{prefix}_year": d.dt.year.astype("Int64"),
-    }, index=dates.index)
+    return pd.DataFrame(
+        {
+            f"{prefix}_month": month_start(d),
+            f"{prefix}_quarter": (
+                d.dt.year.astype("Int64").astype("str") + "-Q" + d.dt.quarter.astype("Int64").astype("str")
+            )
+            .where(d.notna())
+            .astype("str"),
+            f"{prefix}_year": d.dt.year.astype("Int64"),
+        },
+        index=dates.index,
+    )
 
 
 def age_band(age: pd.Series) -> pd.Series:

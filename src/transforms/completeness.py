@@ -13,8 +13,18 @@ import pandas as pd
 from transforms.current_records import period_start
 from transforms.data_window import period_end
 
-COLUMNS = ["partner_code", "delivery_period", "period_start", "period_end", "due_date", "received",
-           "first_received_at", "days_late", "completeness_status", "as_of_date"]
+COLUMNS = [
+    "partner_code",
+    "delivery_period",
+    "period_start",
+    "period_end",
+    "due_date",
+    "received",
+    "first_received_at",
+    "days_late",
+    "completeness_status",
+    "as_of_date",
+]
 
 
 def expected_periods(first: pd.Timestamp, last: pd.Timestamp, cadence: str) -> list[str]:
@@ -25,8 +35,9 @@ def expected_periods(first: pd.Timestamp, last: pd.Timestamp, cadence: str) -> l
     return [str(m) for m in pd.period_range(first, last, freq="M")]
 
 
-def delivery_completeness(partners: pd.DataFrame, log: pd.DataFrame, *, cutoff: pd.Timestamp, as_of: pd.Timestamp,
-                          due_days: int) -> pd.DataFrame:
+def delivery_completeness(
+    partners: pd.DataFrame, log: pd.DataFrame, *, cutoff: pd.Timestamp, as_of: pd.Timestamp, due_days: int
+) -> pd.DataFrame:
     readable = log[log["delivery_status"].isin(["loaded", "superseded"]) & log["delivery_period"].notna()]
     received = readable.groupby(["partner_code", "delivery_period"])["received_at"].min()
     rows = []

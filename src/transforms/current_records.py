@@ -16,7 +16,9 @@ def period_start(labels: pd.Series) -> pd.Series:
     """First day of each period label (YYYY-MM or YYYY-Qn)."""
     year = labels.str.slice(0, 4)
     rest = labels.str.slice(5)
-    month = rest.where(~rest.str.startswith("Q"), (rest.str.slice(1).astype("Int64") * 3 - 2).astype("str").str.zfill(2))
+    month = rest.where(
+        ~rest.str.startswith("Q"), (rest.str.slice(1).astype("Int64") * 3 - 2).astype("str").str.zfill(2)
+    )
     return pd.to_datetime(year + "-" + month + "-01", format="%Y-%m-%d")
 
 
@@ -31,9 +33,11 @@ def latest_records(staging: pd.DataFrame, fact: Table) -> pd.DataFrame:
 
 def period_sort_key_sql(column: str) -> str:
     """SQL (DuckDB and PostgreSQL) for the first month of a period label as 'YYYY-MM': sorts like period_start."""
-    return (f"substr({column}, 1, 4) || '-' || CASE WHEN substr({column}, 6, 1) = 'Q' "
-            f"THEN lpad(CAST(CAST(substr({column}, 7, 1) AS INTEGER) * 3 - 2 AS VARCHAR), 2, '0') "
-            f"ELSE substr({column}, 6, 2) END")
+    return (
+        f"substr({column}, 1, 4) || '-' || CASE WHEN substr({column}, 6, 1) = 'Q' "
+        f"THEN lpad(CAST(CAST(substr({column}, 7, 1) AS INTEGER) * 3 - 2 AS VARCHAR), 2, '0') "
+        f"ELSE substr({column}, 6, 2) END"
+    )
 
 
 def latest_records_sql(staging: Table, fact: Table) -> str:
@@ -50,9 +54,11 @@ def latest_records_sql(staging: Table, fact: Table) -> str:
 
 
 def _ranked_latest(columns: str, source: str) -> str:
-    return (f"SELECT {columns} FROM (SELECT *, row_number() OVER (PARTITION BY partner_code, record_key ORDER BY "
-            f"{period_sort_key_sql('delivery_period')} DESC, delivery_version DESC, source_row_number DESC) AS _rank "
-            f"FROM ({source}) AS candidates) AS ranked WHERE _rank = 1")
+    return (
+        f"SELECT {columns} FROM (SELECT *, row_number() OVER (PARTITION BY partner_code, record_key ORDER BY "
+        f"{period_sort_key_sql('delivery_period')} DESC, delivery_version DESC, source_row_number DESC) AS _rank "
+        f"FROM ({source}) AS candidates) AS ranked WHERE _rank = 1"
+    )
 
 
 def added_records_sql(staging: Table, fact: Table, touched: str) -> tuple[str, str]:

@@ -11,8 +11,11 @@ def period_end(labels: pd.Series) -> pd.Series:
     """Last day of each period label (YYYY-MM or YYYY-Qn)."""
     starts = period_start(labels)
     months = labels.str.contains("Q").map({True: 3, False: 1})
-    return pd.Series([s + pd.DateOffset(months=int(m)) - pd.Timedelta(days=1) for s, m in zip(starts, months)],
-                     index=labels.index, dtype="datetime64[us]")
+    return pd.Series(
+        [s + pd.DateOffset(months=int(m)) - pd.Timedelta(days=1) for s, m in zip(starts, months)],
+        index=labels.index,
+        dtype="datetime64[us]",
+    )
 
 
 def data_window(delivery_log: pd.DataFrame, employment_partners: set[str]) -> tuple[pd.Timestamp, pd.Timestamp]:

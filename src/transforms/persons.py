@@ -33,8 +33,17 @@ from transforms.current_records import period_sort_key_sql, period_start
 from transforms.sector_flows import first_flags, ranks, to_days
 
 DIM_PERSON_COLUMNS = [
-    "person_id", "person_id_kind", "birth_year", "residence_municipality_code", "is_employee", "is_student",
-    "is_participant", "target_group_codes", "programme_codes", "first_seen_period", "last_seen_period",
+    "person_id",
+    "person_id_kind",
+    "birth_year",
+    "residence_municipality_code",
+    "is_employee",
+    "is_student",
+    "is_participant",
+    "target_group_codes",
+    "programme_codes",
+    "first_seen_period",
+    "last_seen_period",
 ]
 RESIDENCE_COLUMNS = ["person_id", "valid_from", "valid_to", "residence_municipality_code"]
 FEEDS = ("spells", "enrolments", "trajectories")  # the tie-break order of the feeds
@@ -68,7 +77,9 @@ def _joined_codes(person: np.ndarray, codes: pd.Series, n_persons: int) -> pd.Se
     if len(values) <= 62:  # each person's set of codes as a bit mask; one string per distinct mask
         bits = np.bitwise_or.reduceat(np.left_shift(np.int64(1), r), starts)
         masks, inverse = np.unique(bits, return_inverse=True)
-        labels = np.asarray(["|".join(names[[i for i in range(len(names)) if m >> i & 1]]) for m in masks], dtype=object)
+        labels = np.asarray(
+            ["|".join(names[[i for i in range(len(names)) if m >> i & 1]]) for m in masks], dtype=object
+        )
         joined = labels[inverse]
     else:
         joined = pd.Series(names[r]).groupby(np.cumsum(first) - 1).agg("|".join).to_numpy()
@@ -78,8 +89,10 @@ def _joined_codes(person: np.ndarray, codes: pd.Series, n_persons: int) -> pd.Se
 
 def dim_person(spells: pd.DataFrame, enrolments: pd.DataFrame, trajectories: pd.DataFrame) -> pd.DataFrame:
     """dim_person: one row per person over the three feeds."""
-    frames = [f if f is not None else pd.DataFrame(columns=["person_id", "delivery_period"])
-              for f in (spells, enrolments, trajectories)]
+    frames = [
+        f if f is not None else pd.DataFrame(columns=["person_id", "delivery_period"])
+        for f in (spells, enrolments, trajectories)
+    ]
     feed = np.concatenate([np.full(len(f), i, dtype="int64") for i, f in enumerate(frames)])
 
     def col(name: str) -> pd.Series:
@@ -94,7 +107,11 @@ def dim_person(spells: pd.DataFrame, enrolments: pd.DataFrame, trajectories: pd.
     _, record_rank = ranks(col("record_key"))
     days = _period_days(period)
     order = np.flatnonzero(keep)
-    order = order[np.lexsort((record_rank[order], partner_rank[order], feed[order], label_rank[order], days[order], person[order]))]
+    order = order[
+        np.lexsort(
+            (record_rank[order], partner_rank[order], feed[order], label_rank[order], days[order], person[order])
+        )
+    ]
     P = person[order]
     first = first_flags(P)
     last = np.r_[first[1:], True] if len(P) else first
@@ -112,11 +129,21 @@ def dim_person(spells: pd.DataFrame, enrolments: pd.DataFrame, trajectories: pd.
     out["programme_codes"] = _joined_codes(person[keep], col("programme_code")[keep], n).to_numpy()
     out["first_seen_period"] = period.iloc[earliest].to_numpy()
     out["last_seen_period"] = period.iloc[latest].to_numpy()
-    return out[DIM_PERSON_COLUMNS].astype({
-        "person_id": "str", "person_id_kind": "str", "birth_year": "Int64", "residence_municipality_code": "str",
-        "is_employee": "boolean", "is_student": "boolean", "is_participant": "boolean", "target_group_codes": "str",
-        "programme_codes": "str", "first_seen_period": "str", "last_seen_period": "str",
-    })
+    return out[DIM_PERSON_COLUMNS].astype(
+        {
+            "person_id": "str",
+            "person_id_kind": "str",
+            "birth_year": "Int64",
+            "residence_municipality_code": "str",
+            "is_employee": "boolean",
+            "is_student": "boolean",
+            "is_participant": "boolean",
+            "target_group_codes": "str",
+            "programme_codes": "str",
+            "first_seen_period": "str",
+            "last_seen_period": "str",
+        }
+    )
 
 
 def person_residence(staging_frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -125,9 +152,14 @@ def person_residence(staging_frames: list[pd.DataFrame]) -> pd.DataFrame:
     parts = [f[cols] for f in staging_frames if f is not None and len(f)]
     rows = pd.concat(parts, ignore_index=True).dropna() if parts else pd.DataFrame(columns=cols)
     if rows.empty:
-        return pd.DataFrame({"person_id": pd.Series(dtype="str"), "valid_from": pd.Series(dtype="datetime64[us]"),
-                             "valid_to": pd.Series(dtype="datetime64[us]"),
-                             "residence_municipality_code": pd.Series(dtype="str")})
+        return pd.DataFrame(
+            {
+                "person_id": pd.Series(dtype="str"),
+                "valid_from": pd.Series(dtype="datetime64[us]"),
+                "valid_to": pd.Series(dtype="datetime64[us]"),
+                "residence_municipality_code": pd.Series(dtype="str"),
+            }
+        )
     person_ids, person = ranks(rows["person_id"])
     codes, code = ranks(rows["residence_municipality_code"])
     days = _period_days(rows["delivery_period"])
@@ -148,12 +180,14 @@ def person_residence(staging_frames: list[pd.DataFrame]) -> pd.DataFrame:
     nxt = np.r_[r_day[1:], 0]
     current = np.r_[r_person[1:] != r_person[:-1], True]
     valid_to = pd.Series((nxt - 1).astype("datetime64[D]"), dtype="datetime64[us]").where(~current)
-    return pd.DataFrame({
-        "person_id": pd.Series(np.asarray(person_ids, dtype=object)[r_person], dtype="str"),
-        "valid_from": pd.Series(r_day.astype("datetime64[D]"), dtype="datetime64[us]"),
-        "valid_to": valid_to.astype("datetime64[us]"),
-        "residence_municipality_code": pd.Series(np.asarray(codes, dtype=object)[r_code], dtype="str"),
-    })[RESIDENCE_COLUMNS]
+    return pd.DataFrame(
+        {
+            "person_id": pd.Series(np.asarray(person_ids, dtype=object)[r_person], dtype="str"),
+            "valid_from": pd.Series(r_day.astype("datetime64[D]"), dtype="datetime64[us]"),
+            "valid_to": valid_to.astype("datetime64[us]"),
+            "residence_municipality_code": pd.Series(np.asarray(codes, dtype=object)[r_code], dtype="str"),
+        }
+    )[RESIDENCE_COLUMNS]
 
 
 def person_residence_sql(staging_tables: list[str], dialect: str, persons_sql: str | None = None) -> str:
@@ -169,10 +203,11 @@ def person_residence_sql(staging_tables: list[str], dialect: str, persons_sql: s
     collate = ' COLLATE "C"' if dialect == "postgresql" else ""  # the smallest code by bytes, as in pandas
     only = f" AND person_id IN ({persons_sql})" if persons_sql else ""
     rows = " UNION ALL ".join(
-        f'SELECT person_id, CAST({period_sort_key_sql("delivery_period")} || \'-01\' AS DATE) AS day, '
+        f"SELECT person_id, CAST({period_sort_key_sql('delivery_period')} || '-01' AS DATE) AS day, "
         f'residence_municipality_code AS code FROM "{t}" '
         f"WHERE person_id IS NOT NULL AND delivery_period IS NOT NULL AND residence_municipality_code IS NOT NULL{only}"
-        for t in staging_tables)
+        for t in staging_tables
+    )
     return f"""
 WITH residence_rows AS ({rows}),
 counted AS (SELECT person_id, day, code, COUNT(*) AS n FROM residence_rows GROUP BY person_id, day, code),
@@ -195,5 +230,6 @@ ORDER BY person_id, valid_from"""
 
 def touched_persons_sql(staging_tables: list[str]) -> str:
     """The persons with rows in the deliveries bound as `:added` (a SELECT of person_id)."""
-    return " UNION ".join(f'SELECT person_id FROM "{t}" WHERE delivery_id IN :added AND person_id IS NOT NULL'
-                          for t in staging_tables)
+    return " UNION ".join(
+        f'SELECT person_id FROM "{t}" WHERE delivery_id IN :added AND person_id IS NOT NULL' for t in staging_tables
+    )

@@ -63,7 +63,15 @@ import numpy as np
 import pandas as pd
 
 from transforms.common import OUTSIDE_REGION, period_columns
-from transforms.suppression import PARENT_PREFIX, SECONDARY, SMALL_COUNT, SMALL_COUNT_THRESHOLD, Hierarchy, suppress, suppress_cumulative
+from transforms.suppression import (
+    PARENT_PREFIX,
+    SECONDARY,
+    SMALL_COUNT,
+    SMALL_COUNT_THRESHOLD,
+    Hierarchy,
+    suppress,
+    suppress_cumulative,
+)
 
 AREA_ALL = "ALL"
 AREA_UNKNOWN = "ONBEKEND"
@@ -76,31 +84,94 @@ MEASURES = ["inflow", "outflow", "internal_mobility"]
 BREAKDOWNS = ["total", "inflow_kind", "function", "contract_type", "age_band", "target_group", "programme", "employer"]
 #: breakdown -> fact column, per measure (inflow_kind only for inflow)
 _BREAKDOWN_SOURCE = {
-    "inflow": {"inflow_kind": "inflow_kind", "function": "function_code", "contract_type": "contract_type_code",
-               "age_band": "age_band", "target_group": "target_group_code", "programme": "programme_code",
-               "employer": "partner_code"},
-    "outflow": {"function": "function_code", "contract_type": "contract_type_code", "age_band": "age_band",
-                "target_group": "target_group_code", "programme": "programme_code", "employer": "partner_code"},
-    "internal_mobility": {"function": "function_code", "contract_type": "contract_type_code", "age_band": "age_band",
-                          "target_group": "target_group_code", "programme": "programme_code", "employer": "to_partner_code"},
+    "inflow": {
+        "inflow_kind": "inflow_kind",
+        "function": "function_code",
+        "contract_type": "contract_type_code",
+        "age_band": "age_band",
+        "target_group": "target_group_code",
+        "programme": "programme_code",
+        "employer": "partner_code",
+    },
+    "outflow": {
+        "function": "function_code",
+        "contract_type": "contract_type_code",
+        "age_band": "age_band",
+        "target_group": "target_group_code",
+        "programme": "programme_code",
+        "employer": "partner_code",
+    },
+    "internal_mobility": {
+        "function": "function_code",
+        "contract_type": "contract_type_code",
+        "age_band": "age_band",
+        "target_group": "target_group_code",
+        "programme": "programme_code",
+        "employer": "to_partner_code",
+    },
 }
 OUTCOMES = ["total", "diploma", "dropout", "into_work", "other", UNKNOWN_VALUE]
 
 PUB_SECTOR_FLOWS_COLUMNS = [
-    "period_month", "period_quarter", "period_year", "area_level", "area_code", "area_name", "measure", "breakdown",
-    "breakdown_value", "persons", "is_provisional", "suppressed", "suppression_reason",
+    "period_month",
+    "period_quarter",
+    "period_year",
+    "area_level",
+    "area_code",
+    "area_name",
+    "measure",
+    "breakdown",
+    "breakdown_value",
+    "persons",
+    "is_provisional",
+    "suppressed",
+    "suppression_reason",
 ]
 PUB_RETENTION_COLUMNS = [
-    "cohort_month", "cohort_quarter", "cohort_year", "area_level", "area_code", "area_name", "horizon_months",
-    "cohort_persons", "retained_persons", "retained_share", "suppressed", "suppression_reason",
+    "cohort_month",
+    "cohort_quarter",
+    "cohort_year",
+    "area_level",
+    "area_code",
+    "area_name",
+    "horizon_months",
+    "cohort_persons",
+    "retained_persons",
+    "retained_share",
+    "suppressed",
+    "suppression_reason",
 ]
 PUB_PROGRAMME_FLOWS_COLUMNS = [
-    "period_month", "period_quarter", "period_year", "area_level", "area_code", "area_name", "programme_code",
-    "route_kind", "event_type", "outcome", "persons", "suppressed", "suppression_reason",
+    "period_month",
+    "period_quarter",
+    "period_year",
+    "area_level",
+    "area_code",
+    "area_name",
+    "programme_code",
+    "route_kind",
+    "event_type",
+    "outcome",
+    "persons",
+    "suppressed",
+    "suppression_reason",
 ]
 PUB_TARGET_ATTAINMENT_COLUMNS = [
-    "target_code", "target_name", "as_of_date", "is_latest", "window_start", "window_end", "target_number", "achieved",
-    "share_attained", "expected_to_date", "status", "forecast", "required_monthly_rate", "suppressed", "suppression_reason",
+    "target_code",
+    "target_name",
+    "as_of_date",
+    "is_latest",
+    "window_start",
+    "window_end",
+    "target_number",
+    "achieved",
+    "share_attained",
+    "expected_to_date",
+    "status",
+    "forecast",
+    "required_monthly_rate",
+    "suppressed",
+    "suppression_reason",
 ]
 
 
@@ -131,7 +202,8 @@ def _area_hierarchy(regions: pd.DataFrame) -> Hierarchy:
     to_region = _region_map(regions)
     region_codes = sorted(set(to_region.values()) | {OUTSIDE_REGION, AREA_UNKNOWN})
     links = pd.DataFrame(
-        [("municipality", m, "region", r) for m, r in to_region.items()] + [("region", r, "all", AREA_ALL) for r in region_codes],
+        [("municipality", m, "region", r) for m, r in to_region.items()]
+        + [("region", r, "all", AREA_ALL) for r in region_codes],
         columns=["area_level", "area_code", PARENT_PREFIX + "area_level", PARENT_PREFIX + "area_code"],
     ).astype("str")
     return Hierarchy(("area_level", "area_code"), links, "area")
@@ -144,11 +216,14 @@ def _area_names(level: pd.Series, code: pd.Series, regions: pd.DataFrame) -> pd.
     return pd.Series(names, index=code.index, dtype="str")
 
 
-def _roll_up(base: pd.DataFrame, by: list[str], counts: list[str], regions: pd.DataFrame,
-             extra: dict[str, str] | None = None) -> pd.DataFrame:
+def _roll_up(
+    base: pd.DataFrame, by: list[str], counts: list[str], regions: pd.DataFrame, extra: dict[str, str] | None = None
+) -> pd.DataFrame:
     """Counts per municipality (`base`, additive) summed to every area they count in."""
     areas = _area_rows(base["municipality_code"], regions)
-    joined = areas.merge(base.drop(columns="municipality_code").reset_index(drop=True), left_on="_row", right_index=True)
+    joined = areas.merge(
+        base.drop(columns="municipality_code").reset_index(drop=True), left_on="_row", right_index=True
+    )
     agg = {c: "sum" for c in counts} | (extra or {})
     return joined.groupby([*by, "area_level", "area_code"], sort=False).agg(agg).reset_index()
 
@@ -180,13 +255,18 @@ def _flow_events(fact: pd.DataFrame, measure: str, employers: set[str]) -> pd.Da
         needed.append("is_provisional")
     _require(fact, needed, f"{measure} facts")
     first = _first_per(fact, ["person_id", "event_month"], ["event_date", employer_col, "record_key"])
-    ev = pd.DataFrame({
-        "event_month": first["event_month"].to_numpy(),
-        "measure": measure,
-        "municipality_code": first["municipality_code"].astype("str").to_numpy(),
-        "is_provisional": (first["is_provisional"].fillna(False).astype(bool).to_numpy() if measure == "outflow"
-                           else np.zeros(len(first), dtype=bool)),
-    })
+    ev = pd.DataFrame(
+        {
+            "event_month": first["event_month"].to_numpy(),
+            "measure": measure,
+            "municipality_code": first["municipality_code"].astype("str").to_numpy(),
+            "is_provisional": (
+                first["is_provisional"].fillna(False).astype(bool).to_numpy()
+                if measure == "outflow"
+                else np.zeros(len(first), dtype=bool)
+            ),
+        }
+    )
     for breakdown, column in source.items():
         values = first[column].astype("str").reset_index(drop=True)
         if breakdown == "employer":
@@ -195,8 +275,9 @@ def _flow_events(fact: pd.DataFrame, measure: str, employers: set[str]) -> pd.Da
     return ev
 
 
-def publish_sector_flows(inflow: pd.DataFrame, outflow: pd.DataFrame, mobility: pd.DataFrame, regions: pd.DataFrame,
-                         partners: pd.DataFrame) -> pd.DataFrame:
+def publish_sector_flows(
+    inflow: pd.DataFrame, outflow: pd.DataFrame, mobility: pd.DataFrame, regions: pd.DataFrame, partners: pd.DataFrame
+) -> pd.DataFrame:
     """pub_sector_flows: distinct persons per month x area x measure x breakdown value, suppressed."""
     employers = set(partners["partner_code"].dropna().astype("str"))
     cells = []
@@ -204,27 +285,53 @@ def publish_sector_flows(inflow: pd.DataFrame, outflow: pd.DataFrame, mobility: 
         ev = _flow_events(fact, measure, employers)
         breakdowns = list(_BREAKDOWN_SOURCE[measure])
         long = ev.assign(total=TOTAL).melt(
-            id_vars=["event_month", "measure", "municipality_code", "is_provisional"], value_vars=["total", *breakdowns],
-            var_name="breakdown", value_name="breakdown_value")
+            id_vars=["event_month", "measure", "municipality_code", "is_provisional"],
+            value_vars=["total", *breakdowns],
+            var_name="breakdown",
+            value_name="breakdown_value",
+        )
         # One event per person, month and measure: counts add up, so count per municipality and roll up.
-        base = (long.groupby(["event_month", "measure", "municipality_code", "breakdown", "breakdown_value"], sort=False,
-                             dropna=False)
-                .agg(persons=("is_provisional", "size"), is_provisional=("is_provisional", "max")).reset_index())
-        cells.append(_roll_up(base, ["event_month", "measure", "breakdown", "breakdown_value"], ["persons"], regions,
-                              extra={"is_provisional": "max"}))
+        base = (
+            long.groupby(
+                ["event_month", "measure", "municipality_code", "breakdown", "breakdown_value"],
+                sort=False,
+                dropna=False,
+            )
+            .agg(persons=("is_provisional", "size"), is_provisional=("is_provisional", "max"))
+            .reset_index()
+        )
+        cells.append(
+            _roll_up(
+                base,
+                ["event_month", "measure", "breakdown", "breakdown_value"],
+                ["persons"],
+                regions,
+                extra={"is_provisional": "max"},
+            )
+        )
     table = pd.concat(cells, ignore_index=True).rename(columns={"event_month": "period_month"})
-    table = table.astype({"measure": "str", "area_level": "str", "area_code": "str", "breakdown": "str",
-                          "breakdown_value": "str"})
+    table = table.astype(
+        {"measure": "str", "area_level": "str", "area_code": "str", "breakdown": "str", "breakdown_value": "str"}
+    )
     table["period_month"] = table["period_month"].astype("datetime64[us]")
     keys = ["period_month", "measure", "area_level", "area_code", "breakdown", "breakdown_value"]
-    out = suppress(table, keys=keys, counts="persons",
-                   hierarchies=[_area_hierarchy(regions), Hierarchy.breakdown("breakdown", "breakdown_value", table)])
-    out = pd.concat([out.reset_index(drop=True),
-                     period_columns(out["period_month"], prefix="period").drop(columns="period_month")], axis=1)
+    out = suppress(
+        table,
+        keys=keys,
+        counts="persons",
+        hierarchies=[_area_hierarchy(regions), Hierarchy.breakdown("breakdown", "breakdown_value", table)],
+    )
+    out = pd.concat(
+        [out.reset_index(drop=True), period_columns(out["period_month"], prefix="period").drop(columns="period_month")],
+        axis=1,
+    )
     out["area_name"] = _area_names(out["area_level"], out["area_code"], regions)
     out["is_provisional"] = out["is_provisional"].astype("boolean")
-    out = out.assign(_m=_order(out["measure"], MEASURES), _l=_order(out["area_level"], AREA_LEVELS),
-                     _b=_order(out["breakdown"], BREAKDOWNS))
+    out = out.assign(
+        _m=_order(out["measure"], MEASURES),
+        _l=_order(out["area_level"], AREA_LEVELS),
+        _b=_order(out["breakdown"], BREAKDOWNS),
+    )
     out = out.sort_values(["period_month", "_m", "_l", "area_code", "_b", "breakdown_value"], kind="stable")
     return _finish(out, PUB_SECTOR_FLOWS_COLUMNS)
 
@@ -232,34 +339,57 @@ def publish_sector_flows(inflow: pd.DataFrame, outflow: pd.DataFrame, mobility: 
 # --- pub_retention ----------------------------------------------------------------------------------
 
 
-def publish_retention(retention: pd.DataFrame, regions: pd.DataFrame, hidden_cohorts: pd.DataFrame | None = None) -> pd.DataFrame:
+def publish_retention(
+    retention: pd.DataFrame, regions: pd.DataFrame, hidden_cohorts: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """pub_retention: cohort month x area x horizon, reportable horizons only, suppressed.
 
     `hidden_cohorts` (cohort_month, area_code): cohorts whose size another published table hides
     (the inflow totals of pub_sector_flows are the same numbers); they are hidden here too, and the
     secondary suppression of this table is built on top of them.
     """
-    _require(retention, ["cohort_month", "municipality_code", "horizon_months", "cohort_persons", "retained_persons"],
-             "retention facts")
-    rows = retention.loc[retention["retained_persons"].notna(),
-                         ["cohort_month", "horizon_months", "municipality_code", "cohort_persons", "retained_persons"]]
-    table = _roll_up(rows.reset_index(drop=True), ["cohort_month", "horizon_months"], ["cohort_persons", "retained_persons"],
-                     regions)
-    table = table.astype({"cohort_persons": "int64", "retained_persons": "int64", "horizon_months": "Int64",
-                          "area_level": "str", "area_code": "str"})
+    _require(
+        retention,
+        ["cohort_month", "municipality_code", "horizon_months", "cohort_persons", "retained_persons"],
+        "retention facts",
+    )
+    rows = retention.loc[
+        retention["retained_persons"].notna(),
+        ["cohort_month", "horizon_months", "municipality_code", "cohort_persons", "retained_persons"],
+    ]
+    table = _roll_up(
+        rows.reset_index(drop=True), ["cohort_month", "horizon_months"], ["cohort_persons", "retained_persons"], regions
+    )
+    table = table.astype(
+        {
+            "cohort_persons": "int64",
+            "retained_persons": "int64",
+            "horizon_months": "Int64",
+            "area_level": "str",
+            "area_code": "str",
+        }
+    )
     table["cohort_month"] = table["cohort_month"].astype("datetime64[us]")
     table["_not_retained"] = table["cohort_persons"] - table["retained_persons"]
     forced = None
     if hidden_cohorts is not None and len(hidden_cohorts):
         hidden = set(zip(pd.to_datetime(hidden_cohorts["cohort_month"]), hidden_cohorts["area_code"]))
         forced = np.array([(m, a) in hidden for m, a in zip(table["cohort_month"], table["area_code"])], dtype=bool)
-    out = suppress(table, keys=["cohort_month", "area_level", "area_code", "horizon_months"],
-                   counts=["cohort_persons", "retained_persons", "_not_retained"],
-                   hierarchies=[_area_hierarchy(regions)], linked=["cohort_month", "area_level", "area_code"],
-                   forced=forced)
-    out["retained_share"] = (out["retained_persons"].astype("Float64") / out["cohort_persons"].astype("Float64")).astype("float64")
-    out = pd.concat([out.reset_index(drop=True),
-                     period_columns(out["cohort_month"], prefix="cohort").drop(columns="cohort_month")], axis=1)
+    out = suppress(
+        table,
+        keys=["cohort_month", "area_level", "area_code", "horizon_months"],
+        counts=["cohort_persons", "retained_persons", "_not_retained"],
+        hierarchies=[_area_hierarchy(regions)],
+        linked=["cohort_month", "area_level", "area_code"],
+        forced=forced,
+    )
+    out["retained_share"] = (
+        out["retained_persons"].astype("Float64") / out["cohort_persons"].astype("Float64")
+    ).astype("float64")
+    out = pd.concat(
+        [out.reset_index(drop=True), period_columns(out["cohort_month"], prefix="cohort").drop(columns="cohort_month")],
+        axis=1,
+    )
     out["area_name"] = _area_names(out["area_level"], out["area_code"], regions)
     out = out.assign(_l=_order(out["area_level"], AREA_LEVELS))
     out = out.sort_values(["cohort_month", "horizon_months", "_l", "area_code"], kind="stable")
@@ -271,30 +401,62 @@ def publish_retention(retention: pd.DataFrame, regions: pd.DataFrame, hidden_coh
 
 def publish_programme_flows(flows: pd.DataFrame, regions: pd.DataFrame) -> pd.DataFrame:
     """pub_programme_flows: month x area x programme x route kind x event (x outcome for ends), suppressed."""
-    _require(flows, ["person_id", "event_date", "event_month", "route_kind", "programme_code", "event_type", "outcome",
-                     "municipality_code", "record_key"], "programme flow facts")
-    ev = flows.assign(programme_code=flows["programme_code"].astype("str").fillna(NO_PROGRAMME),
-                      outcome=flows["outcome"].astype("str"))
+    _require(
+        flows,
+        [
+            "person_id",
+            "event_date",
+            "event_month",
+            "route_kind",
+            "programme_code",
+            "event_type",
+            "outcome",
+            "municipality_code",
+            "record_key",
+        ],
+        "programme flow facts",
+    )
+    ev = flows.assign(
+        programme_code=flows["programme_code"].astype("str").fillna(NO_PROGRAMME),
+        outcome=flows["outcome"].astype("str"),
+    )
     order = ["event_date"] + [c for c in ["source_feed", "partner_code"] if c in ev.columns] + ["record_key"]
-    ev = _first_per(ev, ["person_id", "event_month", "programme_code", "route_kind", "event_type"], order).reset_index(drop=True)
+    ev = _first_per(ev, ["person_id", "event_month", "programme_code", "route_kind", "event_type"], order).reset_index(
+        drop=True
+    )
     is_end = ev["event_type"].eq("end").to_numpy()
     ev["outcome"] = np.where(is_end, ev["outcome"].fillna(UNKNOWN_VALUE), TOTAL)
-    long = pd.concat([ev, ev[is_end].assign(outcome=TOTAL)], ignore_index=True).rename(columns={"event_month": "period_month"})
+    long = pd.concat([ev, ev[is_end].assign(outcome=TOTAL)], ignore_index=True).rename(
+        columns={"event_month": "period_month"}
+    )
     by = ["period_month", "programme_code", "route_kind", "event_type", "outcome"]
     base = long.groupby([*by, "municipality_code"], sort=False, dropna=False).size().rename("persons").reset_index()
     table = _roll_up(base, by, ["persons"], regions)
     keys = ["period_month", "area_level", "area_code", "programme_code", "route_kind", "event_type", "outcome"]
     table = table.astype({k: "str" for k in keys if k != "period_month"})
     table["period_month"] = table["period_month"].astype("datetime64[us]")
-    out = suppress(table, keys=keys, counts="persons",
-                   hierarchies=[_area_hierarchy(regions),
-                                Hierarchy.breakdown("event_type", "outcome", table[table["event_type"].eq("end")], total=("end", TOTAL))])
-    out = pd.concat([out.reset_index(drop=True),
-                     period_columns(out["period_month"], prefix="period").drop(columns="period_month")], axis=1)
+    out = suppress(
+        table,
+        keys=keys,
+        counts="persons",
+        hierarchies=[
+            _area_hierarchy(regions),
+            Hierarchy.breakdown("event_type", "outcome", table[table["event_type"].eq("end")], total=("end", TOTAL)),
+        ],
+    )
+    out = pd.concat(
+        [out.reset_index(drop=True), period_columns(out["period_month"], prefix="period").drop(columns="period_month")],
+        axis=1,
+    )
     out["area_name"] = _area_names(out["area_level"], out["area_code"], regions)
-    out = out.assign(_l=_order(out["area_level"], AREA_LEVELS), _e=_order(out["event_type"], ["start", "end"]),
-                     _o=_order(out["outcome"], OUTCOMES))
-    out = out.sort_values(["period_month", "_l", "area_code", "programme_code", "route_kind", "_e", "_o"], kind="stable")
+    out = out.assign(
+        _l=_order(out["area_level"], AREA_LEVELS),
+        _e=_order(out["event_type"], ["start", "end"]),
+        _o=_order(out["outcome"], OUTCOMES),
+    )
+    out = out.sort_values(
+        ["period_month", "_l", "area_code", "programme_code", "route_kind", "_e", "_o"], kind="stable"
+    )
     return _finish(out, PUB_PROGRAMME_FLOWS_COLUMNS)
 
 
@@ -303,9 +465,24 @@ def publish_programme_flows(flows: pd.DataFrame, regions: pd.DataFrame) -> pd.Da
 
 def publish_target_attainment(attainment: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
     """pub_target_attainment: the attainment rows with small counts (and small increases) suppressed."""
-    _require(attainment, ["target_code", "as_of_date", "is_latest", "window_start", "window_end", "target_number", "achieved",
-                          "share_attained", "expected_to_date", "status", "forecast", "required_monthly_rate"],
-             "target attainment facts")
+    _require(
+        attainment,
+        [
+            "target_code",
+            "as_of_date",
+            "is_latest",
+            "window_start",
+            "window_end",
+            "target_number",
+            "achieved",
+            "share_attained",
+            "expected_to_date",
+            "status",
+            "forecast",
+            "required_monthly_rate",
+        ],
+        "target attainment facts",
+    )
     t = SMALL_COUNT_THRESHOLD
     out = attainment.sort_values(["target_code", "as_of_date"], kind="stable").reset_index(drop=True).copy()
     out["target_name"] = out["target_code"].map(dict(zip(targets["target_code"], targets["target_name"]))).astype("str")
@@ -360,8 +537,9 @@ def _status_interval(status: object, target: float, expected: float) -> tuple[fl
     return -math.inf, math.inf
 
 
-def _status_guard(a: np.ndarray, hidden: np.ndarray, why: np.ndarray, last_pub: np.ndarray, rows: pd.DataFrame,
-                  t: int) -> np.ndarray:
+def _status_guard(
+    a: np.ndarray, hidden: np.ndarray, why: np.ndarray, last_pub: np.ndarray, rows: pd.DataFrame, t: int
+) -> np.ndarray:
     """Statuses to hide: where visible statuses and published values pin a hidden achieved to one value."""
     n = len(a)
     status = rows["status"].astype("object").where(rows["status"].notna(), None).to_numpy()
@@ -395,7 +573,7 @@ def _status_guard(a: np.ndarray, hidden: np.ndarray, why: np.ndarray, last_pub: 
                 k = i
                 while k < n - 1 and hidden[k + 1]:
                     k += 1
-                spread[j:k + 1] = True
+                spread[j : k + 1] = True
             todo = spread & hidden & ~hide_status
             if not todo.any():
                 return hide_status

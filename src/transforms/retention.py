@@ -44,8 +44,15 @@ from transforms.sector_flows import (
 
 HORIZONS = (6, 12, 24, 36)
 COHORT_COLUMNS = [
-    "cohort_month", "cohort_quarter", "cohort_year", "municipality_code", "region_code", "horizon_months",
-    "cohort_persons", "retained_persons", "retained_share",
+    "cohort_month",
+    "cohort_quarter",
+    "cohort_year",
+    "municipality_code",
+    "region_code",
+    "horizon_months",
+    "cohort_persons",
+    "retained_persons",
+    "retained_share",
 ]
 
 
@@ -56,18 +63,22 @@ def member_columns(horizons=HORIZONS) -> list[str]:
     return cols
 
 
-def retention_members(inflow: pd.DataFrame, spells: pd.DataFrame, *, cutoff: pd.Timestamp, horizons=HORIZONS) -> pd.DataFrame:
+def retention_members(
+    inflow: pd.DataFrame, spells: pd.DataFrame, *, cutoff: pd.Timestamp, horizons=HORIZONS
+) -> pd.DataFrame:
     """fct_retention_members: one row per inflow with its check dates and whether it was retained."""
     cut = day(cutoff)
     inflow_date = pd.to_datetime(inflow["event_date"]).astype("datetime64[us]").reset_index(drop=True)
-    out = pd.DataFrame({
-        "person_id": inflow["person_id"].astype("str").reset_index(drop=True),
-        "inflow_date": inflow_date,
-        "cohort_month": month_start(inflow_date),
-        "municipality_code": inflow["municipality_code"].astype("str").reset_index(drop=True),
-        "region_code": inflow["region_code"].astype("str").reset_index(drop=True),
-        "inflow_kind": inflow["inflow_kind"].astype("str").reset_index(drop=True),
-    })
+    out = pd.DataFrame(
+        {
+            "person_id": inflow["person_id"].astype("str").reset_index(drop=True),
+            "inflow_date": inflow_date,
+            "cohort_month": month_start(inflow_date),
+            "municipality_code": inflow["municipality_code"].astype("str").reset_index(drop=True),
+            "region_code": inflow["region_code"].astype("str").reset_index(drop=True),
+            "inflow_kind": inflow["inflow_kind"].astype("str").reset_index(drop=True),
+        }
+    )
     covered = _coverage(spells, cut, out["person_id"])
     inflow_days, _ = to_days(inflow_date)
     for k in horizons:
@@ -90,10 +101,14 @@ def retention_cohorts(members: pd.DataFrame, *, cutoff: pd.Timestamp) -> pd.Data
         m = members[keys + ["person_id", f"check_date_{k}m", f"retained_{k}m"]].copy()
         reportable = (m[f"check_date_{k}m"] <= cutoff).groupby(m["cohort_month"]).all()
         m["_retained_person"] = m["person_id"].where(m[f"retained_{k}m"].fillna(False).astype(bool))
-        g = m.groupby(keys, dropna=False, sort=True).agg(
-            cohort_persons=("person_id", "nunique"),
-            retained_persons=("_retained_person", "nunique"),
-        ).reset_index()
+        g = (
+            m.groupby(keys, dropna=False, sort=True)
+            .agg(
+                cohort_persons=("person_id", "nunique"),
+                retained_persons=("_retained_person", "nunique"),
+            )
+            .reset_index()
+        )
         ok = g["cohort_month"].map(reportable)
         g["horizon_months"] = k
         g["retained_persons"] = g["retained_persons"].astype("Int64").where(ok.astype(bool), pd.NA)
@@ -103,14 +118,22 @@ def retention_cohorts(members: pd.DataFrame, *, cutoff: pd.Timestamp) -> pd.Data
     out = pd.concat(frames, ignore_index=True)
     out["cohort_month"] = out["cohort_month"].astype("datetime64[us]")
     out = pd.concat([out, period_columns(out["cohort_month"], "cohort").drop(columns="cohort_month")], axis=1)
-    out["retained_share"] = (out["retained_persons"].astype("float64") / out["cohort_persons"].astype("float64"))
+    out["retained_share"] = out["retained_persons"].astype("float64") / out["cohort_persons"].astype("float64")
     out = out[COHORT_COLUMNS].astype(_COHORT_DTYPES)
-    return out.sort_values(["cohort_month", "municipality_code", "horizon_months"], kind="stable", na_position="last").reset_index(drop=True)
+    return out.sort_values(
+        ["cohort_month", "municipality_code", "horizon_months"], kind="stable", na_position="last"
+    ).reset_index(drop=True)
 
 
 _COHORT_DTYPES = {
-    "cohort_month": "datetime64[us]", "cohort_quarter": "str", "cohort_year": "Int64", "municipality_code": "str",
-    "region_code": "str", "horizon_months": "Int64", "cohort_persons": "Int64", "retained_persons": "Int64",
+    "cohort_month": "datetime64[us]",
+    "cohort_quarter": "str",
+    "cohort_year": "Int64",
+    "municipality_code": "str",
+    "region_code": "str",
+    "horizon_months": "Int64",
+    "cohort_persons": "Int64",
+    "retained_persons": "Int64",
     "retained_share": "float64",
 }
 

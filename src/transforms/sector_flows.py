@@ -60,27 +60,87 @@ from transforms.common import add_months, age_band, event_municipality, period_c
 FAR = np.int64(10**7)
 
 INFLOW_COLUMNS = [
-    "person_id", "event_date", "event_month", "event_quarter", "event_year", "inflow_kind", "lookback_complete",
-    "partner_code", "record_key", "function_code", "contract_type_code", "programme_code", "municipality_code",
-    "municipality_source", "region_code", "age", "age_band", "target_group_code",
+    "person_id",
+    "event_date",
+    "event_month",
+    "event_quarter",
+    "event_year",
+    "inflow_kind",
+    "lookback_complete",
+    "partner_code",
+    "record_key",
+    "function_code",
+    "contract_type_code",
+    "programme_code",
+    "municipality_code",
+    "municipality_source",
+    "region_code",
+    "age",
+    "age_band",
+    "target_group_code",
 ]
 OUTFLOW_COLUMNS = [
-    "person_id", "event_date", "event_month", "event_quarter", "event_year", "is_provisional", "partner_code",
-    "record_key", "function_code", "contract_type_code", "leaving_reason_code", "programme_code", "municipality_code",
-    "municipality_source", "region_code", "age", "age_band", "target_group_code",
+    "person_id",
+    "event_date",
+    "event_month",
+    "event_quarter",
+    "event_year",
+    "is_provisional",
+    "partner_code",
+    "record_key",
+    "function_code",
+    "contract_type_code",
+    "leaving_reason_code",
+    "programme_code",
+    "municipality_code",
+    "municipality_source",
+    "region_code",
+    "age",
+    "age_band",
+    "target_group_code",
 ]
 MOBILITY_COLUMNS = [
-    "person_id", "event_date", "event_month", "event_quarter", "event_year", "from_partner_code", "to_partner_code",
-    "record_key", "function_code", "contract_type_code", "programme_code", "municipality_code", "municipality_source",
-    "region_code", "age", "age_band", "target_group_code",
+    "person_id",
+    "event_date",
+    "event_month",
+    "event_quarter",
+    "event_year",
+    "from_partner_code",
+    "to_partner_code",
+    "record_key",
+    "function_code",
+    "contract_type_code",
+    "programme_code",
+    "municipality_code",
+    "municipality_source",
+    "region_code",
+    "age",
+    "age_band",
+    "target_group_code",
 ]
 DTYPES = {
-    "person_id": "str", "event_date": "datetime64[us]", "event_month": "datetime64[us]", "event_quarter": "str",
-    "event_year": "Int64", "inflow_kind": "str", "lookback_complete": "boolean", "is_provisional": "boolean",
-    "partner_code": "str", "from_partner_code": "str", "to_partner_code": "str", "record_key": "str",
-    "function_code": "str", "contract_type_code": "str", "leaving_reason_code": "str", "programme_code": "str",
-    "municipality_code": "str", "municipality_source": "str", "region_code": "str", "age": "Int64",
-    "age_band": "str", "target_group_code": "str",
+    "person_id": "str",
+    "event_date": "datetime64[us]",
+    "event_month": "datetime64[us]",
+    "event_quarter": "str",
+    "event_year": "Int64",
+    "inflow_kind": "str",
+    "lookback_complete": "boolean",
+    "is_provisional": "boolean",
+    "partner_code": "str",
+    "from_partner_code": "str",
+    "to_partner_code": "str",
+    "record_key": "str",
+    "function_code": "str",
+    "contract_type_code": "str",
+    "leaving_reason_code": "str",
+    "programme_code": "str",
+    "municipality_code": "str",
+    "municipality_source": "str",
+    "region_code": "str",
+    "age": "Int64",
+    "age_band": "str",
+    "target_group_code": "str",
 }
 
 
@@ -200,6 +260,7 @@ def sort_order(a: np.ndarray, b: np.ndarray, c: np.ndarray, c_count: int | None)
 
 # --- public ------------------------------------------------------------------------------------------
 
+
 def care_spells(spells: pd.DataFrame, functions: pd.DataFrame) -> pd.DataFrame:
     """The spells whose function is a care function (dim_function.is_care_function true)."""
     is_care = functions["is_care_function"].astype("boolean").fillna(False).astype(bool)
@@ -243,10 +304,15 @@ def sector_events(
     had_before = ps_prev != NONE
     no_recent = ~had_before | (ps_prev < s_minus_year)
     is_inflow = in_window & no_recent
-    inflow = pd.DataFrame({
-        "p": ps_p[is_inflow], "s": ps_s[is_inflow], "row": ps_row[is_inflow],
-        "had_before": had_before[is_inflow], "lookback_complete": s_minus_year[is_inflow] >= obs,
-    })
+    inflow = pd.DataFrame(
+        {
+            "p": ps_p[is_inflow],
+            "s": ps_s[is_inflow],
+            "row": ps_row[is_inflow],
+            "had_before": had_before[is_inflow],
+            "lookback_complete": s_minus_year[is_inflow] >= obs,
+        }
+    )
 
     # Per person, start date and employer: did that employer employ the person on the last day D?
     psp = np.flatnonzero(ps_first | first_flags(P, S, PRT))
@@ -293,9 +359,20 @@ def sector_events(
         rec = attributes.iloc[ev["row"].to_numpy()].reset_index(drop=True)
         out = pd.DataFrame({"person_id": rec["person_id"]})
         out = pd.concat([out, _date_columns(ev["s"].to_numpy())], axis=1)
-        for col in ("partner_code", "record_key", "function_code", "contract_type_code", "leaving_reason_code", "programme_code"):
+        for col in (
+            "partner_code",
+            "record_key",
+            "function_code",
+            "contract_type_code",
+            "leaving_reason_code",
+            "programme_code",
+        ):
             out[col] = rec[col] if col in rec else None
-        residence = rec["residence_municipality_code"] if "residence_municipality_code" in rec else pd.Series(None, index=rec.index, dtype="str")
+        residence = (
+            rec["residence_municipality_code"]
+            if "residence_municipality_code" in rec
+            else pd.Series(None, index=rec.index, dtype="str")
+        )
         geo = _geography(residence, rec["partner_code"], partner_location, municipality_region)
         out["municipality_code"], out["municipality_source"], out["region_code"] = geo
         out["age"] = out["event_year"] - pd.to_numeric(rec["birth_year"]).astype("Int64")
@@ -328,8 +405,15 @@ def sector_events(
 # --- internals ---------------------------------------------------------------------------------------
 
 ATTRIBUTE_COLUMNS = [
-    "person_id", "partner_code", "record_key", "birth_year", "residence_municipality_code", "function_code",
-    "contract_type_code", "leaving_reason_code", "programme_code",
+    "person_id",
+    "partner_code",
+    "record_key",
+    "birth_year",
+    "residence_municipality_code",
+    "function_code",
+    "contract_type_code",
+    "leaving_reason_code",
+    "programme_code",
 ]
 
 
@@ -363,10 +447,16 @@ def _geography(residence: pd.Series, partner: pd.Series, partner_location: dict,
     pair = r_codes.astype("int64") * max(len(p_uni), 1) + p_codes
     uniq, inverse = np.unique(pair, return_inverse=True)
     res_u = pd.Series(np.asarray(r_uni, dtype=object)[uniq // max(len(p_uni), 1)], dtype="str")
-    loc_u = pd.Series(np.asarray(p_uni, dtype=object)[uniq % max(len(p_uni), 1)], dtype="str").map(partner_location).astype("str")
+    loc_u = (
+        pd.Series(np.asarray(p_uni, dtype=object)[uniq % max(len(p_uni), 1)], dtype="str")
+        .map(partner_location)
+        .astype("str")
+    )
     mun_u, src_u = event_municipality(res_u, loc_u)
     reg_u = region_of(mun_u, municipality_region)
-    return tuple(pd.Series(x.take(inverse).to_numpy(), index=residence.index, dtype="str") for x in (mun_u, src_u, reg_u))
+    return tuple(
+        pd.Series(x.take(inverse).to_numpy(), index=residence.index, dtype="str") for x in (mun_u, src_u, reg_u)
+    )
 
 
 def _date_columns(days: np.ndarray) -> pd.DataFrame:
@@ -401,6 +491,7 @@ def _employer_on_day(P, S, E, PRT, switch: pd.DataFrame) -> np.ndarray:
 def _trajectory_lookup(trajectories: pd.DataFrame | None, person_ids: np.ndarray):
     """A function (person codes, days) -> target_group_code of the latest referral on or before the day;
     on equal referral dates the largest (partner_code, record_key) wins."""
+
     def none(p, d):
         return pd.Series(None, index=range(len(p)), dtype="str")
 

@@ -139,8 +139,10 @@ class Hierarchy:
         missing = expected - set(self.links.columns)
         extra = set(self.links.columns) - expected - {GROUP}
         if missing or extra:
-            raise SuppressionError(f"hierarchy {self.name!r}: links need columns {sorted(expected)} (+ optional {GROUP!r}); "
-                                   f"missing {sorted(missing)}, unexpected {sorted(extra)}")
+            raise SuppressionError(
+                f"hierarchy {self.name!r}: links need columns {sorted(expected)} (+ optional {GROUP!r}); "
+                f"missing {sorted(missing)}, unexpected {sorted(extra)}"
+            )
         if self.links[sorted(expected)].isna().any().any():
             raise SuppressionError(f"hierarchy {self.name!r}: links hold empty keys")
         if self.links.duplicated(list(cols)).any():
@@ -158,8 +160,14 @@ class Hierarchy:
         return cls((column,), links, name or column)
 
     @classmethod
-    def breakdown(cls, dimension: str, value: str, pairs: pd.DataFrame, total: tuple[Hashable, Hashable] = ("total", "total"),
-                  name: str | None = None) -> Hierarchy:
+    def breakdown(
+        cls,
+        dimension: str,
+        value: str,
+        pairs: pd.DataFrame,
+        total: tuple[Hashable, Hashable] = ("total", "total"),
+        name: str | None = None,
+    ) -> Hierarchy:
         """Breakdowns of a total row: for each `dimension` (e.g. `function`), its `value`s sum to the
         row (`total`, `total`). `pairs` lists the (dimension, value) pairs (e.g. the table's cells)."""
         p = pairs[[dimension, value]].drop_duplicates()
@@ -184,15 +192,19 @@ class Relations:
 
     def frame(self) -> pd.DataFrame:
         """One row per cell in a relation: relation, cell (position), role ('member' | 'total'), hierarchy."""
-        return pd.DataFrame({
-            "relation": self.relation, "cell": self.cell,
-            "role": np.where(self.is_member, "member", "total"),
-            "hierarchy": self.hierarchy[self.relation] if len(self.relation) else np.array([], dtype=object),
-        })
+        return pd.DataFrame(
+            {
+                "relation": self.relation,
+                "cell": self.cell,
+                "role": np.where(self.is_member, "member", "total"),
+                "hierarchy": self.hierarchy[self.relation] if len(self.relation) else np.array([], dtype=object),
+            }
+        )
 
 
-def build_relations(cells: pd.DataFrame, keys: Sequence[str], hierarchies: Sequence[Hierarchy],
-                    counts: Sequence[str] | None = None) -> Relations:
+def build_relations(
+    cells: pd.DataFrame, keys: Sequence[str], hierarchies: Sequence[Hierarchy], counts: Sequence[str] | None = None
+) -> Relations:
     """The relations of a table. With `counts`, also check that the table is additive in each of them."""
     keys = list(keys)
     _check_keys(cells, keys)
@@ -201,7 +213,7 @@ def build_relations(cells: pd.DataFrame, keys: Sequence[str], hierarchies: Seque
     uniques = {k: pd.Index(pd.unique(cells[k])) for k in keys}
     codes = {k: uniques[k].get_indexer(cells[k]) for k in keys}
     sizes = [max(len(uniques[k]), 1) for k in keys]
-    if float(np.prod(np.array(sizes, dtype=float))) >= 2.0 ** 62:
+    if float(np.prod(np.array(sizes, dtype=float))) >= 2.0**62:
         raise SuppressionError("too many distinct key combinations to index")
     cell_ids = pd.Index(np.ravel_multi_index([codes[k] for k in keys], sizes) if n else np.array([], dtype=np.int64))
     rel_parts, cell_parts, member_parts, totals, names = [], [], [], [], []
@@ -217,7 +229,11 @@ def build_relations(cells: pd.DataFrame, keys: Sequence[str], hierarchies: Seque
         known = np.logical_and.reduce([lc >= 0 for lc in link_child])
         csizes = [sizes[keys.index(c)] for c in cols]
         link_ids = pd.Index(np.ravel_multi_index([lc[known] for lc in link_child], csizes))
-        group = (pd.factorize(h.links[GROUP].astype("str"))[0] if GROUP in h.links else np.zeros(len(h.links), dtype=np.int64))[known]
+        group = (
+            pd.factorize(h.links[GROUP].astype("str"))[0]
+            if GROUP in h.links
+            else np.zeros(len(h.links), dtype=np.int64)
+        )[known]
         parent_known = np.logical_and.reduce([lp >= 0 for lp in link_parent])[known]
         link_parent = [lp[known] for lp in link_parent]
         # Which cells are children, and by which link.
@@ -234,8 +250,10 @@ def build_relations(cells: pd.DataFrame, keys: Sequence[str], hierarchies: Seque
         if orphan.any() and counts is not None:
             values = cells[list(counts)].to_numpy()[child[orphan]]
             if (values > 0).any():
-                raise SuppressionError(f"hierarchy {h.name!r}: {int((values > 0).any(axis=1).sum())} cell(s) with persons "
-                                       "have no total cell in the table")
+                raise SuppressionError(
+                    f"hierarchy {h.name!r}: {int((values > 0).any(axis=1).sum())} cell(s) with persons "
+                    "have no total cell in the table"
+                )
         child, link, parent_cell = child[~orphan], link[~orphan], parent_cell[~orphan]
         if not child.size:
             continue
@@ -255,16 +273,28 @@ def build_relations(cells: pd.DataFrame, keys: Sequence[str], hierarchies: Seque
         empty = np.array([], dtype=np.int64)
         rels = Relations(empty, empty, np.array([], dtype=bool), empty, np.array([], dtype=object))
     else:
-        rels = Relations(np.concatenate(rel_parts), np.concatenate(cell_parts), np.concatenate(member_parts),
-                         np.concatenate(totals), np.concatenate(names))
+        rels = Relations(
+            np.concatenate(rel_parts),
+            np.concatenate(cell_parts),
+            np.concatenate(member_parts),
+            np.concatenate(totals),
+            np.concatenate(names),
+        )
     if counts is not None:
         _check_additive(cells, list(keys), list(counts), rels)
     return rels
 
 
-def suppression_pattern(cells: pd.DataFrame, *, keys: Sequence[str], counts: str | Sequence[str],
-                        hierarchies: Sequence[Hierarchy], threshold: int = SMALL_COUNT_THRESHOLD,
-                        linked: Sequence[str] | None = None, forced: np.ndarray | None = None) -> pd.DataFrame:
+def suppression_pattern(
+    cells: pd.DataFrame,
+    *,
+    keys: Sequence[str],
+    counts: str | Sequence[str],
+    hierarchies: Sequence[Hierarchy],
+    threshold: int = SMALL_COUNT_THRESHOLD,
+    linked: Sequence[str] | None = None,
+    forced: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Which cells to suppress and which rows to leave out, without masking anything (for audits).
 
     `forced` (bool per cell) marks cells that must be suppressed whatever their value (reason
@@ -289,8 +319,9 @@ def suppression_pattern(cells: pd.DataFrame, *, keys: Sequence[str], counts: str
     if forced is not None:
         forced = np.asarray(forced)
         if forced.shape != (len(cells),) or forced.dtype != np.bool_:
-            raise SuppressionError(f"forced must be one bool per cell ({len(cells)}), got dtype {forced.dtype} "
-                                   f"and shape {forced.shape}")
+            raise SuppressionError(
+                f"forced must be one bool per cell ({len(cells)}), got dtype {forced.dtype} and shape {forced.shape}"
+            )
     t = int(threshold)
     # Rule 4: a total that is a small count in ANY count column hides the rows under it. In that column
     # every positive member is a small count too (suppressed already), so no secondary suppression could
@@ -303,19 +334,32 @@ def suppression_pattern(cells: pd.DataFrame, *, keys: Sequence[str], counts: str
     for c in range(values.shape[1]):
         left = _pinned(values[:, c], sup, rels, t) & ~hidden_total[rels.relation]
         if left.any():
-            raise SuppressionError(f"{int(left.sum())} suppressed cell(s) could still be derived in column {counts[c]!r}; "
-                                   "refusing to publish (this is a bug in the suppression)")
-    return pd.DataFrame({
-        "suppressed": pd.array(sup, dtype="boolean"),
-        "suppression_reason": pd.Series(np.array([None, SMALL_COUNT, SECONDARY], dtype=object)[reason], index=cells.index,
-                                        dtype="str"),
-        "dropped": pd.array(dropped, dtype="boolean"),
-    }, index=cells.index)
+            raise SuppressionError(
+                f"{int(left.sum())} suppressed cell(s) could still be derived in column {counts[c]!r}; "
+                "refusing to publish (this is a bug in the suppression)"
+            )
+    return pd.DataFrame(
+        {
+            "suppressed": pd.array(sup, dtype="boolean"),
+            "suppression_reason": pd.Series(
+                np.array([None, SMALL_COUNT, SECONDARY], dtype=object)[reason], index=cells.index, dtype="str"
+            ),
+            "dropped": pd.array(dropped, dtype="boolean"),
+        },
+        index=cells.index,
+    )
 
 
-def suppress(cells: pd.DataFrame, *, keys: Sequence[str], counts: str | Sequence[str], hierarchies: Sequence[Hierarchy],
-             threshold: int = SMALL_COUNT_THRESHOLD, linked: Sequence[str] | None = None,
-             forced: np.ndarray | None = None) -> pd.DataFrame:
+def suppress(
+    cells: pd.DataFrame,
+    *,
+    keys: Sequence[str],
+    counts: str | Sequence[str],
+    hierarchies: Sequence[Hierarchy],
+    threshold: int = SMALL_COUNT_THRESHOLD,
+    linked: Sequence[str] | None = None,
+    forced: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Suppress small counts in an additive table (see the module docstring for the method).
 
     Returns the rows of `cells` that are published (rows under a small total are left out), in input
@@ -323,8 +367,9 @@ def suppress(cells: pd.DataFrame, *, keys: Sequence[str], counts: str | Sequence
     `suppressed` (boolean) and `suppression_reason` (`small_count` | `secondary` | NaN) added (or replaced).
     """
     counts = [counts] if isinstance(counts, str) else list(counts)
-    pattern = suppression_pattern(cells, keys=keys, counts=counts, hierarchies=hierarchies, threshold=threshold,
-                                  linked=linked, forced=forced)
+    pattern = suppression_pattern(
+        cells, keys=keys, counts=counts, hierarchies=hierarchies, threshold=threshold, linked=linked, forced=forced
+    )
     out = cells.drop(columns=["suppressed", "suppression_reason"], errors="ignore").copy()
     hide = pattern["suppressed"].to_numpy(dtype=bool)
     for c in counts:
@@ -335,8 +380,9 @@ def suppress(cells: pd.DataFrame, *, keys: Sequence[str], counts: str | Sequence
     return out[keep].reset_index(drop=True)
 
 
-def suppress_cumulative(frame: pd.DataFrame, *, by: Sequence[str], order: str, count: str,
-                        threshold: int = SMALL_COUNT_THRESHOLD) -> pd.DataFrame:
+def suppress_cumulative(
+    frame: pd.DataFrame, *, by: Sequence[str], order: str, count: str, threshold: int = SMALL_COUNT_THRESHOLD
+) -> pd.DataFrame:
     """Suppress small counts in cumulative series (e.g. persons reached so far, month by month).
 
     The difference of two values of one series is a count of persons too. Walking through each series
@@ -371,8 +417,9 @@ def suppress_cumulative(frame: pd.DataFrame, *, by: Sequence[str], order: str, c
     out = frame.drop(columns=["suppressed", "suppression_reason"], errors="ignore").copy()
     out[count] = out[count].astype("Int64").mask(hidden)
     out["suppressed"] = pd.array(hidden, dtype="boolean")
-    out["suppression_reason"] = pd.Series(np.array([None, SMALL_COUNT, SECONDARY], dtype=object)[reason], index=frame.index,
-                                          dtype="str")
+    out["suppression_reason"] = pd.Series(
+        np.array([None, SMALL_COUNT, SECONDARY], dtype=object)[reason], index=frame.index, dtype="str"
+    )
     return out
 
 
@@ -415,7 +462,9 @@ def _check_additive(cells: pd.DataFrame, keys: list[str], counts: list[str], rel
             for r in bad[:3]:
                 key = cells.iloc[rels.total_cell[r]][keys].to_dict()
                 members = values[rels.cell[(rels.relation == r) & rels.is_member], j].sum()
-                examples.append(f"{rels.hierarchy[r]} total {key}: {c} {values[rels.total_cell[r], j]:.0f} but members sum to {members:.0f}")
+                examples.append(
+                    f"{rels.hierarchy[r]} total {key}: {c} {values[rels.total_cell[r], j]:.0f} but members sum to {members:.0f}"
+                )
             raise SuppressionError(f"table not additive in {bad.size} relation(s): " + "; ".join(examples))
 
 
@@ -473,8 +522,9 @@ def _choose(v: np.ndarray, sup: np.ndarray, rels: Relations, need: np.ndarray) -
     return np.concatenate([chosen, totals])
 
 
-def _relation_fixpoint(values: np.ndarray, rels: Relations, t: int, link: np.ndarray | None, sup: np.ndarray,
-                       reason: np.ndarray) -> None:
+def _relation_fixpoint(
+    values: np.ndarray, rels: Relations, t: int, link: np.ndarray | None, sup: np.ndarray, reason: np.ndarray
+) -> None:
     """Rule 2 (in place): add secondary suppressions until no relation pins a suppressed cell."""
     n, k = values.shape
     for _ in range(n + 1):
@@ -495,8 +545,14 @@ def _relation_fixpoint(values: np.ndarray, rels: Relations, t: int, link: np.nda
         reason[new] = _SECONDARY
 
 
-def _solve(values: np.ndarray, rels: Relations, t: int, link: np.ndarray | None,
-           dropped: np.ndarray, forced: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _solve(
+    values: np.ndarray,
+    rels: Relations,
+    t: int,
+    link: np.ndarray | None,
+    dropped: np.ndarray,
+    forced: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Rules 1 and 2, then the linear-algebra audit, repeated until nothing is derivable."""
     primary = ((values >= 1) & (values < t)).any(axis=1)
     extra = np.zeros(len(values), dtype=bool) if forced is None else (forced & ~primary)
@@ -518,13 +574,22 @@ def _solve(values: np.ndarray, rels: Relations, t: int, link: np.ndarray | None,
     for cells in blocks:
         sub_rels = _sub_relations(rels, cells)
         sub_sup, sub_reason = sup[cells], reason[cells]
-        _audit_rounds(values[cells], sub_rels, t, None if link is None else link[cells], dropped[cells], sub_sup, sub_reason)
+        _audit_rounds(
+            values[cells], sub_rels, t, None if link is None else link[cells], dropped[cells], sub_sup, sub_reason
+        )
         sup[cells], reason[cells] = sub_sup, sub_reason
     return sup, reason
 
 
-def _audit_rounds(values: np.ndarray, rels: Relations, t: int, link: np.ndarray | None, dropped: np.ndarray,
-                  sup: np.ndarray, reason: np.ndarray) -> None:
+def _audit_rounds(
+    values: np.ndarray,
+    rels: Relations,
+    t: int,
+    link: np.ndarray | None,
+    dropped: np.ndarray,
+    sup: np.ndarray,
+    reason: np.ndarray,
+) -> None:
     n = len(values)
     dirty = np.ones(n, dtype=bool)  # cells whose component must be (re)checked by linear algebra
     for _ in range(n + 1):
@@ -551,8 +616,13 @@ def _sub_relations(rels: Relations, cells: np.ndarray) -> Relations:
     keep_rel[rels.relation[position[rels.cell] >= 0]] = True
     keep = keep_rel[rels.relation]
     new_id = np.cumsum(keep_rel) - 1
-    return Relations(new_id[rels.relation[keep]], position[rels.cell[keep]], rels.is_member[keep],
-                     position[rels.total_cell[keep_rel]], rels.hierarchy[keep_rel])
+    return Relations(
+        new_id[rels.relation[keep]],
+        position[rels.cell[keep]],
+        rels.is_member[keep],
+        position[rels.total_cell[keep_rel]],
+        rels.hierarchy[keep_rel],
+    )
 
 
 def _components(unknown: np.ndarray, rels: Relations) -> np.ndarray:
@@ -572,8 +642,9 @@ def _components(unknown: np.ndarray, rels: Relations) -> np.ndarray:
     return label
 
 
-def _determined(values: np.ndarray, unknown: np.ndarray, rels: Relations,
-                check: np.ndarray) -> tuple[np.ndarray, dict[int, tuple[np.ndarray, np.ndarray]]]:
+def _determined(
+    values: np.ndarray, unknown: np.ndarray, rels: Relations, check: np.ndarray
+) -> tuple[np.ndarray, dict[int, tuple[np.ndarray, np.ndarray]]]:
     """Positive unknown cells that the relations, taken together as linear equations, determine exactly.
 
     Per connected component of unknown cells (only components holding a `check` cell): the equations'
@@ -609,7 +680,7 @@ def _determined(values: np.ndarray, unknown: np.ndarray, rels: Relations,
         keep = lam > max(lam.max(initial=0.0), 1.0) * 1e-10
         lam, u = lam[keep], u[:, keep]
         w = u.T @ matrix
-        in_row_space = (w ** 2 / lam[:, None]).sum(axis=0) > 1 - 1e-6
+        in_row_space = (w**2 / lam[:, None]).sum(axis=0) > 1 - 1e-6
         for j in np.flatnonzero(in_row_space & positive[cells_here]):
             x = int(cells_here[j])
             determined[x] = True
@@ -618,8 +689,9 @@ def _determined(values: np.ndarray, unknown: np.ndarray, rels: Relations,
     return determined, certificates
 
 
-def _choose_for_determined(certificates: dict[int, tuple[np.ndarray, np.ndarray]], values: np.ndarray,
-                           unknown: np.ndarray, rels: Relations) -> np.ndarray:
+def _choose_for_determined(
+    certificates: dict[int, tuple[np.ndarray, np.ndarray]], values: np.ndarray, unknown: np.ndarray, rels: Relations
+) -> np.ndarray:
     """For each determined cell: the smallest positive published cell that its derivation uses (a cell
     with a net weight in the certificate's combination of relations). Suppressing it takes that
     derivation away; the next round checks whether another one is left."""
@@ -630,7 +702,7 @@ def _choose_for_determined(certificates: dict[int, tuple[np.ndarray, np.ndarray]
     for rels_here, weight in certificates.values():
         used = np.abs(weight) > 1e-9
         support, w = rels_here[used], weight[used]
-        pieces = [by_rel[start[r]:start[r + 1]] for r in support]
+        pieces = [by_rel[start[r] : start[r + 1]] for r in support]
         inc = np.concatenate(pieces)
         inc_weight = np.repeat(w, [len(p) for p in pieces]) * np.where(rels.is_member[inc], 1.0, -1.0)
         open_inc = ~unknown[rels.cell[inc]] & positive[rels.cell[inc]]

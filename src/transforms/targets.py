@@ -54,9 +54,21 @@ from transforms.programme_flows import event_geography
 
 PERSON_COLUMNS = ["target_code", "person_id", "first_qualifying_date", "qualifying_feed", "partner_code", "record_key"]
 ATTAINMENT_COLUMNS = [
-    "target_code", "as_of_date", "is_latest", "window_start", "window_end", "target_number", "achieved",
-    "share_attained", "elapsed_share", "expected_to_date", "status", "run_rate", "remaining_months",
-    "forecast", "required_monthly_rate",
+    "target_code",
+    "as_of_date",
+    "is_latest",
+    "window_start",
+    "window_end",
+    "target_number",
+    "achieved",
+    "share_attained",
+    "elapsed_share",
+    "expected_to_date",
+    "status",
+    "run_rate",
+    "remaining_months",
+    "forecast",
+    "required_monthly_rate",
 ]
 FEEDS = ("employment_spells", "enrolments", "municipal_participants")
 EVENTS = ("start", "placement_end")
@@ -69,7 +81,11 @@ RUN_RATE_MONTHS = 6
 
 
 def _blank(value) -> bool:
-    return value is None or (not isinstance(value, str) and pd.isna(value)) or (isinstance(value, str) and not value.strip())
+    return (
+        value is None
+        or (not isinstance(value, str) and pd.isna(value))
+        or (isinstance(value, str) and not value.strip())
+    )
 
 
 def _split(value) -> list[str]:
@@ -84,7 +100,9 @@ def _as_bool(value) -> bool:
     return bool(value)
 
 
-def _candidate_events(feed: str, event: str, spells, enrolments, trajectories, functions, partners, regions) -> pd.DataFrame:
+def _candidate_events(
+    feed: str, event: str, spells, enrolments, trajectories, functions, partners, regions
+) -> pd.DataFrame:
     """All events of one feed and event kind, with geography and the attributes the filters read."""
     if feed == "employment_spells" and event == "start":
         care_codes = functions.loc[functions["is_care_function"].fillna(False).astype(bool), "function_code"]
@@ -113,9 +131,17 @@ def _municipal_persons(trajectories: pd.DataFrame, filters: dict[str, str]) -> p
     return trajectories.loc[keep, "person_id"].dropna().drop_duplicates()
 
 
-def target_persons(targets: pd.DataFrame, spells: pd.DataFrame, enrolments: pd.DataFrame,
-                   trajectories: pd.DataFrame, partners: pd.DataFrame, regions: pd.DataFrame,
-                   functions: pd.DataFrame, *, cutoff: pd.Timestamp) -> pd.DataFrame:
+def target_persons(
+    targets: pd.DataFrame,
+    spells: pd.DataFrame,
+    enrolments: pd.DataFrame,
+    trajectories: pd.DataFrame,
+    partners: pd.DataFrame,
+    regions: pd.DataFrame,
+    functions: pd.DataFrame,
+    *,
+    cutoff: pd.Timestamp,
+) -> pd.DataFrame:
     """fct_target_persons: per target and person the first qualifying event in the window, on or before the cutoff."""
     cutoff = pd.Timestamp(cutoff)
     cache: dict[tuple[str, str], pd.DataFrame] = {}
@@ -125,7 +151,9 @@ def target_persons(targets: pd.DataFrame, spells: pd.DataFrame, enrolments: pd.D
         feeds, event = _split(t["criterion_feed"]), str(t["criterion_event"]).strip()
         unknown = [f for f in feeds if f not in FEEDS]
         if not feeds or unknown or event not in EVENTS:
-            raise ValueError(f"target {code}: unknown criterion_feed {t['criterion_feed']!r} or criterion_event {event!r}")
+            raise ValueError(
+                f"target {code}: unknown criterion_feed {t['criterion_feed']!r} or criterion_event {event!r}"
+            )
         ws, we = pd.Timestamp(t["window_start"]), pd.Timestamp(t["window_end"])
         if we < ws:
             raise ValueError(f"target {code}: window_end {we.date()} before window_start {ws.date()}")
@@ -134,7 +162,9 @@ def target_persons(targets: pd.DataFrame, spells: pd.DataFrame, enrolments: pd.D
         linked = _municipal_persons(trajectories, filters) if needs_record else None
         levels = _split(t.get("criterion_mbo_levels"))
         path = None if _blank(t.get("criterion_learning_path_code")) else str(t["criterion_learning_path_code"]).strip()
-        kind = None if _blank(t.get("criterion_placement_kind_code")) else str(t["criterion_placement_kind_code"]).strip()
+        kind = (
+            None if _blank(t.get("criterion_placement_kind_code")) else str(t["criterion_placement_kind_code"]).strip()
+        )
         results = _split(t.get("criterion_placement_results"))
         region = None if _blank(t.get("region_code")) else str(t["region_code"]).strip()
 
@@ -142,13 +172,17 @@ def target_persons(targets: pd.DataFrame, spells: pd.DataFrame, enrolments: pd.D
             key = (feed, event)
             if key not in cache:
                 try:
-                    cache[key] = _candidate_events(feed, event, spells, enrolments, trajectories, functions, partners, regions)
+                    cache[key] = _candidate_events(
+                        feed, event, spells, enrolments, trajectories, functions, partners, regions
+                    )
                 except ValueError as exc:
                     raise ValueError(f"target {code}: {exc}") from None
             ev = cache[key]
             keep = (ev["event_date"] >= ws) & (ev["event_date"] <= we) & (ev["event_date"] <= cutoff)
             if region is not None:
-                keep &= ev["region_code"].eq(region).fillna(False).astype(bool) & ev["region_code"].ne(OUTSIDE_REGION).fillna(False).astype(bool)
+                keep &= ev["region_code"].eq(region).fillna(False).astype(bool) & ev["region_code"].ne(
+                    OUTSIDE_REGION
+                ).fillna(False).astype(bool)
             if feed == "enrolments":
                 if levels:
                     keep &= ev["mbo_level"].astype("Int64").astype("str").isin(levels)
@@ -164,14 +198,20 @@ def target_persons(targets: pd.DataFrame, spells: pd.DataFrame, enrolments: pd.D
             elif needs_record:
                 keep &= ev["person_id_kind"].eq("bsn").fillna(False).astype(bool) & ev["person_id"].isin(linked)
             keep &= ev["person_id"].notna()
-            hit = ev.loc[keep.fillna(False).astype(bool), ["person_id", "event_date", "qualifying_feed", "partner_code", "record_key"]]
+            hit = ev.loc[
+                keep.fillna(False).astype(bool),
+                ["person_id", "event_date", "qualifying_feed", "partner_code", "record_key"],
+            ]
             found.append(hit.assign(target_code=code))
 
     if not found:
         return _typed_persons(pd.DataFrame(columns=PERSON_COLUMNS))
     allhits = pd.concat(found, ignore_index=True).rename(columns={"event_date": "first_qualifying_date"})
     first = (
-        allhits.sort_values(["target_code", "person_id", "first_qualifying_date", "qualifying_feed", "partner_code", "record_key"], kind="stable")
+        allhits.sort_values(
+            ["target_code", "person_id", "first_qualifying_date", "qualifying_feed", "partner_code", "record_key"],
+            kind="stable",
+        )
         .drop_duplicates(["target_code", "person_id"], keep="first")
         .sort_values(["target_code", "first_qualifying_date", "person_id"], kind="stable")
         .reset_index(drop=True)
@@ -180,10 +220,16 @@ def target_persons(targets: pd.DataFrame, spells: pd.DataFrame, enrolments: pd.D
 
 
 def _typed_persons(df: pd.DataFrame) -> pd.DataFrame:
-    return df.astype({
-        "target_code": "str", "person_id": "str", "first_qualifying_date": "datetime64[us]",
-        "qualifying_feed": "str", "partner_code": "str", "record_key": "str",
-    })
+    return df.astype(
+        {
+            "target_code": "str",
+            "person_id": "str",
+            "first_qualifying_date": "datetime64[us]",
+            "qualifying_feed": "str",
+            "partner_code": "str",
+            "record_key": "str",
+        }
+    )
 
 
 def _month_index(days: np.ndarray) -> np.ndarray:
@@ -216,7 +262,8 @@ def target_attainment(targets: pd.DataFrame, persons: pd.DataFrame, *, cutoff: p
 
         dates = np.sort(
             persons.loc[persons["target_code"].eq(code).fillna(False).astype(bool), "first_qualifying_date"]
-            .dropna().to_numpy(dtype="datetime64[D]")
+            .dropna()
+            .to_numpy(dtype="datetime64[D]")
         )
         as_of_list = _as_of_dates(ws, we, cutoff)
         as_of = np.array([d.to_datetime64() for d in as_of_list], dtype="datetime64[D]")
@@ -240,42 +287,66 @@ def target_attainment(targets: pd.DataFrame, persons: pd.DataFrame, *, cutoff: p
             # exact: achieved >= p% of n * elapsed/window  <=>  achieved * window * 100 >= p * n * elapsed
             lhs = achieved * window_days * 100
             status = np.where(
-                not_started, "not_started",
-                np.where(achieved >= n, "achieved",
-                         np.where(lhs >= 95 * n * elapsed_days, "on_track",
-                                  np.where(lhs >= 60 * n * elapsed_days, "needs_acceleration", "off_track"))),
+                not_started,
+                "not_started",
+                np.where(
+                    achieved >= n,
+                    "achieved",
+                    np.where(
+                        lhs >= 95 * n * elapsed_days,
+                        "on_track",
+                        np.where(lhs >= 60 * n * elapsed_days, "needs_acceleration", "off_track"),
+                    ),
+                ),
             ).astype(object)
             with np.errstate(divide="ignore", invalid="ignore"):
-                required = np.where(achieved >= n, 0.0,
-                                    np.where(remaining > 0, (n - achieved) / np.maximum(remaining, 1), np.nan))
+                required = np.where(
+                    achieved >= n, 0.0, np.where(remaining > 0, (n - achieved) / np.maximum(remaining, 1), np.nan)
+                )
         else:
             share = expected = required = np.full(len(as_of), np.nan)
             status = np.full(len(as_of), None, dtype=object)
 
-        frames.append(pd.DataFrame({
-            "target_code": code,
-            "as_of_date": as_of.astype("datetime64[us]"),
-            "is_latest": np.arange(len(as_of)) == len(as_of) - 1,
-            "window_start": ws,
-            "window_end": we,
-            "target_number": number if has_number else pd.NA,
-            "achieved": achieved,
-            "share_attained": share,
-            "elapsed_share": elapsed_share,
-            "expected_to_date": expected,
-            "status": status,
-            "run_rate": run_rate,
-            "remaining_months": remaining,
-            "forecast": forecast.astype(float),
-            "required_monthly_rate": required,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "target_code": code,
+                    "as_of_date": as_of.astype("datetime64[us]"),
+                    "is_latest": np.arange(len(as_of)) == len(as_of) - 1,
+                    "window_start": ws,
+                    "window_end": we,
+                    "target_number": number if has_number else pd.NA,
+                    "achieved": achieved,
+                    "share_attained": share,
+                    "elapsed_share": elapsed_share,
+                    "expected_to_date": expected,
+                    "status": status,
+                    "run_rate": run_rate,
+                    "remaining_months": remaining,
+                    "forecast": forecast.astype(float),
+                    "required_monthly_rate": required,
+                }
+            )
+        )
 
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ATTAINMENT_COLUMNS)
     out = out.sort_values(["target_code", "as_of_date"], kind="stable").reset_index(drop=True)
-    return out[ATTAINMENT_COLUMNS].astype({
-        "target_code": "str", "as_of_date": "datetime64[us]", "is_latest": "boolean",
-        "window_start": "datetime64[us]", "window_end": "datetime64[us]", "target_number": "Int64",
-        "achieved": "Int64", "share_attained": "float64", "elapsed_share": "float64",
-        "expected_to_date": "float64", "status": "str", "run_rate": "float64",
-        "remaining_months": "Int64", "forecast": "float64", "required_monthly_rate": "float64",
-    })
+    return out[ATTAINMENT_COLUMNS].astype(
+        {
+            "target_code": "str",
+            "as_of_date": "datetime64[us]",
+            "is_latest": "boolean",
+            "window_start": "datetime64[us]",
+            "window_end": "datetime64[us]",
+            "target_number": "Int64",
+            "achieved": "Int64",
+            "share_attained": "float64",
+            "elapsed_share": "float64",
+            "expected_to_date": "float64",
+            "status": "str",
+            "run_rate": "float64",
+            "remaining_months": "Int64",
+            "forecast": "float64",
+            "required_monthly_rate": "float64",
+        }
+    )

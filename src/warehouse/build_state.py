@@ -70,8 +70,9 @@ def combined_fingerprint(base: str, deliveries: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
-def input_fingerprint(engine: sa.Engine, partner_codes: Iterable[str] | None, code: str | None = None,
-                      upstream: Iterable[str] = ()) -> str:
+def input_fingerprint(
+    engine: sa.Engine, partner_codes: Iterable[str] | None, code: str | None = None, upstream: Iterable[str] = ()
+) -> str:
     """The fingerprint of a table built from the loaded deliveries of these partners (None: all partners)
     and from the `upstream` derived tables (as they were built: their own recorded fingerprints)."""
     return combined_fingerprint(base_fingerprint(engine, code, upstream), loaded_deliveries(engine, partner_codes))
@@ -95,7 +96,9 @@ def up_to_date(engine: sa.Engine, tables: Iterable[str], fingerprint: str) -> bo
     return all(state.get(t) == fingerprint and table_exists(engine, t) for t in tables)
 
 
-def deliveries_added_since_built(engine: sa.Engine, name: str, base: str, deliveries: Iterable[str]) -> list[str] | None:
+def deliveries_added_since_built(
+    engine: sa.Engine, name: str, base: str, deliveries: Iterable[str]
+) -> list[str] | None:
     """The deliveries to apply to `name` (a table or check) on their own, sorted; None when it must be
     built whole: never recorded, built from another base (code, configuration or upstream tables),
     or a delivery it covers is no longer in force (superseded by a re-sent file, say)."""
@@ -113,13 +116,20 @@ def covered_deliveries(engine: sa.Engine, name: str, base: str) -> set[str]:
     if not table_exists(engine, DELIVERIES_TABLE):
         return set()
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(f'SELECT delivery_id, base_fingerprint FROM "{DELIVERIES_TABLE}" WHERE asset_name = :n'),
-                            {"n": name}).all()
+        rows = conn.execute(
+            sa.text(f'SELECT delivery_id, base_fingerprint FROM "{DELIVERIES_TABLE}" WHERE asset_name = :n'),
+            {"n": name},
+        ).all()
     return {d for d, _ in rows} if rows and all(b == base for _, b in rows) else set()
 
 
-def record_built(engine: sa.Engine, tables: Iterable[str], fingerprint: str, run_id: str,
-                 covers: tuple[str, Iterable[str]] | None = None) -> None:
+def record_built(
+    engine: sa.Engine,
+    tables: Iterable[str],
+    fingerprint: str,
+    run_id: str,
+    covers: tuple[str, Iterable[str]] | None = None,
+) -> None:
     """Record (after the tables were written) what they were built from, in one transaction.
     `covers` = (base fingerprint, deliveries) for tables kept up to date delivery by delivery."""
     tables = list(tables)
@@ -138,12 +148,19 @@ def record_built_many(engine: sa.Engine, fingerprints: dict[str, str], run_id: s
 def _record_state(conn: sa.Connection, fingerprints: dict[str, str], run_id: str) -> None:
     """A few rows: a plain INSERT (the bulk path's set-up costs more than it saves here; checks record after every step)."""
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    state = sa.table(STATE_TABLE, sa.column("asset_name"), sa.column("input_fingerprint"), sa.column("built_at"), sa.column("run_id"))
+    state = sa.table(
+        STATE_TABLE, sa.column("asset_name"), sa.column("input_fingerprint"), sa.column("built_at"), sa.column("run_id")
+    )
     if not sa.inspect(conn).has_table(STATE_TABLE):
         ensure_table(conn, TABLES[STATE_TABLE])
     conn.execute(state.delete().where(state.c.asset_name.in_(list(fingerprints))))
-    conn.execute(state.insert(), [{"asset_name": name, "input_fingerprint": fp, "built_at": now, "run_id": run_id}
-                                  for name, fp in fingerprints.items()])
+    conn.execute(
+        state.insert(),
+        [
+            {"asset_name": name, "input_fingerprint": fp, "built_at": now, "run_id": run_id}
+            for name, fp in fingerprints.items()
+        ],
+    )
 
 
 def record_covered(engine: sa.Engine, name: str, base: str, deliveries: Iterable[str]) -> None:
@@ -160,6 +177,11 @@ def _record_covered(conn: sa.Connection, names: list[str], covers: tuple[str, It
         return
     base, deliveries = covers
     deliveries = sorted(set(deliveries))
-    frame = pd.DataFrame({"asset_name": [n for n in names for _ in deliveries],
-                          "delivery_id": [d for _ in names for d in deliveries], "base_fingerprint": base})
+    frame = pd.DataFrame(
+        {
+            "asset_name": [n for n in names for _ in deliveries],
+            "delivery_id": [d for _ in names for d in deliveries],
+            "base_fingerprint": base,
+        }
+    )
     insert_frame(conn, DELIVERIES_TABLE, frame.astype("str"))

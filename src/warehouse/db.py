@@ -138,7 +138,9 @@ def _replacing(engine: sa.Engine, table: Table) -> Iterator[tuple[sa.Connection,
 
 def _refuse_durable(table: Table) -> None:
     if table.layer in DURABLE_LAYERS:
-        raise WarehouseSchemaError(f"{table.name} holds ingested rows ({table.layer}); it is appended to, never replaced")
+        raise WarehouseSchemaError(
+            f"{table.name} holds ingested rows ({table.layer}); it is appended to, never replaced"
+        )
 
 
 @contextmanager
@@ -174,16 +176,21 @@ def in_list_text(sql: str, params: dict) -> sa.TextClause:
     """sa.text with its list-valued parameters expanded (`IN :ids`), on every database."""
     lists = {k: v for k, v in params.items() if isinstance(v, (list, tuple)) and re.search(rf"(?<!:):{k}\b", sql)}
     # typed, so that an empty list renders as an empty set of strings (not of integers)
-    return sa.text(sql).bindparams(*[sa.bindparam(k, expanding=True, type_=sa.String() if all(isinstance(x, str) for x in v) else None)
-                                     for k, v in lists.items()])
+    return sa.text(sql).bindparams(
+        *[
+            sa.bindparam(k, expanding=True, type_=sa.String() if all(isinstance(x, str) for x in v) else None)
+            for k, v in lists.items()
+        ]
+    )
 
 
 #: The temporary table in which `replace_rows` holds the keys it replaces; its `rows_sql` may read it.
 TOUCHED_KEYS = "_touched_keys"
 
 
-def replace_rows(engine: sa.Engine, table_name: str, key_columns: list[str], keys_sql: str, rows_sql: str,
-                 params: dict | None = None) -> tuple[int, int]:
+def replace_rows(
+    engine: sa.Engine, table_name: str, key_columns: list[str], keys_sql: str, rows_sql: str, params: dict | None = None
+) -> tuple[int, int]:
     """Replace the rows whose key (`key_columns`) is one of `keys_sql`'s rows by the rows of `rows_sql`,
     in one transaction. The keys are first kept in the temporary table TOUCHED_KEYS, which `rows_sql`
     may read; `rows_sql` yields the table's columns in order, only for those keys, and may read the
@@ -209,10 +216,13 @@ def replace_rows(engine: sa.Engine, table_name: str, key_columns: list[str], key
         if conn.dialect.name == "duckdb":
             order = ", ".join(f'"{c}"' for c in (table.primary_key or key_columns))
             with _swapping(conn, table) as target:
-                conn.execute(sa.text(
-                    f'INSERT INTO "{target}" ({cols}) SELECT {cols} FROM ('
-                    f'SELECT {cols} FROM "{table_name}" AS t WHERE NOT {touched} '
-                    f'UNION ALL SELECT {cols} FROM "_new_rows") AS merged ORDER BY {order}'))
+                conn.execute(
+                    sa.text(
+                        f'INSERT INTO "{target}" ({cols}) SELECT {cols} FROM ('
+                        f'SELECT {cols} FROM "{table_name}" AS t WHERE NOT {touched} '
+                        f'UNION ALL SELECT {cols} FROM "_new_rows") AS merged ORDER BY {order}'
+                    )
+                )
         else:
             conn.execute(sa.text(f'DELETE FROM "{table_name}" AS t WHERE {touched}'))
             conn.execute(sa.text(f'INSERT INTO "{table_name}" ({cols}) SELECT {cols} FROM "_new_rows"'))
@@ -245,12 +255,21 @@ def typed(df: pd.DataFrame, table: Table) -> pd.DataFrame:
 
 def _select_sql(table: Table, where: str = "", columns: Iterable[str] | None = None, limit: int | None = None) -> str:
     cols = ", ".join(f'"{c}"' for c in (columns or table.column_names))
-    return (f'SELECT {cols} FROM "{table.name}"' + (f" WHERE {where}" if where else "")
-            + (f" LIMIT {int(limit)}" if limit is not None else ""))
+    return (
+        f'SELECT {cols} FROM "{table.name}"'
+        + (f" WHERE {where}" if where else "")
+        + (f" LIMIT {int(limit)}" if limit is not None else "")
+    )
 
 
-def read_table(engine_or_conn: sa.Engine | sa.Connection, table_name: str, where: str = "", params: dict | None = None,
-               columns: Iterable[str] | None = None, limit: int | None = None) -> pd.DataFrame:
+def read_table(
+    engine_or_conn: sa.Engine | sa.Connection,
+    table_name: str,
+    where: str = "",
+    params: dict | None = None,
+    columns: Iterable[str] | None = None,
+    limit: int | None = None,
+) -> pd.DataFrame:
     """A whole table (optionally only some columns, filtered by a SQL `where` with bound :params, or its
     first `limit` rows) with its pandas dtypes.
 
@@ -282,7 +301,7 @@ def rows_of_deliveries(engine: sa.Engine, table_name: str, delivery_ids: list[st
     """The rows of a table that belong to the given deliveries (read in chunks of bound parameters)."""
     parts = [read_table(engine, table_name, limit=0)]
     for i in range(0, len(delivery_ids), chunk):
-        ids = delivery_ids[i:i + chunk]
+        ids = delivery_ids[i : i + chunk]
         names = {f"d{j}": v for j, v in enumerate(ids)}
         where = "delivery_id IN (" + ", ".join(f":{n}" for n in names) + ")"
         parts.append(read_table(engine, table_name, where=where, params=names))

@@ -48,7 +48,9 @@ UNROUTED = "(unrouted)"
 class FeedIngestReport:
     feed: str
     log_rows: list[dict] = field(default_factory=list)  # delivery_log records written this run
-    timer: StageTimer = field(default_factory=StageTimer)  # seconds per stage: discover, read, map_parse, validate, load
+    timer: StageTimer = field(
+        default_factory=StageTimer
+    )  # seconds per stage: discover, read, map_parse, validate, load
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.log_rows if r["delivery_status"] == status)
@@ -62,9 +64,18 @@ class FeedIngestReport:
         return sum(r["rows_quarantined"] for r in self.log_rows)
 
 
-def log_record(d: Delivery, status: str, *, period: Period | None = None, version: int | None = None,
-               result: DeliveryResult | None = None, reason_code: str | None = None, reason: str | None = None,
-               duplicate_of: str | None = None, superseded_by: str | None = None) -> dict:
+def log_record(
+    d: Delivery,
+    status: str,
+    *,
+    period: Period | None = None,
+    version: int | None = None,
+    result: DeliveryResult | None = None,
+    reason_code: str | None = None,
+    reason: str | None = None,
+    duplicate_of: str | None = None,
+    superseded_by: str | None = None,
+) -> dict:
     return {
         "delivery_id": d.delivery_id,
         "partner_code": d.partner_code,
@@ -93,11 +104,18 @@ def superseded_reason(new_id: str) -> str:
 
 def log_frame(records: list[dict]) -> pd.DataFrame:
     df = pd.DataFrame.from_records(records, columns=LOG_COLUMNS)
-    return df.astype({
-        c: ("Int64" if c in ("delivery_version", "rows_read", "rows_accepted", "rows_quarantined")
-            else "datetime64[us]" if c in ("received_at", "processed_at") else "str")
-        for c in LOG_COLUMNS
-    })
+    return df.astype(
+        {
+            c: (
+                "Int64"
+                if c in ("delivery_version", "rows_read", "rows_accepted", "rows_quarantined")
+                else "datetime64[us]"
+                if c in ("received_at", "processed_at")
+                else "str"
+            )
+            for c in LOG_COLUMNS
+        }
+    )
 
 
 @dataclass
@@ -119,8 +137,16 @@ class _Batch:
 class FeedIngester:
     """The state of one feed's ingestion run: what is in force, which contents are known."""
 
-    def __init__(self, engine: sa.Engine, feed: str, partners: dict[str, PartnerConfig], reference: Reference,
-                 key: bytes, log: Callable[[str], None], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        feed: str,
+        partners: dict[str, PartnerConfig],
+        reference: Reference,
+        key: bytes,
+        log: Callable[[str], None],
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    ) -> None:
         self.engine, self.feed, self.reference, self.key, self.log = engine, feed, reference, key, log
         self.max_file_bytes = max_file_bytes
         self.partners = {code: p for code, p in partners.items() if p.feed == feed}
@@ -134,11 +160,17 @@ class FeedIngester:
         self.known_ids = set(logged["delivery_id"])
         # A duplicate is the same content for the same partner and period: an unchanged snapshot
         # delivered for another period is that period's delivery, not a duplicate.
-        self.hash_owner = {(p, per, h): i for p, per, h, i in zip(logged["partner_code"], logged["delivery_period"],
-                                                                   logged["content_hash"], logged["delivery_id"])}
+        self.hash_owner = {
+            (p, per, h): i
+            for p, per, h, i in zip(
+                logged["partner_code"], logged["delivery_period"], logged["content_hash"], logged["delivery_id"]
+            )
+        }
         loaded = logged[logged["delivery_status"] == "loaded"]
         self.in_db = set(loaded["delivery_id"])
-        self.in_force = {r.delivery_id: (r.partner_code, r.delivery_period, int(r.delivery_version)) for r in loaded.itertuples()}
+        self.in_force = {
+            r.delivery_id: (r.partner_code, r.delivery_period, int(r.delivery_version)) for r in loaded.itertuples()
+        }
 
     def run(self, landing_dir: Path) -> FeedIngestReport:
         with self.timer.stage("discover"):
@@ -154,8 +186,12 @@ class FeedIngester:
                 continue
             ordered.append(((period.start, version, d.received_at, d.source_file), d, period, version))
         ordered.sort(key=lambda o: o[0])
-        to_read = [(d, self.partners[d.partner_code], period, version) for _, d, period, version in ordered
-                   if (d.partner_code, period.label, d.content_hash) not in self.hash_owner and d.size_bytes <= self.max_file_bytes]
+        to_read = [
+            (d, self.partners[d.partner_code], period, version)
+            for _, d, period, version in ordered
+            if (d.partner_code, period.label, d.content_hash) not in self.hash_owner
+            and d.size_bytes <= self.max_file_bytes
+        ]
         # Batches are validated (in workers, when there are several files) while the next batch is
         # read and decided; each is written, in order, once its results are in.
         waiting: tuple[_Batch, list] | None = None
@@ -175,8 +211,10 @@ class FeedIngester:
         by_partner: dict[str, list[ReadDelivery]] = {}
         for item, partner in batch.to_validate:
             by_partner.setdefault(partner.partner_code, []).append(item)
-        return [self.reader.submit_validation(items, self.partners[code], self.reference, self.key)
-                for code, items in by_partner.items()]
+        return [
+            self.reader.submit_validation(items, self.partners[code], self.reference, self.key)
+            for code, items in by_partner.items()
+        ]
 
     def _write_when_validated(self, previous: tuple[_Batch, list] | None, current: tuple[_Batch, list] | None):
         """Write the previous batch (its validation is done or is waited for); the current one waits its turn."""
@@ -192,28 +230,48 @@ class FeedIngester:
         content = (d.partner_code, period.label, d.content_hash)
         if content in self.hash_owner:
             owner = self.hash_owner[content]
-            batch.other_records.append(log_record(d, "duplicate", period=period, version=version, reason_code="FILE_DUPLICATE",
-                                                  reason=f"Same content as {owner}; not loaded again.", duplicate_of=owner))
+            batch.other_records.append(
+                log_record(
+                    d,
+                    "duplicate",
+                    period=period,
+                    version=version,
+                    reason_code="FILE_DUPLICATE",
+                    reason=f"Same content as {owner}; not loaded again.",
+                    duplicate_of=owner,
+                )
+            )
             return
         self.hash_owner[content] = d.delivery_id
         same_scope = {i: v for i, (p, per, v) in self.in_force.items() if p == d.partner_code and per == period.label}
         newer = [i for i, v in same_scope.items() if v > version]
         if newer:
-            batch.other_records.append(log_record(
-                d, "superseded", period=period, version=version, reason_code="FILE_OLDER_VERSION",
-                reason=f"Version {version} arrived after version {same_scope[newer[0]]} of the same period; not loaded.",
-                superseded_by=newer[0]))
+            batch.other_records.append(
+                log_record(
+                    d,
+                    "superseded",
+                    period=period,
+                    version=version,
+                    reason_code="FILE_OLDER_VERSION",
+                    reason=f"Version {version} arrived after version {same_scope[newer[0]]} of the same period; not loaded.",
+                    superseded_by=newer[0],
+                )
+            )
             return
         try:
             if d.size_bytes > self.max_file_bytes:
                 raise DeliveryRejected(
                     "FILE_TOO_LARGE",
                     f"The file is {d.size_bytes:,} bytes; deliveries may be at most {self.max_file_bytes:,} bytes. "
-                    "Split it by period, or ask the pipeline team to raise ZORGSTROOM_MAX_FILE_BYTES.")
+                    "Split it by period, or ask the pipeline team to raise ZORGSTROOM_MAX_FILE_BYTES.",
+                )
             item = self.reader.read((d, self.partners[d.partner_code], period, version))
         except DeliveryRejected as exc:
-            batch.other_records.append(log_record(d, "rejected", period=period, version=version,
-                                                  reason_code=exc.reason_code, reason=exc.message))
+            batch.other_records.append(
+                log_record(
+                    d, "rejected", period=period, version=version, reason_code=exc.reason_code, reason=exc.message
+                )
+            )
             self.log(f"{d.delivery_id}: rejected ({exc.reason_code})")
             return
         for old in same_scope:
@@ -232,23 +290,48 @@ class FeedIngester:
             result = results[d.delivery_id]
             replaced_by = batch.superseded_by.get(d.delivery_id)
             status = "superseded" if replaced_by else "loaded"
-            records.append(log_record(d, status, period=item.period, version=item.version, result=result, superseded_by=replaced_by,
-                                      reason_code="FILE_SUPERSEDED" if replaced_by else None,
-                                      reason=superseded_reason(replaced_by) if replaced_by else None))
+            records.append(
+                log_record(
+                    d,
+                    status,
+                    period=item.period,
+                    version=item.version,
+                    result=result,
+                    superseded_by=replaced_by,
+                    reason_code="FILE_SUPERSEDED" if replaced_by else None,
+                    reason=superseded_reason(replaced_by) if replaced_by else None,
+                )
+            )
             if status == "loaded":
                 accepted_frames.append(result.accepted)
             quarantine_frames.append(result.quarantine)
-            lines.append(f"{d.delivery_id}: {result.rows_read} rows read, {len(result.accepted)} accepted, "
-                         f"{result.rows_quarantined} quarantined" + (f"; superseded by {replaced_by}" if replaced_by else ""))
+            lines.append(
+                f"{d.delivery_id}: {result.rows_read} rows read, {len(result.accepted)} accepted, "
+                f"{result.rows_quarantined} quarantined" + (f"; superseded by {replaced_by}" if replaced_by else "")
+            )
         retire = {old: new for old, new in batch.superseded_by.items() if old in self.in_db}
 
         with self.timer.stage("load"), self.engine.begin() as conn:
             if retire:
                 delete_rows(conn, self.staging, "delivery_id", list(retire))
-                log_t = sa.table(LOG_TABLE, *(sa.column(c) for c in ("delivery_id", "delivery_status", "superseded_by", "reason_code", "reason")))
+                log_t = sa.table(
+                    LOG_TABLE,
+                    *(
+                        sa.column(c)
+                        for c in ("delivery_id", "delivery_status", "superseded_by", "reason_code", "reason")
+                    ),
+                )
                 for old, new in retire.items():
-                    conn.execute(log_t.update().where(log_t.c.delivery_id == old).values(
-                        delivery_status="superseded", superseded_by=new, reason_code="FILE_SUPERSEDED", reason=superseded_reason(new)))
+                    conn.execute(
+                        log_t.update()
+                        .where(log_t.c.delivery_id == old)
+                        .values(
+                            delivery_status="superseded",
+                            superseded_by=new,
+                            reason_code="FILE_SUPERSEDED",
+                            reason=superseded_reason(new),
+                        )
+                    )
             if accepted_frames:
                 insert_frame(conn, self.staging, pd.concat(accepted_frames, ignore_index=True))
             if quarantine_frames:
@@ -257,17 +340,26 @@ class FeedIngester:
             if all_records:
                 insert_frame(conn, LOG_TABLE, log_frame(all_records))
         if lines:  # one log message per batch (each is an event in Dagster's event log), a line per delivery
-            self.log(f"{self.feed}: loaded a batch of {len(lines)} deliveries, "
-                     f"{sum(len(f) for f in accepted_frames):,} rows accepted:\n" + "\n".join(lines))
+            self.log(
+                f"{self.feed}: loaded a batch of {len(lines)} deliveries, "
+                f"{sum(len(f) for f in accepted_frames):,} rows accepted:\n" + "\n".join(lines)
+            )
         self.in_db -= set(retire)
         self.in_db |= {r["delivery_id"] for r in records if r["delivery_status"] == "loaded"}
         self.known_ids |= {r["delivery_id"] for r in batch.other_records + records}
         self.report.log_rows.extend(batch.other_records + records)
 
 
-def ingest_feed(engine: sa.Engine, feed: str, partners: dict[str, PartnerConfig], landing_dir: Path, reference: Reference,
-                key: bytes, log: Callable[[str], None] = lambda _m: None,
-                max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> FeedIngestReport:
+def ingest_feed(
+    engine: sa.Engine,
+    feed: str,
+    partners: dict[str, PartnerConfig],
+    landing_dir: Path,
+    reference: Reference,
+    key: bytes,
+    log: Callable[[str], None] = lambda _m: None,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> FeedIngestReport:
     """Load every new delivery of `feed` found in the landing zone. Returns what was logged this run."""
     return FeedIngester(engine, feed, partners, reference, key, log, max_file_bytes).run(as_path(landing_dir))
 
@@ -295,10 +387,15 @@ def log_unrouted_files(engine: sa.Engine, landing_dir: Path, partners: dict[str,
         d = describe_file(path, UNROUTED, landing_dir)
         if d.delivery_id in known:
             continue
-        reason = (f"The folder {folder!r} is not a known partner: no config/partners/{folder}.yaml. "
-                  "Onboard the partner (README, 'Onboarding a partner') or move the file to the right partner folder."
-                  if folder else "The file lies directly in the landing folder; put it in its partner's folder.")
-        records.append(log_record(d, "rejected", reason_code="FILE_UNKNOWN_PARTNER", reason=reason) | {"partner_code": None})
+        reason = (
+            f"The folder {folder!r} is not a known partner: no config/partners/{folder}.yaml. "
+            "Onboard the partner (README, 'Onboarding a partner') or move the file to the right partner folder."
+            if folder
+            else "The file lies directly in the landing folder; put it in its partner's folder."
+        )
+        records.append(
+            log_record(d, "rejected", reason_code="FILE_UNKNOWN_PARTNER", reason=reason) | {"partner_code": None}
+        )
     if records:
         with engine.begin() as conn:
             insert_frame(conn, LOG_TABLE, log_frame(records))

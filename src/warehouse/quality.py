@@ -36,10 +36,16 @@ class IntegrityRule:
         return f"{self.table}_{self.column}_in_{self.dimension}"
 
     def sql(self) -> str:
-        allowed = " AND f.\"{c}\" NOT IN ({v})".format(c=self.column, v=", ".join(f"'{a}'" for a in self.also_allowed)) if self.also_allowed else ""
-        return (f'SELECT DISTINCT f."{self.column}" AS missing_code FROM "{self.table}" f '
-                f'LEFT JOIN "{self.dimension}" d ON d."{self.key}" = f."{self.column}" '
-                f'WHERE f."{self.column}" IS NOT NULL AND d."{self.key}" IS NULL{allowed}')
+        allowed = (
+            ' AND f."{c}" NOT IN ({v})'.format(c=self.column, v=", ".join(f"'{a}'" for a in self.also_allowed))
+            if self.also_allowed
+            else ""
+        )
+        return (
+            f'SELECT DISTINCT f."{self.column}" AS missing_code FROM "{self.table}" f '
+            f'LEFT JOIN "{self.dimension}" d ON d."{self.key}" = f."{self.column}" '
+            f'WHERE f."{self.column}" IS NOT NULL AND d."{self.key}" IS NULL{allowed}'
+        )
 
 
 @dataclass(frozen=True)
@@ -66,9 +72,13 @@ def load_quality_config(path: Path = CHECKS_FILE) -> QualityConfig:
             quarantine_share_max=float(raw["quarantine_share_max"]),
             delivery_due_days=int(raw["delivery_due_days"]),
             late_warning_days=int(raw["late_warning_days"]),
-            integrity=tuple(IntegrityRule(r["table"], r["column"], r["dimension"], r["key"], tuple(r.get("also_allowed", ())))
-                            for r in raw.get("referential_integrity", [])),
-            plausibility=tuple(PlausibilityRule(r["id"], r["table"], r["description"], r["sql"]) for r in raw.get("plausibility", [])),
+            integrity=tuple(
+                IntegrityRule(r["table"], r["column"], r["dimension"], r["key"], tuple(r.get("also_allowed", ())))
+                for r in raw.get("referential_integrity", [])
+            ),
+            plausibility=tuple(
+                PlausibilityRule(r["id"], r["table"], r["description"], r["sql"]) for r in raw.get("plausibility", [])
+            ),
         )
     except (KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: {exc!r}; see the comments in the file for its format") from None
@@ -76,8 +86,10 @@ def load_quality_config(path: Path = CHECKS_FILE) -> QualityConfig:
 
 def late_deliveries_sql(late_warning_days: int) -> str:
     """Expected deliveries that are late or missing by more than the warning threshold."""
-    return ("SELECT partner_code, delivery_period, completeness_status, days_late FROM fct_delivery_completeness "
-            f"WHERE completeness_status IN ('late', 'missing') AND days_late > {int(late_warning_days)}")
+    return (
+        "SELECT partner_code, delivery_period, completeness_status, days_late FROM fct_delivery_completeness "
+        f"WHERE completeness_status IN ('late', 'missing') AND days_late > {int(late_warning_days)}"
+    )
 
 
 def offending_rows(engine: sa.Engine, sql: str, limit: int = 20) -> tuple[int, pd.DataFrame]:
@@ -90,7 +102,9 @@ def offending_rows(engine: sa.Engine, sql: str, limit: int = 20) -> tuple[int, p
 
 def quarantine_shares(log: pd.DataFrame, partner_codes: set[str], share_max: float) -> pd.DataFrame:
     """Loaded deliveries of the given partners whose quarantined share of rows is above share_max."""
-    loaded = log[(log["delivery_status"] == "loaded") & log["partner_code"].isin(partner_codes) & (log["rows_read"] > 0)]
+    loaded = log[
+        (log["delivery_status"] == "loaded") & log["partner_code"].isin(partner_codes) & (log["rows_read"] > 0)
+    ]
     share = loaded["rows_quarantined"] / loaded["rows_read"]
     out = loaded.assign(quarantined_share=share.round(4))[share > share_max]
     return out[["delivery_id", "rows_read", "rows_quarantined", "quarantined_share"]]
@@ -116,9 +130,15 @@ class Conformance:
         return not self.failures
 
 
-def schema_conformance_in_warehouse(engine: sa.Engine, table: Table, code_lists, sample_size: int = 10,
-                                    identifier_columns: frozenset[str] = frozenset({"person_id"}),
-                                    where: str = "", params: dict | None = None) -> Conformance:
+def schema_conformance_in_warehouse(
+    engine: sa.Engine,
+    table: Table,
+    code_lists,
+    sample_size: int = 10,
+    identifier_columns: frozenset[str] = frozenset({"person_id"}),
+    where: str = "",
+    params: dict | None = None,
+) -> Conformance:
     """Run a table's schema rules (schemas/sql_checks.py) in the warehouse, over the rows a SQL `where`
     selects (list-valued params bind as `IN :name`; default all): one scan, nothing read back but counts
     and a few failing values (identifiers masked)."""
@@ -136,7 +156,10 @@ def schema_conformance_in_warehouse(engine: sa.Engine, table: Table, code_lists,
         for rule in rules:
             if (rule.column, rule.check) not in failures or len(sample) >= sample_size:
                 continue
-            for (value,) in conn.execute(in_list_text(sql_checks.failing_values_sql(table, rule, sample_size - len(sample), where), params), params):
+            for (value,) in conn.execute(
+                in_list_text(sql_checks.failing_values_sql(table, rule, sample_size - len(sample), where), params),
+                params,
+            ):
                 shown = "***" if rule.column in identifier_columns else str(value)[:40]
                 sample.append({"column": rule.column, "check": rule.check, "failure_case": shown})
     return Conformance(int(counts[0]), failures, sample)
