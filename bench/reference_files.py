@@ -71,7 +71,7 @@ import sys
 import time
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -308,14 +308,14 @@ def discover(landing: Path, partners: dict[str, Partner], exclude: set[str]) -> 
             ):
                 continue
             st = path.stat()
-            mtime = st.st_mtime or datetime.now(timezone.utc).timestamp()
+            mtime = st.st_mtime or datetime.now(UTC).timestamp()
             info = FileInfo(
                 len(files),
                 partners[code],
                 path,
                 rel.as_posix(),
                 st.st_size,
-                datetime.fromtimestamp(mtime, tz=timezone.utc).replace(tzinfo=None),
+                datetime.fromtimestamp(mtime, tz=UTC).replace(tzinfo=None),
             )
             period = parse_period(info.source_file)
             if period:

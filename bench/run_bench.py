@@ -218,7 +218,7 @@ def stage_seconds(home: Path, wall_s: float | None = None) -> tuple[dict[str, fl
                 ingest_parts[part] = ingest_parts.get(part, 0.0) + sec
         elif ev.event_type == dg.DagsterEventType.STEP_SUCCESS:
             durations[ev.step_key] = ev.event_specific_data.duration_ms / 1000
-    stages = {s: 0.0 for s in STAGES}
+    stages = dict.fromkeys(STAGES, 0.0)
     for step, sec in durations.items():
         found = {GROUP_STAGE.get(groups.get(a, ""), "other") for a in step_assets.get(step, set())}
         stage = sorted(found)[0] if len(found) == 1 else ("checks" if not found else "+".join(sorted(found)))

@@ -7,8 +7,8 @@ import dagster as dg
 from pipelines.assets.facts import fact_assets
 from pipelines.assets.feedback import partner_feedback
 from pipelines.assets.operations import fct_delivery_completeness
-from pipelines.assets.report import regional_report
 from pipelines.assets.reference import reference_assets
+from pipelines.assets.report import regional_report
 from pipelines.assets.staging import staging_assets
 from pipelines.assets.statistics import statistics_assets
 from pipelines.checks import all_checks

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 os.environ.setdefault("ZORGSTROOM_ENV", "test")
 
-from core.settings import DEVELOPMENT_PSEUDONYM_KEY  # noqa: E402
-from sampledata.generate import generate_sample_deliveries  # noqa: E402
+from core.settings import DEVELOPMENT_PSEUDONYM_KEY
+from sampledata.generate import generate_sample_deliveries
 
 TEST_KEY = DEVELOPMENT_PSEUDONYM_KEY.encode()
 SMALL = {"first_period": "2022-01", "last_period": "2022-06", "scale": 0.1, "seed": 7}

@@ -16,14 +16,14 @@ import openpyxl
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from conftest import TEST_KEY
 
 import warehouse.ingest_feed as ingest_feed_module
-from conftest import TEST_KEY
 from ingest.feedback import neutralise_formula, write_feedback_reports, write_report
 from ingest.partner_config import load_partner_configs
 from ingest.reference import Reference
-from transforms.current_records import latest_records
 from schemas.tables import TABLES
+from transforms.current_records import latest_records
 from warehouse.db import make_engine, read_table, replace_table, row_count
 from warehouse.ingest_feed import ingest_feed, log_unrouted_files
 

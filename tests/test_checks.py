@@ -97,13 +97,13 @@ def test_a_failing_blocking_check_stops_the_assets_downstream(tmp_path, dagster_
     """Checks run grouped per asset (one step each); a blocking one that fails still keeps the assets
     downstream from running, while the other checks of the same asset are still reported."""
     import dagster as dg
+    from test_sql_checks import STG
 
     from pipelines.checks import all_checks
     from pipelines.definitions import all_assets
     from pipelines.resources import IngestResource, WarehouseResource
     from schemas.tables import TABLES
     from warehouse.db import ensure_table, insert_frame, table_exists
-    from test_sql_checks import STG
 
     url = f"duckdb:///{tmp_path / 'w.duckdb'}"
     engine = make_engine(url)

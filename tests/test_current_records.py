@@ -1,21 +1,21 @@
 """Current records: the SQL that runs in the warehouse equals the pandas specification, on both databases."""
 
+import random
+
 import pandas as pd
 import pytest
 
 from schemas.tables import TABLES
-import random
-
 from transforms.current_records import added_records_sql, latest_records, latest_records_sql
 from warehouse.db import (
     TOUCHED_KEYS,
     distinct_values,
+    ensure_table,
     insert_frame,
     make_engine,
     read_table,
     replace_rows,
     replace_table_from_select,
-    ensure_table,
 )
 
 STAGING, FACT = TABLES["stg_employment_spells"], TABLES["fct_employment_spells"]

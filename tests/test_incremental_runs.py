@@ -83,7 +83,7 @@ def test_a_run_without_new_deliveries_rebuilds_nothing_and_one_new_delivery_rebu
     shutil.copyfile(last, folder / f"zorggroep_haaglanden_{year:04d}-{month:02d}.csv")
     UPDATED.clear()
     third = run(url, landing, tmp_path / "feedback")
-    assert UPDATED == {"fct_employment_spells", "fct_person_residence"}  # from the new delivery alone
+    assert {"fct_employment_spells", "fct_person_residence"} == UPDATED  # from the new delivery alone
     assert CHECKS_RUN["fct_employment_spells_conforms_to_schema"] and CHECKS_RUN["outflow_above_stock"]
     assert not CHECKS_RUN["fct_enrolments_conforms_to_schema"]  # the enrolments side did not change
     assert third["fct_employment_spells"] and third["pub_sector_flows"] and third["dim_person"]

@@ -4,9 +4,9 @@ universal-pathlib/fsspec. Tested on fsspec's real in-memory filesystem (the same
 import uuid
 
 import pytest
+from conftest import TEST_KEY
 from upath import UPath
 
-from conftest import TEST_KEY
 from core.paths import as_path
 from ingest.partner_config import load_partner_configs
 from ingest.reference import Reference

@@ -2,14 +2,14 @@
 
 import pandas as pd
 import pytest
+from conftest import TEST_KEY
+from test_bad_input import PARTNERS, REF, ROW_T1, ROW_T2, municipal_file
 
 from core.errors import DeliveryRejected
 from core.timing import StageTimer
 from ingest.deliveries import describe_file, parse_period_and_version
 from ingest.parallel_read import AheadReader
-from conftest import TEST_KEY
 from ingest.process import read_delivery, validate_deliveries
-from test_bad_input import PARTNERS, REF, ROW_T1, ROW_T2, municipal_file
 
 PARTNER = "gemeente_den_haag"
 

@@ -5,7 +5,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest import parse
-
 from ingest.parse import map_codes, parse_dates, parse_decimal, parse_integer, parse_yes_no
 
 

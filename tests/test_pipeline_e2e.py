@@ -10,12 +10,12 @@ import dagster as dg
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from conftest import assert_frame_holds_no_identity, identity_needles, postgres_schema
 
 from pipelines.checks import all_checks
 from pipelines.definitions import all_assets
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.tables import FEED_FACT, FEED_STAGING, TABLES
-from conftest import assert_frame_holds_no_identity, identity_needles, postgres_schema
 from warehouse.db import make_engine, read_table
 
 

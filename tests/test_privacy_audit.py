@@ -4,13 +4,14 @@ the quarantine, the feedback reports, the Dagster instance (run logs, event log,
 or anything else the run wrote."""
 
 import csv
+
 import dagster as dg
 import openpyxl
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-
 from conftest import assert_frame_holds_no_identity, identity_needles
+
 from pipelines.checks import all_checks
 from pipelines.definitions import all_assets
 from pipelines.resources import IngestResource, WarehouseResource

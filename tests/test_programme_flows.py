@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
 from frames import typed_frame
 
 from ingest.reference import Reference

@@ -402,7 +402,7 @@ def _retention_exposures(pub: pd.DataFrame, truth: pd.DataFrame, regions: pd.Dat
         }
     )
     to_region = dict(zip(regions["municipality_code"], regions["labour_market_region_code"]))
-    parent = {**{m: r for m, r in to_region.items()}, **{r: "ALL" for r in [*to_region.values(), BR]}}
+    parent = {**{m: r for m, r in to_region.items()}, **dict.fromkeys([*to_region.values(), BR], "ALL")}
     pos = {k: i for i, k in enumerate(at)}
     relations: dict[int, list[int]] = {}
     for (month, horizon, area), i in pos.items():

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import TEST_KEY
+
 from ingest.deliveries import describe_file, parse_period_and_version
 from ingest.partner_config import load_partner_configs
 from ingest.process import process_delivery

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from browser import chromium_path, visit
 
 from report.data import quarantine_summary

@@ -4,13 +4,13 @@ import pandas as pd
 import pandera.pandas as pa
 import pytest
 import sqlalchemy as sa
+from test_readers import _process
 
 from ingest.reference import Reference
 from pipelines.checks import schema_checks, schema_conformance
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.pandera_schemas import pandera_schema
 from schemas.tables import TABLES
-from test_readers import _process
 from transforms.dimensions import dim_region
 from warehouse.db import ensure_table, insert_frame, make_engine, replace_table
 from warehouse.quality import schema_conformance_in_warehouse

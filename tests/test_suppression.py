@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,7 +14,7 @@ T = 5  # the default threshold: 1 to 4 is a small count
 def _one_level(values: dict[str, int], total: str = "R") -> tuple[pd.DataFrame, Hierarchy]:
     """A one-relation table: the members in `values` sum to `total`."""
     cells = pd.DataFrame({"area": [*values, total], "persons": [*values.values(), sum(values.values())]})
-    return cells, Hierarchy.tree("area", {k: total for k in values})
+    return cells, Hierarchy.tree("area", dict.fromkeys(values, total))
 
 
 def _by_area(out: pd.DataFrame) -> dict[str, tuple]:
@@ -168,7 +167,7 @@ def test_a_cell_derivable_only_by_combining_relations_is_protected():
     rows = [(m, "v", f"v{i + 1}", x) for m, vs in [*grid.items(), ("R", region)] for i, x in enumerate(vs)]
     rows += [(m, "total", "total", sum(vs)) for m, vs in [*grid.items(), ("R", region)]]
     cells = pd.DataFrame(rows, columns=["area", "breakdown", "value", "persons"])
-    hierarchies = [Hierarchy.tree("area", {m: "R" for m in grid}), Hierarchy.breakdown("breakdown", "value", cells)]
+    hierarchies = [Hierarchy.tree("area", dict.fromkeys(grid, "R")), Hierarchy.breakdown("breakdown", "value", cells)]
     out = suppress(cells, keys=["area", "breakdown", "value"], counts="persons", hierarchies=hierarchies)
     got = out.set_index(["area", "value"])
     assert got.loc[("m2", "v3"), "suppression_reason"] == "small_count"
@@ -564,7 +563,7 @@ def test_audit_of_random_tables_no_suppressed_count_can_be_worked_out():
             # Solving the relation: a hidden cell that is the only hidden one in it is determined.
             assert not (len(hidden) == 1 and v[hidden[0]] > 0), cells.iloc[in_rel]
             # With what the labels say (1..4, >= 5, 0..4) no hidden positive cell is pinned either.
-            sign = {c: 1.0 for c in members} | {total: -1.0}
+            sign = dict.fromkeys(members, 1.0) | {total: -1.0}
             for c in hidden:
                 others = [o for o in in_rel if o != c]
                 omin = sum(sign[o] * (lo[o] if sign[o] > 0 else hi[o]) for o in others)
@@ -616,7 +615,7 @@ def test_where_a_relation_is_fully_published_its_members_sum_to_the_total():
 
 
 COHORT_MUNIS = ["m1", "m2", "m3", "m4", "m5"]
-COHORT_PARENT = {**{m: "R" for m in COHORT_MUNIS}, "R": "ALL", "BR": "ALL"}
+COHORT_PARENT = {**dict.fromkeys(COHORT_MUNIS, "R"), "R": "ALL", "BR": "ALL"}
 
 
 def _random_cohorts(rng: np.random.Generator) -> pd.DataFrame:
@@ -722,7 +721,7 @@ def test_a_table_of_two_hundred_thousand_cells_is_protected():
     assert len(cells) > 150_000
     keys = ["month", "measure", "area", "breakdown", "value"]
     hierarchies = [
-        Hierarchy.tree("area", {**{m: "REG" for m in munis}, "REG": "ALL", "BR": "ALL"}),
+        Hierarchy.tree("area", {**dict.fromkeys(munis, "REG"), "REG": "ALL", "BR": "ALL"}),
         Hierarchy.breakdown("breakdown", "value", cells),
     ]
     out = suppress(cells, keys=keys, counts="persons", hierarchies=hierarchies)

@@ -12,9 +12,8 @@ import shutil
 
 import numpy as np
 import pandas as pd
-
-from frames import typed_frame
 import pytest
+from frames import typed_frame
 
 from ingest.reference import Reference
 from transforms.dimensions import dim_function, dim_region, dim_target

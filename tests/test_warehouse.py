@@ -10,9 +10,9 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
+from ingest.reference import Reference
 from schemas.tables import TABLES
 from transforms.dimensions import dim_postcode_range, dim_region
-from ingest.reference import Reference
 from warehouse.db import WarehouseSchemaError, ensure_table, make_engine, read_table, replace_table, row_count
 
 
@@ -44,9 +44,8 @@ def test_derived_table_with_drifted_columns_is_rebuilt_but_staging_is_protected(
         conn.execute(sa.text('CREATE TABLE "stg_enrolments" (old_column TEXT)'))
     replace_table(engine, "dim_region", dim_region(Reference()))
     assert [c["name"] for c in sa.inspect(engine).get_columns("dim_region")] == TABLES["dim_region"].column_names
-    with pytest.raises(WarehouseSchemaError, match="make reset-warehouse"):
-        with engine.begin() as conn:
-            ensure_table(conn, TABLES["stg_enrolments"])
+    with pytest.raises(WarehouseSchemaError, match="make reset-warehouse"), engine.begin() as conn:
+        ensure_table(conn, TABLES["stg_enrolments"])
 
 
 def test_duckdb_file_reopens_after_the_writer_exits_without_closing(tmp_path):

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import dagster as dg
-
 import pandas as pd
 
 from ingest.feedback import reports_due, write_feedback_reports

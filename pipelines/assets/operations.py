@@ -1,12 +1,12 @@
 """Operations assets: reporting completeness and timeliness per partner and period."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 import pandas as pd
 
-from pipelines.metadata import deliveries_behind, markdown_preview, table_metadata
 from pipelines.assets.statistics import Inputs
+from pipelines.metadata import deliveries_behind, markdown_preview, table_metadata
 from pipelines.resources import WarehouseResource
 from schemas.tables import TABLES
 from transforms.completeness import delivery_completeness
@@ -27,7 +27,7 @@ def fct_delivery_completeness(context: dg.AssetExecutionContext, warehouse: Ware
     data = Inputs(warehouse)
     _, cutoff = data.window()
     config = load_quality_config()
-    as_of = pd.Timestamp(datetime.now(timezone.utc).date())
+    as_of = pd.Timestamp(datetime.now(UTC).date())
     df = delivery_completeness(
         data["dim_partner"], data["delivery_log"], cutoff=cutoff, as_of=as_of, due_days=config.delivery_due_days
     )

@@ -1,9 +1,8 @@
 """Staging assets: one per feed, loading every new delivery from the landing zone."""
 
-from core.paths import as_path
-
 import dagster as dg
 
+from core.paths import as_path
 from pipelines.metadata import deliveries_behind, warehouse_table_metadata
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.tables import FEED_STAGING, TABLES

@@ -13,7 +13,7 @@ DATA_DIR = REPO_ROOT / "data"
 DOCS_DIR = REPO_ROOT / "docs"
 
 
-def as_path(value: "str | os.PathLike"):
+def as_path(value: str | os.PathLike):
     """A local Path, or for a URL (`s3://bucket/landing`, `memory://...`) a universal-pathlib UPath
     over fsspec, so the landing zone can live in an object store."""
     if isinstance(value, Path) or hasattr(value, "protocol"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from core.errors import DeliveryRejected
@@ -92,14 +92,14 @@ def describe_file(path: Path, partner_code: str, partner_dir: Path) -> Delivery:
     """A file's identity. Arrival is its modification time; an object store that keeps none
     (mtime 0) gets the time it was first seen."""
     stat = path.stat()
-    mtime = getattr(stat, "st_mtime", 0) or datetime.now(timezone.utc).timestamp()
+    mtime = getattr(stat, "st_mtime", 0) or datetime.now(UTC).timestamp()
     return Delivery(
         path=path,
         partner_code=partner_code,
         source_file=path.relative_to(partner_dir).as_posix(),
         content_hash=sha256_of(path),
         size_bytes=stat.st_size,
-        received_at=datetime.fromtimestamp(mtime, tz=timezone.utc).replace(tzinfo=None),
+        received_at=datetime.fromtimestamp(mtime, tz=UTC).replace(tzinfo=None),
     )
 
 

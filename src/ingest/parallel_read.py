@@ -153,7 +153,7 @@ class AheadReader:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
 
-    def __enter__(self) -> "AheadReader":
+    def __enter__(self) -> AheadReader:
         return self
 
     def __exit__(self, *exc: object) -> None:

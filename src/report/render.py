@@ -17,8 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from report import data as D
-from report import fmt
-from report import svg
+from report import fmt, svg
 
 REPORT_NAME = "regionale_rapportage.html"
 SVG_NS = 'xmlns="' + "http" + '://www.w3.org/2000/svg"'  # only written into the PNG conversion, never the HTML

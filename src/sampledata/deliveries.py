@@ -55,7 +55,7 @@ class Row:
     overrides: dict = field(default_factory=dict)  # column -> raw cell text
     bad: tuple[str, str] | None = None  # (kind, canonical column)
 
-    def make_valid(self) -> "Row":
+    def make_valid(self) -> Row:
         return Row(self.record, dict(self.valid_values), dict(self.valid_values))
 
 

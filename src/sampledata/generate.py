@@ -8,13 +8,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import random
 import os
-from datetime import date, datetime, time, timedelta, timezone
+import random
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from .broken import UNKNOWN_PARTNER, write_broken_deliveries
 from .config import FEED_COLUMNS, PartnerConfig, load_partners, load_reference, reference_dir_for
-from .dates import Period, month_periods, parse_month, quarter_periods, month_end
+from .dates import Period, month_end, month_periods, parse_month, quarter_periods
 from .deliveries import (
     Delivery,
     column_order,
@@ -26,7 +27,6 @@ from .deliveries import (
     truth_value,
 )
 from .partners_style import STYLES
-from .broken import UNKNOWN_PARTNER, write_broken_deliveries
 from .world import World
 from .writers import csv_bytes, xlsx_bytes
 
@@ -129,7 +129,7 @@ def generate_sample_deliveries(
 
 
 def _touch(path: Path, when: datetime) -> None:
-    stamp = when.replace(tzinfo=timezone.utc).timestamp()
+    stamp = when.replace(tzinfo=UTC).timestamp()
     os.utime(path, (stamp, stamp))
 
 
@@ -342,7 +342,7 @@ def _write_truth(out_dir: Path, world: World, deliveries: list[Delivery], entrie
         )
     )
 
-    expected = {feed: 0 for feed in FEED_COLUMNS}
+    expected = dict.fromkeys(FEED_COLUMNS, 0)
     for e in entries:
         if e["status"] == "load":
             expected[e["feed"]] += e["valid_rows"]

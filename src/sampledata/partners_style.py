@@ -5,8 +5,8 @@ Headers and code labels are NOT defined here: they come from the partner's YAML 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .dates import Period
 

@@ -69,18 +69,18 @@ class Record:
     """One partner record (spell, enrolment or trajectory) with its value timelines."""
 
     __slots__ = (
-        "partner",
+        "close",
+        "created",
+        "end_field",
         "feed",
+        "flags",
         "key",
-        "sort_key",
+        "partner",
         "person",
+        "sort_key",
+        "start_field",
         "static",
         "tl",
-        "created",
-        "start_field",
-        "end_field",
-        "close",
-        "flags",
     )
 
     def __init__(

@@ -224,7 +224,7 @@ def _roll_up(
     joined = areas.merge(
         base.drop(columns="municipality_code").reset_index(drop=True), left_on="_row", right_index=True
     )
-    agg = {c: "sum" for c in counts} | (extra or {})
+    agg = dict.fromkeys(counts, "sum") | (extra or {})
     return joined.groupby([*by, "area_level", "area_code"], sort=False).agg(agg).reset_index()
 
 

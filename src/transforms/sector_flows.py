@@ -331,13 +331,13 @@ def sector_events(
 
     # Outflow: ends of continuous employment intervals with no new start within a year.
     prev_max = shift_by(new_person, cummax_by(new_person, E), 1)
-    new_interval = new_person | (S > prev_max + 1)
+    new_interval = new_person | (prev_max + 1 < S)
     iv = np.flatnonzero(new_interval)
     iid = np.cumsum(new_interval) - 1
     iv_end = np.maximum.reduceat(E, iv) if len(iv) else E[:0]
     next_start = shift_by(first_flags(P[iv]), S[iv], -1)
     iv_out = (iv_end >= obs) & (iv_end <= cut) & ((next_start == NONE) | (next_start > shift_years(iv_end, 1)))
-    ending = np.flatnonzero(iv_out[iid] & (E == iv_end[iid]))
+    ending = np.flatnonzero(iv_out[iid] & (iv_end[iid] == E))
     several = np.bincount(iid[ending], minlength=len(iv))[iid[ending]] > 1  # ties: rank record_key there only
     end_rank = np.zeros(len(ending), dtype="int64")
     if several.any():

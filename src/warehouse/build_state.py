@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import sqlalchemy as sa
@@ -147,7 +147,7 @@ def record_built_many(engine: sa.Engine, fingerprints: dict[str, str], run_id: s
 
 def _record_state(conn: sa.Connection, fingerprints: dict[str, str], run_id: str) -> None:
     """A few rows: a plain INSERT (the bulk path's set-up costs more than it saves here; checks record after every step)."""
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     state = sa.table(
         STATE_TABLE, sa.column("asset_name"), sa.column("input_fingerprint"), sa.column("built_at"), sa.column("run_id")
     )

@@ -28,8 +28,8 @@ from core.errors import DeliveryRejected
 from core.paths import as_path
 from core.timing import StageTimer
 from ingest.deliveries import Delivery, Period, describe_file, discover_deliveries, is_hidden, parse_period_and_version
-from ingest.partner_config import PartnerConfig
 from ingest.parallel_read import AheadReader
+from ingest.partner_config import PartnerConfig
 from ingest.process import DeliveryResult, ReadDelivery, utc_now
 from ingest.reference import Reference
 from schemas.tables import FEED_STAGING, TABLES
