@@ -32,19 +32,24 @@ FROM fct_sector_outflow GROUP BY ALL
 """
 
 DIFF = """
-SELECT coalesce(r.measure, p.measure) AS measure, coalesce(r.municipality_code, p.municipality_code) AS municipality_code,
+SELECT coalesce(r.measure, p.measure) AS measure,
+       coalesce(r.municipality_code, p.municipality_code) AS municipality_code,
        coalesce(r.event_month, p.event_month) AS event_month,
        coalesce(r.persons, 0) AS reference, coalesce(p.persons, 0) AS pipeline
 FROM ref_counts r
 FULL OUTER JOIN pipeline_counts p
-  ON r.measure = p.measure AND r.municipality_code IS NOT DISTINCT FROM p.municipality_code AND r.event_month = p.event_month
+  ON r.measure = p.measure AND r.municipality_code IS NOT DISTINCT FROM p.municipality_code
+ AND r.event_month = p.event_month
 WHERE coalesce(r.persons, 0) <> coalesce(p.persons, 0)
 ORDER BY 1, 3, 2
 """
 
 
 def run_reference(con: duckdb.DuckDBPyConnection) -> float:
-    """Run reference.sql and reference_flows.sql on an open connection (tables: ref_counts, ref_inflow, ...); seconds taken."""
+    """Run reference.sql and reference_flows.sql on an open connection; seconds taken.
+
+    Leaves the tables ref_counts, ref_inflow, ... on the connection.
+    """
     t0 = time.perf_counter()
     con.execute(SQL.read_text())
     con.execute(FLOWS_SQL.read_text())

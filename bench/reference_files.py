@@ -3,7 +3,8 @@ each target, computed from the landing folder itself (+ config/partners, config/
 compared with the pipeline's fct_sector_inflow / fct_sector_outflow / fct_target_attainment.
 
     python bench/reference_files.py --landing bench/out/scale_1/landing \
-        --warehouse bench/out/scale_1/warehouse.duckdb [--json out.json] [--flows-only] [--exclude PARTNER/FILE ...] [--show-sql]
+        --warehouse bench/out/scale_1/warehouse.duckdb [--json out.json] [--flows-only] \
+        [--exclude PARTNER/FILE ...] [--show-sql]
 
 Prints the seconds (xlsx conversion, file scan, cp1252 transcoding, SQL, total), the totals, the verdicts and
 the differing cells / values; exit code 0 when everything compared is equal, 1 otherwise.
@@ -557,7 +558,10 @@ def sql_str(s: str) -> str:
 
 
 def csv_group_sql(files: list[FileInfo]) -> str:
-    """One read_csv over files that share partner, era, dialect and column positions: an INSERT into the feed's raw table."""
+    """One read_csv over files that share partner, era, dialect and column positions.
+
+    Returns an INSERT into the feed's raw table.
+    """
     f0 = files[0]
     feed_columns = FEED_COLUMNS[f0.partner.feed]
     total = f0.width + OVERFLOW
@@ -578,7 +582,8 @@ def csv_group_sql(files: list[FileInfo]) -> str:
         f"       pystrip(concat_ws('', {all_cells})) = '' AS is_blank,\n"
         f"       pystrip(concat_ws('', {extra})) <> '' AS too_many_values\n"
         f"FROM read_csv([\n        {paths}],\n"
-        f"    auto_detect = false, header = false, skip = {f0.skip_lines}, delim = {sql_str(f0.delimiter)}, quote = '\"', escape = '\"',\n"
+        f"    auto_detect = false, header = false, skip = {f0.skip_lines}, delim = {sql_str(f0.delimiter)},\n"
+        "    quote = '\"', escape = '\"',\n"
         f"    encoding = '{f0.duck_encoding}', null_padding = true, parallel = false, filename = true,\n"
         f"    columns = {columns});\n"
     )
@@ -591,7 +596,8 @@ def xlsx_group_sql(files: list[FileInfo], table: str) -> str:
     )
     all_cells = ", ".join([*(f"c{i}" for i in range(f0.width)), "overflow"])
     return (
-        f"-- {f0.partner.code}, layout {f0.layout}: {len(files)} xlsx file(s) converted to text cells, {f0.width} columns\n"
+        f"-- {f0.partner.code}, layout {f0.layout}: {len(files)} xlsx file(s) converted to text cells, "
+        f"{f0.width} columns\n"
         f"INSERT INTO {RAW_TABLE[f0.partner.feed]}\n"
         f"SELECT path,\n       {select},\n"
         f"       pystrip(concat_ws('', {all_cells})) = '' AS is_blank,\n"
@@ -641,18 +647,22 @@ def _setup_sql() -> str:
 def _reference_tables(con: duckdb.DuckDBPyConnection, partners: dict[str, Partner]) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ref_pc4 AS
-        SELECT CAST(trim(pc4_from) AS INTEGER) AS pc4_from, CAST(trim(pc4_to) AS INTEGER) AS pc4_to, trim(municipality_code) AS municipality_code
+        SELECT CAST(trim(pc4_from) AS INTEGER) AS pc4_from, CAST(trim(pc4_to) AS INTEGER) AS pc4_to,
+               trim(municipality_code) AS municipality_code
         FROM read_csv({sql_str(str(REFERENCE_DIR / "pc4_municipality.csv"))}, all_varchar = true, header = true);
         CREATE OR REPLACE TEMP TABLE ref_functions AS
         SELECT trim(function_code) AS function_code, lower(trim(is_care_function)) = 'true' AS is_care_function
         FROM read_csv({sql_str(str(REFERENCE_DIR / "functions.csv"))}, all_varchar = true, header = true);
         CREATE OR REPLACE TEMP TABLE ref_regions AS
-        SELECT trim(municipality_code) AS municipality_code, trim(labour_market_region_code) AS labour_market_region_code
+        SELECT trim(municipality_code) AS municipality_code,
+               trim(labour_market_region_code) AS labour_market_region_code
         FROM read_csv({sql_str(str(REFERENCE_DIR / "municipalities.csv"))}, all_varchar = true, header = true);
         CREATE OR REPLACE TEMP TABLE ref_targets_csv AS
         SELECT * FROM read_csv({sql_str(str(REFERENCE_DIR / "targets.csv"))}, all_varchar = true, header = true);
-        CREATE OR REPLACE TEMP TABLE ref_partners (partner_code VARCHAR, feed VARCHAR, location_municipality_code VARCHAR);
-        CREATE OR REPLACE TEMP TABLE code_labels (partner_code VARCHAR, column_name VARCHAR, label_key VARCHAR, code VARCHAR);
+        CREATE OR REPLACE TEMP TABLE ref_partners (
+            partner_code VARCHAR, feed VARCHAR, location_municipality_code VARCHAR);
+        CREATE OR REPLACE TEMP TABLE code_labels (
+            partner_code VARCHAR, column_name VARCHAR, label_key VARCHAR, code VARCHAR);
     """)
     con.executemany(
         "INSERT INTO ref_partners VALUES (?, ?, ?)", [(p.code, p.feed, p.location) for p in partners.values()]
@@ -667,8 +677,10 @@ def _reference_tables(con: duckdb.DuckDBPyConnection, partners: dict[str, Partne
 
 
 def _files_table(con: duckdb.DuckDBPyConnection, files: list[FileInfo]) -> None:
-    con.execute("""CREATE OR REPLACE TEMP TABLE ref_files (file_id INTEGER, partner_code VARCHAR, feed VARCHAR, source_file VARCHAR,
-        path VARCHAR, read_path VARCHAR, period_label VARCHAR, period_start DATE, period_end DATE, version INTEGER, content_hash VARCHAR,
+    con.execute("""CREATE OR REPLACE TEMP TABLE ref_files (
+        file_id INTEGER, partner_code VARCHAR, feed VARCHAR, source_file VARCHAR,
+        path VARCHAR, read_path VARCHAR, period_label VARCHAR, period_start DATE, period_end DATE, version INTEGER,
+        content_hash VARCHAR,
         received_at TIMESTAMP, readable BOOLEAN, reject_reason VARCHAR, layout VARCHAR, encoding VARCHAR)""")
     con.executemany(
         "INSERT INTO ref_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -725,7 +737,8 @@ def _run(landing: Path, exclude: set[str], targets: bool, con: duckdb.DuckDBPyCo
     files = discover(landing, partners, exclude)
     feeds = set(FEED_COLUMNS) if targets else {FEED}
 
-    # Python front end, part 1: every file of the feeds read (hash, file-level checks, CSV dialect and header; xlsx cells).
+    # Python front end, part 1: every file of the feeds read (hash, file-level checks, CSV dialect and header;
+    # xlsx cells).
     xlsx_s = 0.0
     for f in files:
         if f.partner.feed in feeds:
@@ -855,7 +868,8 @@ def _summary(con, timings: dict) -> dict:
             (
                 int(x or 0)
                 for x in con.execute("""
-        SELECT (SELECT count(*) FROM ref_rows WHERE status = 'loaded'), (SELECT count(*) FROM ref_rows WHERE status = 'loaded' AND accepted),
+        SELECT (SELECT count(*) FROM ref_rows WHERE status = 'loaded'),
+               (SELECT count(*) FROM ref_rows WHERE status = 'loaded' AND accepted),
                (SELECT count(*) FROM ref_current), (SELECT count(*) FROM ref_spells)""").fetchone()
             ),
         )
@@ -891,7 +905,8 @@ def compute(landing: str | Path, exclude: set[str] | frozenset[str] = frozenset(
 
 
 PIPELINE_COUNTS = """
-SELECT 'inflow' AS measure, municipality_code, CAST(event_month AS DATE) AS event_month, count(DISTINCT person_id) AS persons
+SELECT 'inflow' AS measure, municipality_code, CAST(event_month AS DATE) AS event_month,
+       count(DISTINCT person_id) AS persons
 FROM wh.fct_sector_inflow GROUP BY ALL
 UNION ALL
 SELECT 'outflow', municipality_code, CAST(event_month AS DATE), count(DISTINCT person_id)
@@ -903,7 +918,8 @@ SELECT coalesce(r.measure, p.measure), coalesce(r.municipality_code, p.municipal
        coalesce(r.event_month, p.event_month), coalesce(r.persons, 0), coalesce(p.persons, 0)
 FROM ref_counts r
 FULL OUTER JOIN pipeline_counts p
-  ON r.measure = p.measure AND r.municipality_code IS NOT DISTINCT FROM p.municipality_code AND r.event_month = p.event_month
+  ON r.measure = p.measure AND r.municipality_code IS NOT DISTINCT FROM p.municipality_code
+ AND r.event_month = p.event_month
 WHERE coalesce(r.persons, 0) <> coalesce(p.persons, 0)
 ORDER BY 1, 3, 2
 """
@@ -931,7 +947,8 @@ TARGET_DIFF = """
 SELECT coalesce(r.target_code, p.target_code), CAST(coalesce(r.as_of_date, p.as_of_date) AS VARCHAR), column_name,
        CAST(ref_value AS VARCHAR), CAST(pipeline_value AS VARCHAR)
 FROM ref_attainment r
-FULL OUTER JOIN wh.fct_target_attainment p ON p.target_code = r.target_code AND CAST(p.as_of_date AS DATE) = r.as_of_date,
+FULL OUTER JOIN wh.fct_target_attainment p
+  ON p.target_code = r.target_code AND CAST(p.as_of_date AS DATE) = r.as_of_date,
 LATERAL (VALUES {pairs}) v(column_name, ref_value, pipeline_value, same)
 WHERE NOT coalesce(same, false)
 ORDER BY 1, 2, 3
@@ -942,7 +959,8 @@ def _target_pairs() -> str:
     pairs = [
         "('row', CAST(r.target_code IS NOT NULL AS VARCHAR), CAST(p.target_code IS NOT NULL AS VARCHAR), "
         "r.target_code IS NOT NULL AND p.target_code IS NOT NULL)",
-        "('is_latest', CAST(r.is_latest AS VARCHAR), CAST(p.is_latest AS VARCHAR), r.is_latest IS NOT DISTINCT FROM p.is_latest)",
+        "('is_latest', CAST(r.is_latest AS VARCHAR), CAST(p.is_latest AS VARCHAR), r.is_latest IS NOT DISTINCT "
+        "FROM p.is_latest)",
     ]
     for c in ATTAINMENT_COLUMNS:
         if c in ("status", "achieved", "remaining_months"):
@@ -1014,7 +1032,8 @@ def main(argv=None) -> int:
         nargs="*",
         default=[],
         metavar="PARTNER/FILE",
-        help="leave these files out, as if not in the landing folder (e.g. zorggroep_haaglanden/zorggroep_haaglanden_2025-01.csv)",
+        help="leave these files out, as if not in the landing folder (e.g. "
+        "zorggroep_haaglanden/zorggroep_haaglanden_2025-01.csv)",
     )
     ap.add_argument("--json", type=Path, help="write the result here as JSON")
     ap.add_argument("--show-sql", action="store_true", help="print the generated SQL that reads the files")
@@ -1032,7 +1051,8 @@ def main(argv=None) -> int:
     print(
         f"files reference ({'inflow/outflow and targets' if targets else 'inflow/outflow only'}): "
         f"xlsx conversion {result['xlsx_s']:.3f} s, file scan (hash, sniff, headers) {result['scan_s']:.3f} s, "
-        f"cp1252 transcoding {result['transcode_s']:.3f} s, SQL {result['sql_s']:.3f} s, total {result['total_s']:.3f} s"
+        f"cp1252 transcoding {result['transcode_s']:.3f} s, SQL {result['sql_s']:.3f} s, "
+        f"total {result['total_s']:.3f} s"
     )
     print(
         f"  window {result['observation_start']} .. {result['cutoff']}; files: "

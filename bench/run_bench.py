@@ -17,6 +17,7 @@ Results go to stdout and to <out>/results.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -106,10 +107,8 @@ def measured(cmd: list[str], env: dict, log: Path, poll: float = 0.05) -> dict:
                 total = 0
                 try:
                     for p in [root, *root.children(recursive=True)]:
-                        try:
+                        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
                             total += p.memory_info().rss
-                        except (psutil.NoSuchProcess, psutil.AccessDenied):
-                            pass
                 except psutil.NoSuchProcess:
                     break
                 peak[0] = max(peak[0], total)

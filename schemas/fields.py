@@ -41,7 +41,8 @@ _FIELD_LIST = [
     _F(
         "delivery_id",
         "string",
-        "Identifier of the delivery file the row came from: partner, period, version and the first 12 hex digits of its SHA-256 content hash.",
+        "Identifier of the delivery file the row came from: partner, period, version and the first 12 hex digits "
+        "of its SHA-256 content hash.",
     ),
     _F("partner_code", "string", "Partner that delivered the data (see dim_partner).", code_list="partners"),
     _F(
@@ -53,7 +54,8 @@ _FIELD_LIST = [
     _F(
         "delivery_version",
         "int",
-        "Version of the delivery for its partner and period: 1 for the original, 2 for a corrected re-send (_v2), and so on.",
+        "Version of the delivery for its partner and period: 1 for the original, 2 for a corrected re-send (_v2), "
+        "and so on.",
         min=1,
     ),
     _F("source_file", "string", "File name of the delivery as received, relative to the partner's landing folder."),
@@ -74,26 +76,31 @@ _FIELD_LIST = [
     _F(
         "person_id",
         "string",
-        "Keyed pseudonym of the person: HMAC-SHA256 of the BSN (or onderwijsnummer) under the secret pseudonymisation key, hex. The same person has the same person_id in every feed.",
+        "Keyed pseudonym of the person: HMAC-SHA256 of the BSN (or onderwijsnummer) under the secret "
+        "pseudonymisation key, hex. The same person has the same person_id in every feed.",
         pattern=r"[0-9a-f]{64}",
     ),
     _F(
         "person_id_kind",
         "string",
-        "What the pseudonym was made from: bsn, or onderwijsnummer (students without a BSN; these cannot be linked to the other feeds).",
+        "What the pseudonym was made from: bsn, or onderwijsnummer (students without a BSN; these cannot be "
+        "linked to the other feeds).",
         code_list="person_id_kinds",
     ),
     _F("birth_year", "int", "Year of birth. The full birth date is dropped at ingestion.", min=1900, max=2100),
     _F(
         "residence_municipality_code",
         "string",
-        "CBS code of the municipality of residence, derived from the 4-digit postcode at ingestion; BUITEN_REGIO for a postcode outside Haaglanden; empty when the partner gave no postcode. The postcode itself is dropped.",
+        "CBS code of the municipality of residence, derived from the 4-digit postcode at ingestion; BUITEN_REGIO "
+        "for a postcode outside Haaglanden; empty when the partner gave no postcode. The postcode itself is "
+        "dropped.",
         code_list="residence_municipalities",
     ),
     _F(
         "record_key",
         "string",
-        "The partner's own key of the record: employee number and employment number joined by '-', enrolment number or trajectory number. Per partner and record key the latest accepted row wins.",
+        "The partner's own key of the record: employee number and employment number joined by '-', enrolment "
+        "number or trajectory number. Per partner and record key the latest accepted row wins.",
     ),
     # --- employment ------------------------------------------------------------------------------
     _F(
@@ -240,19 +247,22 @@ _FIELD_LIST = [
     _F(
         "region_code",
         "string",
-        "Labour-market region code (AMR_HAAGLANDEN); BUITEN_REGIO for an event of someone living outside the region. For a target: the region it applies to.",
+        "Labour-market region code (AMR_HAAGLANDEN); BUITEN_REGIO for an event of someone living outside the "
+        "region. For a target: the region it applies to.",
     ),
     _F("criterion_feed", "string", "Feed(s) whose events qualify, separated by |."),
     _F("criterion_event", "string", "Event that qualifies: start (of a spell or enrolment) or placement_end."),
     _F(
         "criterion_requires_municipal_record",
         "bool",
-        "The person must have a municipal record (trajectory) matching the criterion's programme, target group and benefit type filters (all filters on one record; no filter: any record).",
+        "The person must have a municipal record (trajectory) matching the criterion's programme, target group "
+        "and benefit type filters (all filters on one record; no filter: any record).",
     ),
     _F(
         "criterion_programme_code",
         "string",
-        "The person must be a municipal participant of this programme (empty: any municipal participant where the target requires one).",
+        "The person must be a municipal participant of this programme (empty: any municipal participant where the "
+        "target requires one).",
     ),
     _F("criterion_target_group_code", "string", "The person must be a municipal participant of this target group."),
     _F("criterion_benefit_type_code", "string", "The person must have a municipal record with this benefit type."),
@@ -263,14 +273,16 @@ _FIELD_LIST = [
     _F(
         "window_assumed",
         "bool",
-        "The window is an assumption (not stated in the source documents) and can be changed in config/reference/targets.csv.",
+        "The window is an assumption (not stated in the source documents) and can be changed in "
+        "config/reference/targets.csv.",
     ),
     _F("notes", "string", "The success criterion in words."),
     # --- statistics: events ------------------------------------------------------------------------
     _F(
         "event_date",
         "date",
-        "Date of the event: the first day of a spell or route for a start or inflow, the last day for an end or outflow.",
+        "Date of the event: the first day of a spell or route for a start or inflow, the last day for an end or "
+        "outflow.",
     ),
     _F("event_month", "date", "First day of the event's month (month grain)."),
     _F("event_quarter", "string", "Quarter of the event, YYYY-Qn.", pattern=r"\d{4}-Q[1-4]"),
@@ -278,23 +290,28 @@ _FIELD_LIST = [
     _F(
         "inflow_kind",
         "string",
-        "Kind of sector inflow, as AZW splits it: herintreder (re-entrant: a care spell before, none in the year before), zij_instromer (side-entrant: never a care spell before, 25 or older), overig (never before, under 25: mostly from education).",
+        "Kind of sector inflow, as AZW splits it: herintreder (re-entrant: a care spell before, none in the year "
+        "before), zij_instromer (side-entrant: never a care spell before, 25 or older), overig (never before, "
+        "under 25: mostly from education).",
         code_list="inflow_kinds",
     ),
     _F(
         "lookback_complete",
         "bool",
-        "False for inflows in the first year of data: the year before the start is not fully observed, so some may be re-entries or internal moves.",
+        "False for inflows in the first year of data: the year before the start is not fully observed, so some "
+        "may be re-entries or internal moves.",
     ),
     _F(
         "is_provisional",
         "bool",
-        "Outflow whose year after the end date is not over at the cut-off: the person may still come back within the year.",
+        "Outflow whose year after the end date is not over at the cut-off: the person may still come back within "
+        "the year.",
     ),
     _F(
         "municipality_source",
         "string",
-        "Where the event's municipality comes from: residence (the person's postcode) or partner_location (no postcode known: the employer's, trainer's or municipality's location).",
+        "Where the event's municipality comes from: residence (the person's postcode) or partner_location (no "
+        "postcode known: the employer's, trainer's or municipality's location).",
         code_list="municipality_sources",
     ),
     _F(
@@ -344,7 +361,8 @@ _FIELD_LIST = [
     _F(
         "retained_persons",
         "int",
-        "Cohort members in care employment on their check date. Empty when the cohort is not yet reportable at this horizon (not every member's check date has passed) or when suppressed.",
+        "Cohort members in care employment on their check date. Empty when the cohort is not yet reportable at "
+        "this horizon (not every member's check date has passed) or when suppressed.",
         min=0,
     ),
     _F("retained_share", "float", "retained_persons / cohort_persons.", min=0, max=1),
@@ -352,7 +370,8 @@ _FIELD_LIST = [
     _F(
         "route_kind",
         "string",
-        "Kind of programme route: enrolment (training), wep (work-experience place), baan (job placement), opleiding (training placement), job (care employment hired through a programme).",
+        "Kind of programme route: enrolment (training), wep (work-experience place), baan (job placement), "
+        "opleiding (training placement), job (care employment hired through a programme).",
         code_list="route_kinds",
     ),
     _F("source_feed", "string", "Feed the route comes from.", code_list="feeds"),
@@ -360,7 +379,8 @@ _FIELD_LIST = [
     _F(
         "outcome",
         "string",
-        "Outcome of a route end: diploma, dropout, into_work, other; empty for starts. In pub_programme_flows 'total' for starts and the ends' total row.",
+        "Outcome of a route end: diploma, dropout, into_work, other; empty for starts. In pub_programme_flows "
+        "'total' for starts and the ends' total row.",
         code_list="outcomes",
     ),
     _F(
@@ -378,7 +398,8 @@ _FIELD_LIST = [
     _F(
         "as_of_date",
         "date",
-        "The date the attainment figures are computed as of: a month end for the progress line, min(cut-off, window end) for the latest row.",
+        "The date the attainment figures are computed as of: a month end for the progress line, min(cut-off, "
+        "window end) for the latest row.",
     ),
     _F(
         "is_latest",
@@ -408,13 +429,15 @@ _FIELD_LIST = [
     _F(
         "status",
         "string",
-        "achieved; on_track (at least 95% of expected); needs_acceleration (60% up to 95%); off_track (below 60%); not_started (window not begun). Empty for a target without a number.",
+        "achieved; on_track (at least 95% of expected); needs_acceleration (60% up to 95%); off_track (below "
+        "60%); not_started (window not begun). Empty for a target without a number.",
         code_list="target_statuses",
     ),
     _F(
         "run_rate",
         "float",
-        "Persons whose first qualifying date falls in the six calendar months up to the as-of month, divided by 6 (persons a month).",
+        "Persons whose first qualifying date falls in the six calendar months up to the as-of month, divided by 6 "
+        "(persons a month).",
         min=0,
     ),
     _F(
@@ -478,13 +501,16 @@ _FIELD_LIST = [
     _F(
         "measure",
         "string",
-        "What is counted: inflow (into the care sector), outflow (out of it) or internal_mobility (switches between care employers, neither in- nor outflow).",
+        "What is counted: inflow (into the care sector), outflow (out of it) or internal_mobility (switches "
+        "between care employers, neither in- nor outflow).",
         code_list="measures",
     ),
     _F(
         "breakdown",
         "string",
-        "The dimension the cell breaks the total down by: total, inflow_kind, function, contract_type, age_band, target_group, programme or employer. Within one period, area and measure the values of a breakdown sum to its total.",
+        "The dimension the cell breaks the total down by: total, inflow_kind, function, contract_type, age_band, "
+        "target_group, programme or employer. Within one period, area and measure the values of a breakdown sum "
+        "to its total.",
         code_list="breakdowns",
     ),
     _F("breakdown_value", "string", "The value of the breakdown ('total' on the total row; 'onbekend' where unknown)."),
@@ -493,7 +519,8 @@ _FIELD_LIST = [
     _F(
         "suppression_reason",
         "string",
-        "Why the cell is empty: small_count (1 to 4 persons) or secondary (hidden so that a small count cannot be worked out from totals).",
+        "Why the cell is empty: small_count (1 to 4 persons) or secondary (hidden so that a small count cannot be "
+        "worked out from totals).",
         code_list="suppression_reasons",
     ),
     # --- operations --------------------------------------------------------------------------------------------
@@ -509,7 +536,8 @@ _FIELD_LIST = [
     _F(
         "days_late",
         "int",
-        "Days after the due date the delivery arrived, or, when missing, days past the due date up to as_of_date; 0 when on time.",
+        "Days after the due date the delivery arrived, or, when missing, days past the due date up to as_of_date; "
+        "0 when on time.",
         min=0,
     ),
     _F(
@@ -522,7 +550,8 @@ _FIELD_LIST = [
     _F(
         "delivery_status",
         "string",
-        "What happened to the delivery: loaded, duplicate (same content as an earlier file, skipped), superseded (replaced by a later version for the same partner and period), rejected (could not be read as a whole).",
+        "What happened to the delivery: loaded, duplicate (same content as an earlier file, skipped), superseded "
+        "(replaced by a later version for the same partner and period), rejected (could not be read as a whole).",
         code_list="delivery_statuses",
     ),
     _F("rows_read", "int", "Data rows read from the file.", min=0),
@@ -538,7 +567,8 @@ _FIELD_LIST = [
     _F(
         "unmapped_headers",
         "string",
-        "Headers in the file that the partner mapping neither maps nor lists as ignored (their columns are not loaded), separated by |.",
+        "Headers in the file that the partner mapping neither maps nor lists as ignored (their columns are not "
+        "loaded), separated by |.",
     ),
     _F("duplicate_of", "string", "For a duplicate: the delivery_id of the earlier identical file."),
     _F("superseded_by", "string", "For a superseded delivery: the delivery_id of the version that replaced it."),
@@ -552,13 +582,16 @@ _FIELD_LIST = [
     _F(
         "base_fingerprint",
         "string",
-        "SHA-256 of what the table was built from apart from deliveries: the pipeline's code and configuration and the tables it reads. Only when it is unchanged can new deliveries be applied to the table on their own.",
+        "SHA-256 of what the table was built from apart from deliveries: the pipeline's code and configuration "
+        "and the tables it reads. Only when it is unchanged can new deliveries be applied to the table on their "
+        "own.",
         pattern=r"[0-9a-f]{64}",
     ),
     _F(
         "input_fingerprint",
         "string",
-        "SHA-256 of what the table was built from: the pipeline's code and configuration, and the loaded deliveries of the feeds it depends on.",
+        "SHA-256 of what the table was built from: the pipeline's code and configuration, and the loaded "
+        "deliveries of the feeds it depends on.",
         pattern=r"[0-9a-f]{64}",
     ),
     _F("built_at", "timestamp", "When the table was last built, UTC."),
@@ -568,7 +601,8 @@ _FIELD_LIST = [
     _F(
         "masked_value",
         "string",
-        "The offending value, masked where it is an identifier (BSN, onderwijsnummer, birth date, postcode) and cut to 60 characters.",
+        "The offending value, masked where it is an identifier (BSN, onderwijsnummer, birth date, postcode) and "
+        "cut to 60 characters.",
     ),
     _F(
         "severity",

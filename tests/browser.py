@@ -100,7 +100,7 @@ class Page:
 
 
 def visit(browser: str, url: str, profile: Path, screenshot: Path, count_selector: str) -> dict:
-    """Open `url`; return console errors, exceptions, requested URLs and the number of elements matching the selector."""
+    """Open `url`; return console errors, exceptions, requested URLs and the count of elements matching the selector."""
     with chromium(browser, profile) as ws:
         page = Page(ws)
         for domain in ("Page", "Network", "Runtime", "Log"):

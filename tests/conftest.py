@@ -107,7 +107,7 @@ def identity_needles(truth: Path, key: bytes = TEST_KEY) -> dict:
     people = pd.read_csv(truth / "people.csv", dtype=str, keep_default_na=False)
     numbers = {v for v in pd.concat([people["bsn"], people["onderwijsnummer"]]) if v}
     postcodes = {p for p in people["postcode"] if p} | {p.replace(" ", "") for p in people["postcode"] if p}
-    full_names = {f"{f} {l}" for f, l in zip(people["first_name"], people["last_name"])}
+    full_names = {f"{first} {last}" for first, last in zip(people["first_name"], people["last_name"])}
     names = {n for n in pd.concat([people["first_name"], people["last_name"]]) if len(n) >= 3}
     birth_by_person = {}
     for bsn, onr, born in zip(people["bsn"], people["onderwijsnummer"], people["birth_date"]):

@@ -29,7 +29,10 @@ from warehouse.ingest_feed import ingest_feed, log_unrouted_files
 
 REF = Reference()
 PARTNERS = load_partner_configs(reference=REF)
-HEADER = "Trajectnummer,BSN,Naam,Geboortedatum,Postcode,Doelgroep,Uitkering,Programma,Datum aanmelding,Datum plaatsing,Soort plaatsing,Datum einde plaatsing,Resultaat plaatsing\n"
+HEADER = (
+    "Trajectnummer,BSN,Naam,Geboortedatum,Postcode,Doelgroep,Uitkering,Programma,Datum aanmelding,Datum plaatsing,"
+    "Soort plaatsing,Datum einde plaatsing,Resultaat plaatsing\n"
+)
 # 111222333 and 123456782 pass the 11-check (worked out in test_pseudonymise.py)
 ROW_T1 = "T1,111222333,A. Jansen,1990-01-01,2511 AB,Bijstand,PW,WEP-trein,2022-01-10,2022-02-01,WEP,,\n"
 ROW_T2 = "T2,123456782,B. de Vries,1985-05-05,2611 CD,Statushouder,PW,Voortraject,2022-01-12,,,,\n"
@@ -279,7 +282,8 @@ KILL_SCRIPT = textwrap.dedent("""
             time.sleep(60)
     m.insert_frame = slow_insert
     ref = Reference()
-    m.ingest_feed(make_engine(url), "municipal_participants", load_partner_configs(reference=ref), Path(landing), ref, b"k")
+    partners = load_partner_configs(reference=ref)
+    m.ingest_feed(make_engine(url), "municipal_participants", partners, Path(landing), ref, b"k")
 """)
 
 

@@ -275,8 +275,8 @@ def edge_cases(landing: Path) -> None:
         row("900022", Startdatum="08-03-2022", Einddatum="09-03-2022"),
     ]
     crafted[-1][col["BSN"]] = crafted[-2][col["BSN"]]  # same person, two spells
-    too_many = row("900023") + ["x"]  # a value past the header
-    trailing = row("900024") + ["", ""]  # empty values past it
+    too_many = [*row("900023"), "x"]  # a value past the header
+    trailing = [*row("900024"), "", ""]  # empty values past it
     blank = [""] * len(header)
     kept = [r for i, r in enumerate(data) if i % 7]  # every 7th row withdrawn
     _write_csv(

@@ -20,7 +20,8 @@ def _audit_tables(engine, staged_rows: int, rows_accepted: int):
         )
         conn.execute(
             sa.text(
-                "CREATE TABLE delivery_log (delivery_id TEXT, partner_code TEXT, delivery_status TEXT, rows_read BIGINT, "
+                "CREATE TABLE delivery_log (delivery_id TEXT, partner_code TEXT, delivery_status TEXT, rows_read "
+                "BIGINT, "
                 "rows_accepted BIGINT, rows_quarantined BIGINT)"
             )
         )
@@ -28,7 +29,8 @@ def _audit_tables(engine, staged_rows: int, rows_accepted: int):
             conn.execute(sa.text("INSERT INTO stg_enrolments VALUES ('d1', 'p')"))
         conn.execute(
             sa.text(
-                "INSERT INTO quarantine_rows VALUES ('d1', 7, 'row_rejected'), ('d1', 7, 'row_rejected'), ('d1', 9, 'flagged')"
+                "INSERT INTO quarantine_rows VALUES ('d1', 7, 'row_rejected'), ('d1', 7, 'row_rejected'), ('d1', "
+                "9, 'flagged')"
             )
         )
         conn.execute(

@@ -137,7 +137,8 @@ def test_build_state_records_what_a_table_was_built_from(warehouse_url):
         conn.execute(sa.text("CREATE TABLE delivery_log (delivery_id TEXT, partner_code TEXT, delivery_status TEXT)"))
         conn.execute(
             sa.text(
-                "INSERT INTO delivery_log VALUES ('a/1', 'a', 'loaded'), ('b/1', 'b', 'loaded'), ('b/0', 'b', 'rejected')"
+                "INSERT INTO delivery_log VALUES ('a/1', 'a', 'loaded'), ('b/1', 'b', 'loaded'), ('b/0', 'b', "
+                "'rejected')"
             )
         )
         conn.execute(sa.text("CREATE TABLE t1 (x INTEGER)"))

@@ -63,13 +63,15 @@ def test_integrity_and_plausibility_rules_catch_bad_rows(tmp_path):
         conn.execute(sa.text("INSERT INTO fct_sector_inflow VALUES ('GM0518'), ('BUITEN_REGIO'), ('GM9999'), (NULL)"))
         conn.execute(
             sa.text(
-                "CREATE TABLE fct_employment_spells (partner_code TEXT, record_key TEXT, person_id TEXT, start_date DATE, end_date DATE)"
+                "CREATE TABLE fct_employment_spells (partner_code TEXT, record_key TEXT, person_id TEXT, "
+                "start_date DATE, end_date DATE)"
             )
         )
         conn.execute(
             sa.text(
                 "INSERT INTO fct_employment_spells VALUES ('p', 'ok', 'a', DATE '2020-01-01', NULL), "
-                "('p', 'backwards', 'b', DATE '2020-01-01', DATE '2019-12-31'), ('p', 'ancient', 'c', DATE '1960-01-01', NULL)"
+                "('p', 'backwards', 'b', DATE '2020-01-01', DATE '2019-12-31'), ('p', 'ancient', 'c', DATE "
+                "'1960-01-01', NULL)"
             )
         )
     rule = next(r for r in config.integrity if r.table == "fct_sector_inflow" and r.column == "municipality_code")
@@ -87,31 +89,37 @@ def test_every_plausibility_rule_fires_on_data_that_breaks_it(warehouse_url):
     with engine.begin() as conn:
         conn.execute(
             sa.text(
-                "CREATE TABLE fct_employment_spells (partner_code TEXT, record_key TEXT, person_id TEXT, start_date DATE, end_date DATE)"
+                "CREATE TABLE fct_employment_spells (partner_code TEXT, record_key TEXT, person_id TEXT, "
+                "start_date DATE, end_date DATE)"
             )
         )
         conn.execute(
             sa.text(
-                "INSERT INTO fct_employment_spells VALUES ('p', 'backwards', 'a', DATE '2020-01-01', DATE '2019-12-31'), "
-                "('p', 'ancient', 'b', DATE '1960-01-01', NULL), ('p', 'ok', 'c', DATE '2020-03-01', DATE '2020-03-20'), "
+                "INSERT INTO fct_employment_spells VALUES ('p', 'backwards', 'a', DATE '2020-01-01', DATE "
+                "'2019-12-31'), "
+                "('p', 'ancient', 'b', DATE '1960-01-01', NULL), ('p', 'ok', 'c', DATE '2020-03-01', DATE "
+                "'2020-03-20'), "
                 "('q', 'ok2', 'c', DATE '2020-02-15', DATE '2020-03-05')"
             )
         )  # c twice on 1 March: one person
         conn.execute(
             sa.text(
-                "CREATE TABLE fct_enrolments (partner_code TEXT, record_key TEXT, start_date DATE, actual_end_date DATE)"
+                "CREATE TABLE fct_enrolments (partner_code TEXT, record_key TEXT, start_date DATE, "
+                "actual_end_date DATE)"
             )
         )
         conn.execute(
             sa.text(
-                "INSERT INTO fct_enrolments VALUES ('r', 'e1', DATE '2021-09-01', DATE '2021-08-31'), ('r', 'e2', DATE '2021-09-01', NULL)"
+                "INSERT INTO fct_enrolments VALUES ('r', 'e1', DATE '2021-09-01', DATE '2021-08-31'), ('r', 'e2', "
+                "DATE '2021-09-01', NULL)"
             )
         )
         # on 1 March 2020 two people are employed ('ancient', and 'c' in two spells), but three flow out in March
         conn.execute(sa.text("CREATE TABLE fct_sector_outflow (person_id TEXT, event_month DATE)"))
         conn.execute(
             sa.text(
-                "INSERT INTO fct_sector_outflow VALUES ('c', DATE '2020-03-01'), ('x', DATE '2020-03-01'), ('y', DATE '2020-03-01')"
+                "INSERT INTO fct_sector_outflow VALUES ('c', DATE '2020-03-01'), ('x', DATE '2020-03-01'), ('y', "
+                "DATE '2020-03-01')"
             )
         )
     expected = {

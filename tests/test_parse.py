@@ -30,7 +30,7 @@ def test_dates_in_every_accepted_style():
 
 
 def test_day_first_never_swapped():
-    values, invalid = parse_dates(s("02-03-2023"))
+    values, _invalid = parse_dates(s("02-03-2023"))
     assert values.iloc[0] == pd.Timestamp("2023-03-02")
 
 

@@ -307,7 +307,8 @@ def test_residence_rebuilt_for_the_persons_of_new_deliveries_equals_a_whole_rebu
         for name in names:
             conn.execute(
                 sa.text(
-                    f'CREATE TABLE "{name}" (person_id TEXT, delivery_period TEXT, residence_municipality_code TEXT, delivery_id TEXT)'
+                    f'CREATE TABLE "{name}" (person_id TEXT, delivery_period TEXT, '
+                    "residence_municipality_code TEXT, delivery_id TEXT)"
                 )
             )
     load(["d0", "d1"])

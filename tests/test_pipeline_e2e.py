@@ -115,7 +115,7 @@ def test_delivery_log_accounts_for_every_row_and_every_file(stats_sample, loaded
     v2_name = next(f for f in files if f["status"] == "superseded")["superseded_by"].split("/")[-1]
     v2 = log[log["source_file"] == v2_name].iloc[0]
     assert superseded["superseded_by"] == v2["delivery_id"] and v2["delivery_status"] == "loaded"
-    for feed, table in FEED_STAGING.items():
+    for table in FEED_STAGING.values():
         staging = read_table(engine, table)
         assert not staging["delivery_id"].isin(log.loc[log["delivery_status"] != "loaded", "delivery_id"]).any()
         per_delivery = staging.groupby("delivery_id").size()
@@ -270,7 +270,8 @@ def test_a_bi_tool_reads_the_attainment_of_each_target_from_a_separate_process(l
     else:
         plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
         code = (
-            "import psycopg, sys; con = psycopg.connect(sys.argv[1].split('?')[0], options='-csearch_path=' + sys.argv[2]);"
+            "import psycopg, sys; con = psycopg.connect(sys.argv[1].split('?')[0], options='-csearch_path=' + "
+            "sys.argv[2]);"
             f" print(con.execute({BI_QUERY!r}).fetchall())"
         )
     args = [] if url.get_backend_name() == "duckdb" else [plain, url.query["options"].split("=")[-1]]

@@ -103,6 +103,5 @@ def test_production_instance_refuses_to_start_without_its_database_settings(prod
     home = tmp_path / "no_password"
     home.mkdir()
     shutil.copy(PRODUCTION_YAML, home / "dagster.yaml")
-    with pytest.raises(Exception, match="DAGSTER_PG_PASSWORD"):
-        with dg.DagsterInstance.from_config(str(home)) as instance:
-            instance.run_storage  # noqa: B018  (storage is created lazily)
+    with pytest.raises(Exception, match="DAGSTER_PG_PASSWORD"), dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.run_storage  # noqa: B018  (storage is created lazily)

@@ -21,7 +21,8 @@ def test_eleven_check_worked_by_hand():
     assert not is_valid_bsn("111222334")
     assert not is_valid_bsn("000000000")  # sum 0 is excluded
     assert not is_valid_bsn("12345")
-    # 8 digits are left-padded (a leading zero lost in a spreadsheet): 011222330 -> 0+8+7+12+10+8+9+6-0 = 60, not divisible
+    # 8 digits are left-padded (a leading zero lost in a spreadsheet):
+    # 011222330 -> 0+8+7+12+10+8+9+6-0 = 60, not divisible
     assert not is_valid_bsn("11222330")
 
 

@@ -137,15 +137,16 @@ def flows() -> dict[str, pd.DataFrame]:
         + _people("br", 5, "2023-01-13", BR)
     )
     # February: Den Haag 8 (one of them "zij_instromer"), Delft 3, Rijswijk 6.
-    inflow += (
-        _people("fdh", 7, "2023-02-03", DH)
-        + [{"person": "fdh7", "date": "2023-02-04", "muni": DH, "inflow_kind": "zij_instromer"}]
-        + _people("fde", 3, "2023-02-05", DELFT)
-        + _people("frw", 6, "2023-02-06", RIJSWIJK)
-    )
+    inflow += [
+        *_people("fdh", 7, "2023-02-03", DH),
+        {"person": "fdh7", "date": "2023-02-04", "muni": DH, "inflow_kind": "zij_instromer"},
+        *_people("fde", 3, "2023-02-05", DELFT),
+        *_people("frw", 6, "2023-02-06", RIJSWIJK),
+    ]
     # Outflow in January: Den Haag 5, one of them provisional; the function is missing for all of them.
-    outflow = _people("odh", 4, "2023-01-20", DH, function_code=None) + [
-        {"person": "odh4", "date": "2023-01-21", "muni": DH, "function_code": None, "is_provisional": True}
+    outflow = [
+        *_people("odh", 4, "2023-01-20", DH, function_code=None),
+        {"person": "odh4", "date": "2023-01-21", "muni": DH, "function_code": None, "is_provisional": True},
     ]
     # Mobility in January: q0 switches to zorg_b (Delft) on the 5th and again to zorg_c (Den Haag) on the
     # 20th; q1..q5 switch to zorg_b in Delft, q6..q10 to zorg_c in Den Haag.
@@ -402,7 +403,7 @@ def _retention_exposures(pub: pd.DataFrame, truth: pd.DataFrame, regions: pd.Dat
         }
     )
     to_region = dict(zip(regions["municipality_code"], regions["labour_market_region_code"]))
-    parent = {**{m: r for m, r in to_region.items()}, **dict.fromkeys([*to_region.values(), BR], "ALL")}
+    parent = {**to_region, **dict.fromkeys([*to_region.values(), BR], "ALL")}
     pos = {k: i for i, k in enumerate(at)}
     relations: dict[int, list[int]] = {}
     for (month, horizon, area), i in pos.items():

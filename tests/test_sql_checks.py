@@ -71,7 +71,7 @@ def staged(sample, warehouse_url):
 def test_sql_rules_find_exactly_what_pandera_finds(staged):
     engine, bad, codes = staged
     expected = pandera_failures(bad, STG, codes)
-    assert sum(expected.values()) == 7 and set(k for _, k in expected) == {"code_list", "range", "pattern"}
+    assert sum(expected.values()) == 7 and {k for _, k in expected} == {"code_list", "range", "pattern"}
     found = schema_conformance_in_warehouse(engine, STG, codes)
     assert found.failures == expected
     assert found.rows == len(bad) and not found.passed

@@ -31,7 +31,7 @@ def test_a_failed_replace_leaves_the_previous_table(warehouse_url):
     replace_table(engine, "dim_region", good)
     broken = good.copy()
     broken["municipality_code"] = None  # violates NOT NULL: the insert fails inside the transaction
-    with pytest.raises((sa.exc.SQLAlchemyError, duckdb.Error, psycopg.Error), match="(?i)null"):
+    with pytest.raises((sa.exc.SQLAlchemyError, duckdb.Error, psycopg.Error), match=r"(?i)null"):
         replace_table(engine, "dim_region", broken)
     assert row_count(engine, "dim_region") == len(good)
     assert read_table(engine, "dim_region")["municipality_code"].notna().all()
@@ -90,6 +90,6 @@ def test_replacing_a_wide_table_twice_keeps_its_definition(duckdb_url):
         pk = sa.inspect(conn).get_pk_constraint("dim_region")["constrained_columns"]
     assert "dim_region__new" not in tables and pk == ["municipality_code"]
     dup = pd.concat([df, df.head(1)], ignore_index=True)
-    with pytest.raises((sa.exc.SQLAlchemyError, duckdb.Error), match="(?i)constraint|duplicate"):
+    with pytest.raises((sa.exc.SQLAlchemyError, duckdb.Error), match=r"(?i)constraint|duplicate"):
         replace_table(engine, "dim_region", dup)
     assert row_count(engine, "dim_region") == len(df)

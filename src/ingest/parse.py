@@ -98,7 +98,7 @@ def on_unique(parser, values: pd.Series, *args) -> tuple[pd.Series, pd.Series]:
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     if len(uniques) >= len(values):
         return parser(values, *args)
-    distinct = pd.Series(pd.array(list(uniques) + [None], dtype=values.dtype))
+    distinct = pd.Series(pd.array([*list(uniques), None], dtype=values.dtype))
     codes = np.where(codes < 0, len(uniques), codes)
     parsed, invalid = parser(distinct, *args)
     return (

@@ -299,6 +299,7 @@ def read_delivery_file(path: Path, known_headers: set[str]) -> RawTable:
         except DeliveryRejected as exc:
             raise DeliveryRejected(
                 "FILE_PASSWORD_PROTECTED" if exc.reason_code == "FILE_PASSWORD_PROTECTED" else "FILE_OLD_OR_ENCRYPTED",
-                "The file is an old .xls or a password-protected workbook. Save it as .xlsx without a password and resend.",
+                "The file is an old .xls or a password-protected workbook. Save it as .xlsx without a password "
+                "and resend.",
             ) from None
     return read_csv_bytes(path.read_bytes(), known_headers)

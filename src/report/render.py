@@ -199,7 +199,8 @@ def _retention(retention: pd.DataFrame, charts: dict) -> str:
     )
     caption = (
         "Gemiddelde van de gepubliceerde maandaandelen (regio totaal); onderdrukte maanden tellen niet mee."
-        '<div class="en">Plain average of the published monthly shares (area ALL); suppressed months are left out.</div>'
+        '<div class="en">Plain average of the published monthly shares (area ALL); suppressed months are left '
+        "out.</div>"
     )
     return (
         '<section id="behoud">'
@@ -220,7 +221,10 @@ def _completeness(completeness: pd.DataFrame, charts: dict) -> str:
         )
     starts = [pd.Timestamp(x["period_start"]) for x in c["cells"]]
     first = min(starts)
-    slot = lambda ts: (ts.year - first.year) * 12 + ts.month - first.month
+
+    def slot(ts: pd.Timestamp) -> int:
+        return (ts.year - first.year) * 12 + ts.month - first.month
+
     cells = []
     for x in c["cells"]:
         s, e = pd.Timestamp(x["period_start"]), pd.Timestamp(x["period_end"])

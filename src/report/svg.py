@@ -63,8 +63,13 @@ def line_chart(
     values = [v for s in series for v in s["values"] if v is not None] + ([hline] if hline is not None else [])
     top = 1.0 if percent else _nice_max(max(values, default=0) * 1.05)
     n = max(len(x_labels), 1)
-    x_of = lambda i: left + (width - left - right) * (i / (n - 1) if n > 1 else 0.5)
-    y_of = lambda v: height - bottom - (height - bottom - top_m) * (v / top)
+
+    def x_of(i: float) -> float:
+        return left + (width - left - right) * (i / (n - 1) if n > 1 else 0.5)
+
+    def y_of(v: float) -> float:
+        return height - bottom - (height - bottom - top_m) * (v / top)
+
     body: list[str] = []
     _y_axis(
         body, left, width - right, y_of, top, (lambda v: fmt.percent(v, 0)) if percent else (lambda v: fmt.number(v))
@@ -90,7 +95,8 @@ def line_chart(
         for i, v in enumerate(s["values"]):
             if v is None and s.get("mark_gaps"):
                 body.append(
-                    f'<line x1="{x_of(i):.1f}" x2="{x_of(i):.1f}" y1="{height - bottom}" y2="{height - bottom - 5}" stroke="{GAP}"/>'
+                    f'<line x1="{x_of(i):.1f}" x2="{x_of(i):.1f}" y1="{height - bottom}" '
+                    f'y2="{height - bottom - 5}" stroke="{GAP}"/>'
                 )
     if x_labels:
         body.append(f'<text x="{left}" y="{height - 8}" fill="#555">{escape(x_labels[0])}</text>')
@@ -110,7 +116,10 @@ def flow_bars(months: list[str], stacks: list[dict], down: dict, *, width=340, h
     plot_h = height - top_m - bottom
     mid = top_m + plot_h / 2
     bw = (width - left - right) / n
-    y_of = lambda v: mid - (plot_h / 2) * v / scale
+
+    def y_of(v: float) -> float:
+        return mid - (plot_h / 2) * v / scale
+
     body = [f'<line x1="{left}" x2="{width - right}" y1="{mid:.1f}" y2="{mid:.1f}" stroke="#999"/>']
     for v in (scale, scale / 2, -scale / 2, -scale):
         y = y_of(v)
@@ -125,7 +134,8 @@ def flow_bars(months: list[str], stacks: list[dict], down: dict, *, width=340, h
             v = s["values"][i]
             if v is None:
                 body.append(
-                    f'<line x1="{x + bw / 2:.1f}" x2="{x + bw / 2:.1f}" y1="{y_of(base):.1f}" y2="{y_of(base) - 4:.1f}" stroke="{GAP}"/>'
+                    f'<line x1="{x + bw / 2:.1f}" x2="{x + bw / 2:.1f}" y1="{y_of(base):.1f}" '
+                    f'y2="{y_of(base) - 4:.1f}" stroke="{GAP}"/>'
                 )
                 continue
             if v:

@@ -136,9 +136,7 @@ class Layout:
     def covers(self, month: str) -> bool:
         if self.valid_from and month < self.valid_from:
             return False
-        if self.valid_to and month > self.valid_to:
-            return False
-        return True
+        return not (self.valid_to and month > self.valid_to)
 
 
 @dataclass

@@ -92,7 +92,7 @@ def generate_sample_deliveries(
                 entry["superseded_by"] = v2.path
                 entries.append(_entry(v2, "load"))
             if i == dup_index:
-                stem, dot, ext = original.filename.rpartition(".")
+                stem, _dot, ext = original.filename.rpartition(".")
                 copy = Delivery(
                     cfg,
                     style,

@@ -236,7 +236,7 @@ class PersonFactory:
         else:
             muni = rng.choices(self.munis, self.muni_weights)[0]
             ranges = self.ranges_by_muni[muni]
-            lo, hi = rng.choices(ranges, [h - l + 1 for l, h in ranges])[0]
+            lo, hi = rng.choices(ranges, [high - low + 1 for low, high in ranges])[0]
             area = "haaglanden"
         pc4 = rng.randint(lo, hi)
         while True:

@@ -158,7 +158,7 @@ class World:
         self.world_end = world_end
         self.horizon = add_years(world_end, 2)
         self.factory = PersonFactory(random.Random(f"{seed}|people"), reference)
-        self.n_persons = max(20, int(round(2500 * scale)))
+        self.n_persons = max(20, round(2500 * scale))
 
         self.employers = [c for c, p in partners.items() if p.feed == "employment_spells"]
         self.employer_weights = [EMPLOYER_WEIGHTS.get(c, 0.2) for c in self.employers]
@@ -234,8 +234,8 @@ class World:
     def build(self) -> None:
         rng = self.rng
         n = self.n_persons
-        n_part = int(round(0.25 * n))
-        n_stud = max(1, int(round(0.05 * n)))
+        n_part = round(0.25 * n)
+        n_stud = max(1, round(0.05 * n))
         roles = ["participant"] * n_part + ["student"] * n_stud + ["employee"] * (n - n_part - n_stud)
         rng.shuffle(roles)
         for idx, role in enumerate(roles, start=1):
@@ -289,10 +289,7 @@ class World:
             contract = weighted(
                 rng, {"tijdelijk": 0.55, "vast": 0.15, "oproep": 0.15, "bbl": bbl_share / (1 - bbl_share) * 0.85}
             )
-            if contract == "bbl":
-                function = self._function(emp, ["HZW", "VIG", "VPK", "ZAS"])
-            else:
-                function = self._function(emp)
+            function = self._function(emp, ["HZW", "VIG", "VPK", "ZAS"]) if contract == "bbl" else self._function(emp)
             self._career(p, emp, start, contract, function, None)
 
     # ------------------------------------------------------------------ employment
@@ -562,7 +559,7 @@ class World:
         rng = self.rng
         crebo = rng.choice(CREBO_BY_LEVEL[level])
         if planned is None:
-            months = max(6, int(round(12 * level * speed)))
+            months = max(6, round(12 * level * speed))
             planned = add_months(start, months) - days(1)
         if result is None:
             outcome = weighted(rng, {"diploma": 0.65, "uitval": 0.25, "overig": 0.10})
@@ -600,10 +597,7 @@ class World:
             wrong = start + days(rng.randint(1, 31))
             tl_start = timeline(wrong)
             push(tl_start, created + days(rng.randint(30, 90)), start)
-        if path == "BBL":
-            wpa = True
-        else:
-            wpa = weighted(rng, {True: 0.6, False: 0.3, None: 0.1})
+        wpa = True if path == "BBL" else weighted(rng, {True: 0.6, False: 0.3, None: 0.1})
         number = self._enrolment_number(trainer, start)
         rec = Record(
             partner=trainer,
@@ -763,10 +757,7 @@ class World:
             "carriereswitcher": lambda: "ww" if rng.random() < 0.5 else "geen",
             "pro_vso_jongere": lambda: "geen" if rng.random() < 0.7 else "wajong",
         }[group]()
-        if group == "statushouder":
-            civic = True if rng.random() < 0.85 else False
-        else:
-            civic = weighted(rng, {False: 0.9, None: 0.1})
+        civic = rng.random() < 0.85 if group == "statushouder" else weighted(rng, {False: 0.9, None: 0.1})
         close, hired = self._trajectory(p, r, programme, group, benefit, civic)
         if close is not None and not hired and rng.random() < 0.3:
             r2 = close + days(rng.randint(30, 400))

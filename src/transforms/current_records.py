@@ -68,8 +68,8 @@ def added_records_sql(staging: Table, fact: Table, touched: str) -> tuple[str, s
     latest of the record's current row before (joined to delivery_log for its version) and its rows
     in the new deliveries, given those keys in the table `touched`. Exact because "latest" is a
     maximum over a fixed order, and the deliveries a record's current row came from are all still in
-    force (a retired delivery means a whole rebuild: warehouse.build_state). For `warehouse.db.replace_rows`; tests/test_current_records.py holds the
-    result equal to a whole rebuild.
+    force (a retired delivery means a whole rebuild: warehouse.build_state). For `warehouse.db.replace_rows`;
+    tests/test_current_records.py holds the result equal to a whole rebuild.
     """
     cols = ", ".join(f'"{c}"' for c in fact.column_names)
     keys = f'SELECT DISTINCT partner_code, record_key FROM "{staging.name}" WHERE delivery_id IN :added'
@@ -78,6 +78,7 @@ def added_records_sql(staging: Table, fact: Table, touched: str) -> tuple[str, s
         f'SELECT {cols}, delivery_version FROM "{staging.name}" WHERE delivery_id IN :added '
         f'UNION ALL SELECT {before}, l.delivery_version FROM "{fact.name}" AS f '
         f'JOIN "delivery_log" AS l ON l.delivery_id = f.delivery_id '
-        f'WHERE EXISTS (SELECT 1 FROM "{touched}" AS k WHERE k.partner_code = f.partner_code AND k.record_key = f.record_key)'
+        f'WHERE EXISTS (SELECT 1 FROM "{touched}" AS k '
+        "WHERE k.partner_code = f.partner_code AND k.record_key = f.record_key)"
     )
     return keys, _ranked_latest(cols, candidates)

@@ -492,7 +492,7 @@ def publish_target_attainment(attainment: pd.DataFrame, targets: pd.DataFrame) -
     achieved = out["achieved"].astype("Int64").to_numpy(dtype=np.int64)
     hide_forecast = np.zeros(len(out), dtype=bool)
     hide_status = np.zeros(len(out), dtype=bool)
-    for _, idx in out.groupby("target_code", sort=False).indices.items():
+    for idx in out.groupby("target_code", sort=False).indices.values():
         idx = np.asarray(idx)
         hidden, a, rows = hide[idx], achieved[idx], out.iloc[idx]
         # the last published achieved before each row (0 before the first)

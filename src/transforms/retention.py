@@ -98,7 +98,7 @@ def retention_cohorts(members: pd.DataFrame, *, cutoff: pd.Timestamp) -> pd.Data
     keys = ["cohort_month", "municipality_code", "region_code"]
     frames = []
     for k in horizons:
-        m = members[keys + ["person_id", f"check_date_{k}m", f"retained_{k}m"]].copy()
+        m = members[[*keys, "person_id", f"check_date_{k}m", f"retained_{k}m"]].copy()
         reportable = (m[f"check_date_{k}m"] <= cutoff).groupby(m["cohort_month"]).all()
         m["_retained_person"] = m["person_id"].where(m[f"retained_{k}m"].fillna(False).astype(bool))
         g = (

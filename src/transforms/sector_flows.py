@@ -367,7 +367,7 @@ def sector_events(
             "leaving_reason_code",
             "programme_code",
         ):
-            out[col] = rec[col] if col in rec else None
+            out[col] = rec.get(col, None)
         residence = (
             rec["residence_municipality_code"]
             if "residence_municipality_code" in rec

@@ -242,7 +242,7 @@ def _as_of_dates(ws: pd.Timestamp, we: pd.Timestamp, cutoff: pd.Timestamp) -> li
         return [cutoff]
     last = min(cutoff, we)
     ends = list(pd.period_range(ws.to_period("M"), last.to_period("M"), freq="M").to_timestamp(how="end").normalize())
-    return ends[:-1] + [last]
+    return [*ends[:-1], last]
 
 
 def target_attainment(targets: pd.DataFrame, persons: pd.DataFrame, *, cutoff: pd.Timestamp) -> pd.DataFrame:

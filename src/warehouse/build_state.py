@@ -146,7 +146,10 @@ def record_built_many(engine: sa.Engine, fingerprints: dict[str, str], run_id: s
 
 
 def _record_state(conn: sa.Connection, fingerprints: dict[str, str], run_id: str) -> None:
-    """A few rows: a plain INSERT (the bulk path's set-up costs more than it saves here; checks record after every step)."""
+    """A few rows: a plain INSERT.
+
+    The bulk path's set-up costs more than it saves here, and checks record after every step.
+    """
     now = datetime.now(UTC).replace(tzinfo=None)
     state = sa.table(
         STATE_TABLE, sa.column("asset_name"), sa.column("input_fingerprint"), sa.column("built_at"), sa.column("run_id")

@@ -55,7 +55,8 @@ def ensure_table(conn: sa.Connection, table: Table) -> None:
         if table.layer in DURABLE_LAYERS:
             raise WarehouseSchemaError(
                 f"Table {table.name} in the warehouse has columns {existing}, the code expects {table.column_names}. "
-                "Its rows are ingested data: rebuild the warehouse with `make reset-warehouse` (re-ingests every delivery)."
+                "Its rows are ingested data: rebuild the warehouse with `make reset-warehouse` (re-ingests every "
+                "delivery)."
             )
         conn.execute(sa.text(f'DROP TABLE "{table.name}"'))
     _sa_table(table).create(conn)

@@ -25,11 +25,12 @@ def summary_lines(engine: sa.Engine) -> list[str]:
                 n = conn.execute(sa.text(f'SELECT COUNT(*) FROM "{name}"')).scalar_one()
                 lines.append(f"  {table.layer:<10} {name:<32} {n:>10,}")
         if not inspector.has_table("delivery_log"):
-            return lines + ["", "No deliveries processed yet."]
+            return [*lines, "", "No deliveries processed yet."]
         lines += ["", "Deliveries by partner and status:"]
         rows = conn.execute(
             sa.text(
-                "SELECT COALESCE(partner_code, '(no partner)'), delivery_status, COUNT(*), SUM(rows_read), SUM(rows_accepted), "
+                "SELECT COALESCE(partner_code, '(no partner)'), delivery_status, COUNT(*), SUM(rows_read), "
+                "SUM(rows_accepted), "
                 "SUM(rows_quarantined) FROM delivery_log GROUP BY 1, 2 ORDER BY 1, 2"
             )
         )
@@ -41,7 +42,8 @@ def summary_lines(engine: sa.Engine) -> list[str]:
         lines += ["", "Quarantined rows by reason:"]
         for code, n in conn.execute(
             sa.text(
-                "SELECT reason_code, COUNT(DISTINCT delivery_id || '#' || CAST(source_row_number AS VARCHAR)) FROM quarantine_rows "
+                "SELECT reason_code, COUNT(DISTINCT delivery_id || '#' || CAST(source_row_number AS VARCHAR)) "
+                "FROM quarantine_rows "
                 "WHERE severity = 'row_rejected' GROUP BY reason_code ORDER BY 2 DESC"
             )
         ):
@@ -58,7 +60,8 @@ def summary_lines(engine: sa.Engine) -> list[str]:
         if inspector.has_table("pub_target_attainment"):
             lines += [
                 "",
-                "Target attainment as of the cut-off (pub_target_attainment; '-' = suppressed small count or no number):",
+                "Target attainment as of the cut-off (pub_target_attainment; '-' = suppressed small count or no "
+                "number):",
             ]
             lines.append(
                 f"  {'target':<20} {'achieved':>9} {'target':>7} {'expected':>9} {'status':<20} {'forecast':>9}"
@@ -78,8 +81,10 @@ def summary_lines(engine: sa.Engine) -> list[str]:
                 )
         special = conn.execute(
             sa.text(
-                "SELECT COALESCE(partner_code, '(no partner)'), source_file, delivery_status, COALESCE(reason, '') FROM delivery_log "
-                "WHERE delivery_status IN ('rejected', 'duplicate', 'superseded') ORDER BY delivery_status, partner_code, source_file"
+                "SELECT COALESCE(partner_code, '(no partner)'), source_file, delivery_status, COALESCE(reason, "
+                "'') FROM delivery_log "
+                "WHERE delivery_status IN ('rejected', 'duplicate', 'superseded') ORDER BY delivery_status, "
+                "partner_code, source_file"
             )
         ).all()
         if special:
