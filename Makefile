@@ -9,14 +9,14 @@ export ZORGSTROOM_LANDING_DIR ?= $(CURDIR)/$(SAMPLE_DIR)/landing
 SCALE ?= 1
 SEED ?= 20191114
 
-.PHONY: install demo sample pipeline summary dev test bench archive dictionary reset-warehouse clean
+.PHONY: install demo sample pipeline summary dev test test-fast lint format bench archive dictionary reset-warehouse clean
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,lint]'
 	touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: config/dagster/dagster.yaml
@@ -50,6 +50,22 @@ dev: install $(DAGSTER_HOME)/dagster.yaml
 test: install
 	@url=$$(scripts/pg-test-server.sh) || url=""; \
 	ZORGSTROOM_TEST_POSTGRES_URL="$${ZORGSTROOM_TEST_POSTGRES_URL:-$$url}" ZORGSTROOM_ENV=test $(BIN)/pytest $(PYTEST_ARGS)
+
+# The quick subset (under two minutes): everything not marked slow (whole-pipeline runs, the webserver,
+# the browser, PostgreSQL end to end, the bench references). PostgreSQL unit tests run when a server is there.
+test-fast: install
+	@url=$$(scripts/pg-test-server.sh 2>/dev/null) || url=""; \
+	ZORGSTROOM_TEST_POSTGRES_URL="$${ZORGSTROOM_TEST_POSTGRES_URL:-$$url}" ZORGSTROOM_ENV=test $(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+
+# ruff (lint and format check) and mypy, as CI runs them before the tests; `make format` rewrites.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 # Benchmark: per stage wall time, rows/s, peak memory of the process tree, an incremental run, and a
 # DuckDB SQL reference computed from the same delivery files (bench/RESULTS.md). The default scales are

@@ -9,7 +9,7 @@
 -- against an independent SQL formulation; it does NOT check reading, header mapping, parsing,
 -- validation or pseudonymisation, and its timing excludes all of ingest.
 --
--- Rules (shared/BRIEF.md "Definitions" and "Precise rules", docs/statistics_spec.md):
+-- Rules (docs/statistics_spec.md, "Definitions" and "Rules where the definitions leave room"):
 --   current record  = per (partner_code, record_key) the row of the latest delivery: period start, then
 --                     delivery_version, then source_row_number.
 --   care spell      = current record whose function_code is a care function; ignored when start is

@@ -19,7 +19,7 @@
 --   ref_partners(partner_code, feed, location_municipality_code)  config/partners/*.yaml
 -- (bench/reference_files_targets.sql continues from here with the enrolment and municipal rows and the targets.)
 --
--- Rules (src/ingest/*, src/warehouse/ingest_feed.py, src/transforms/current_records.py, shared/BRIEF.md):
+-- Rules (src/ingest/*, src/warehouse/ingest_feed.py, src/transforms/current_records.py, docs/domain.md):
 --   deliveries  ordered by (period start, version, arrival = file mtime, file name); a file with the same
 --               content (SHA-256) as an earlier file of the same partner and period is a duplicate; among the
 --               readable non-duplicates of a partner and period the last one is in force (loaded), the others

@@ -23,7 +23,7 @@
 --   other events need (when the target requires a municipal record, or names a municipal filter) a BSN person with
 --   a trajectory matching all municipal filters on one record.
 --   attainment per target as of every month end from the window start's month, the last one replaced by
---   min(cutoff, window_end) (only the cutoff when the window starts after it), with the BRIEF's arithmetic.
+--   min(cutoff, window_end) (only the cutoff when the window starts after it), with the spec's arithmetic.
 
 -- --- rows of the enrolment files -------------------------------------------------------------------------------------
 
@@ -294,7 +294,7 @@ WHERE e.event_date BETWEEN t.window_start AND t.window_end AND e.event_date <= w
        ELSE true END
 GROUP BY t.target_code, e.person_key;
 
--- Attainment as of every month end of the window up to min(cutoff, window_end) (BRIEF "Attainment arithmetic").
+-- Attainment as of every month end of the window up to min(cutoff, window_end) (statistics_spec.md "Attainment arithmetic").
 CREATE OR REPLACE TEMP TABLE ref_attainment AS
 WITH t AS (
     SELECT t.*, w.cutoff, least(w.cutoff, t.window_end) AS last_day_counted,

@@ -55,7 +55,7 @@ def build_definitions() -> dg.Definitions:
         schedules=[nightly_schedule],
         resources=build_resources(),
         # One process per run: the embedded DuckDB file allows a single writer process, and a
-        # process per step would cost seconds of start-up each (see STACK.md).
+        # process per step would cost seconds of start-up each.
         executor=dg.in_process_executor,
     )
 

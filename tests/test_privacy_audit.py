@@ -17,6 +17,8 @@ from pipelines.definitions import all_assets
 from pipelines.resources import IngestResource, WarehouseResource
 from warehouse.db import make_engine
 
+pytestmark = pytest.mark.slow  # a whole-pipeline run scanned
+
 
 @pytest.fixture(scope="module")
 def audited_run(sample, tmp_path_factory):

@@ -24,6 +24,8 @@ from core.paths import REPO_ROOT
 from sampledata import generate_sample_deliveries
 from warehouse.db import make_engine, read_table
 
+pytestmark = pytest.mark.slow  # the webserver, its daemon and real runs
+
 BIN = Path(sys.executable).parent
 TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
 

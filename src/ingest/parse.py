@@ -3,7 +3,8 @@
 Empty cells parse to missing, never to an error: whether a value is required is the schema's
 call. A value that is present but cannot be parsed is marked invalid; the caller turns that into a
 row error with a reason. Nothing is guessed: a date is read only in the formats listed here, so
-day and month are never swapped silently (see STACK.md on pandera's coerce).
+day and month are never swapped silently (pandera's `coerce=True` on dd-mm-yyyy strings can swap them with
+only a warning).
 """
 
 from __future__ import annotations

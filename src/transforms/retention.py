@@ -1,6 +1,6 @@
 """Retention (behoud) of inflow cohorts: who is still in care employment k months after flowing in.
 
-Definitions (shared/BRIEF.md; frames fct_retention_members and fct_retention in docs/statistics_spec.md):
+Definitions and frames (fct_retention_members, fct_retention): docs/statistics_spec.md.
 
 - Cohort members: every inflow (fct_sector_inflow row); cohort_month = the month of the inflow date.
 - Check date at +k months: the inflow date plus k months, the same day of the month clipped to the

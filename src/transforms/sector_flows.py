@@ -1,6 +1,6 @@
 """Sector flows: inflow (instroom), outflow (uitstroom) and internal mobility (doorstroom) of care staff.
 
-Definitions (shared/BRIEF.md "Definitions" and "Precise rules"; frames in docs/statistics_spec.md):
+Definitions (docs/statistics_spec.md, "Definitions" and "Rules where the definitions leave room", and its frames):
 
 - Care employment: every day from a care spell's start to its end date, inclusive. A spell without
   an end date, or with an end after the cut-off, employs its person up to the cut-off and beyond.
