@@ -72,6 +72,7 @@ def compare(warehouse: str | Path) -> dict:
         window = con.execute(
             "SELECT CAST(observation_start AS VARCHAR), CAST(cutoff AS VARCHAR) FROM ref_window"
         ).fetchone()
+        assert window is not None  # ref_window is one row of scalar subqueries
     finally:
         con.close()
     differences = [

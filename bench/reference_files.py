@@ -272,6 +272,12 @@ class FileInfo:
     transcode_s: float = 0.0
 
 
+def _period_end(info: FileInfo) -> date:
+    """The last day of a file's period (for a file with a period label: parse_period sets both)."""
+    assert info.period_end is not None, info.source_file
+    return info.period_end
+
+
 class Rejected(Exception):
     pass
 
@@ -295,7 +301,7 @@ def parse_period(source_file: str) -> tuple[str, date, date, int] | None:
 
 
 def discover(landing: Path, partners: dict[str, Partner], exclude: set[str]) -> list[FileInfo]:
-    files = []
+    files: list[FileInfo] = []
     for code in sorted(partners):
         folder = landing / code
         if not folder.is_dir():
@@ -431,6 +437,7 @@ def inspect_csv(info: FileInfo, data: bytes, memory_dir: str | None) -> None:
         raise Rejected("FILE_UNREADABLE") from None
     idx = find_header_row(rows, info.partner.known_headers)
     headers = unique_headers(rows[idx])
+    assert info.period_start is not None  # inspect rejects a file without a period before reading it
     lay = info.partner.layout_for(info.period_start.strftime("%Y-%m"))
     info.positions = map_positions(headers, info.partner, lay)
     info.fmt, info.encoding, info.delimiter = "csv", encoding, delimiter
@@ -485,6 +492,7 @@ def inspect_xlsx(info: FileInfo, convert: bool, is_zip: bool) -> None:
     rows = read_workbook_rows(info.path, python_calamine)
     idx = find_header_row(rows, info.partner.known_headers)
     headers = unique_headers(rows[idx])
+    assert info.period_start is not None  # inspect rejects a file without a period before reading it
     lay = info.partner.layout_for(info.period_start.strftime("%Y-%m"))
     info.positions = map_positions(headers, info.partner, lay)
     info.fmt, info.width, info.read_path = "xlsx", len(headers), info.path
@@ -572,6 +580,7 @@ def csv_group_sql(files: list[FileInfo]) -> str:
     extra = ", ".join(f"c{i}" for i in range(f0.width, total))
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(total)) + "}"
     paths = ",\n        ".join(sql_str(str(f.read_path)) for f in files)
+    assert f0.delimiter is not None  # inspect_csv sniffed it
     return (
         f"-- {f0.partner.code}, layout {f0.layout}: {len(files)} CSV file(s), {f0.encoding}"
         + (" (transcoded to UTF-8)" if f0.read_path != f0.path else "")
@@ -612,6 +621,7 @@ def xlsx_arrow(info: FileInfo):
     import pyarrow as pa
 
     width = info.width
+    assert info.xlsx_rows is not None  # inspect_xlsx(convert=True) kept them
     rows = [r if len(r) == width else (r + [""] * (width - len(r)))[:width] for r in info.xlsx_rows]
     overflow = [("".join(r[width:]) if len(r) > width else "") for r in info.xlsx_rows]
     cols = list(zip(*rows)) if rows else [() for _ in range(width)]
@@ -749,9 +759,7 @@ def _run(landing: Path, exclude: set[str], targets: bool, con: duckdb.DuckDBPyCo
     for p in partners.values():
         if p.feed in feeds:
             continue
-        for f in sorted(
-            (f for f in files if f.partner is p and f.period_label), key=lambda f: f.period_end, reverse=True
-        ):
+        for f in sorted((f for f in files if f.partner is p and f.period_label), key=_period_end, reverse=True):
             t_x = time.perf_counter()
             inspect(f, convert=False)
             xlsx_s += (time.perf_counter() - t_x) if _is_xlsx(f) else 0.0
@@ -813,8 +821,8 @@ def _run(landing: Path, exclude: set[str], targets: bool, con: duckdb.DuckDBPyCo
     if targets:
         con.execute(TARGETS_SQL.read_text())
     sql_s = time.perf_counter() - t1
-    for n in arrow_tables:
-        con.unregister(n)
+    for name in arrow_tables:
+        con.unregister(name)
     return con, {
         "targets": targets,
         "scan_s": front_s - xlsx_s - transcode_s,

@@ -26,7 +26,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -188,13 +190,18 @@ def asset_groups() -> dict[str, str]:
     """Asset name -> Dagster group, from the code location."""
     from pipelines.definitions import defs
 
-    return {spec.key.to_user_string(): spec.group_name for spec in defs.resolve_all_asset_specs()}
+    groups: dict[str, str] = {}
+    for spec in defs.resolve_all_asset_specs():
+        assert spec.group_name is not None, spec.key  # every asset of the pipeline names its group
+        groups[spec.key.to_user_string()] = spec.group_name
+    return groups
 
 
 def stage_seconds(home: Path, wall_s: float | None = None) -> tuple[dict[str, float], str | None]:
     """Seconds per stage of the latest run in `home`, from its event log: STEP_SUCCESS durations, the
     stage from the group of the assets the step materialised, staging split by its own timings."""
     import dagster as dg
+    from dagster._core.events import StepSuccessData  # not exported: narrows the event-data union
 
     groups = asset_groups()
     with dg.DagsterInstance.from_config(str(home)) as instance:
@@ -211,12 +218,20 @@ def stage_seconds(home: Path, wall_s: float | None = None) -> tuple[dict[str, fl
         if ev is None:
             continue
         if ev.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION and ev.asset_key is not None:
+            materialization = entry.asset_materialization
+            assert ev.step_key is not None and materialization is not None  # a run's step materialised it
             step_assets.setdefault(ev.step_key, set()).add(ev.asset_key.to_user_string())
-            parts = ev.event_specific_data.materialization.metadata.get("seconds_per_stage")
-            for part, sec in (parts.value if parts is not None else {}).items():
-                ingest_parts[part] = ingest_parts.get(part, 0.0) + sec
+            parts = materialization.metadata.get("seconds_per_stage")
+            if parts is not None:  # the staging assets' {part: seconds}
+                assert isinstance(parts, dg.JsonMetadataValue), parts
+                seconds = parts.value
+                assert isinstance(seconds, Mapping), parts
+                for part, sec in seconds.items():
+                    ingest_parts[part] = ingest_parts.get(part, 0.0) + sec
         elif ev.event_type == dg.DagsterEventType.STEP_SUCCESS:
-            durations[ev.step_key] = ev.event_specific_data.duration_ms / 1000
+            success = ev.event_specific_data
+            assert ev.step_key is not None and isinstance(success, StepSuccessData), ev
+            durations[ev.step_key] = success.duration_ms / 1000
     stages = dict.fromkeys(STAGES, 0.0)
     for step, sec in durations.items():
         found = {GROUP_STAGE.get(groups.get(a, ""), "other") for a in step_assets.get(step, set())}
@@ -253,9 +268,14 @@ def source_rows(sample: Path) -> int:
 def staging_rows(warehouse: Path) -> dict[str, int]:
     import duckdb
 
+    def count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+        row = con.sql(f"SELECT count(*) FROM {table}").fetchone()
+        assert row is not None  # count(*) returns one row
+        return row[0]
+
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return {
-            t: con.sql(f"SELECT count(*) FROM {t}").fetchone()[0]
+            t: count(con, t)
             for t in (
                 "stg_employment_spells",
                 "stg_enrolments",
@@ -271,6 +291,7 @@ def add_next_month(landing: Path, partner: str = "zorggroep_haaglanden") -> Path
     files = sorted(p for p in (landing / partner).iterdir() if re.search(r"\d{4}-?\d{2}", p.name))
     last = files[-1]
     m = re.search(r"(\d{4})(-?)(\d{2})", last.name)
+    assert m is not None  # the files were picked by this pattern
     y, sep, mo = int(m.group(1)), m.group(2), int(m.group(3))
     y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)
     new = last.with_name(last.name[: m.start()] + f"{y:04d}{sep}{mo:02d}" + last.name[m.end() :])
@@ -330,7 +351,7 @@ def bench_scale(scale: float, out: Path, regenerate: bool, incremental: bool) ->
     (work / "dagster_home").mkdir()
     shutil.copyfile(ROOT / "config" / "dagster" / "dagster.yaml", work / "dagster_home" / "dagster.yaml")
 
-    result = {"scale": scale, "generate_s": gen, "source_rows": source_rows(sample)}
+    result: dict[str, Any] = {"scale": scale, "generate_s": gen, "source_rows": source_rows(sample)}
     print(f"[scale {scale:g}] full pipeline run ...", flush=True)
     result["full"] = run_pipeline(work, work / "landing", "full")
     if result["full"]["returncode"] != 0:

@@ -7,6 +7,7 @@ import json
 import os
 import uuid
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 import sqlalchemy as sa
@@ -17,9 +18,20 @@ from core.settings import DEVELOPMENT_PSEUDONYM_KEY
 from sampledata.generate import generate_sample_deliveries
 
 TEST_KEY = DEVELOPMENT_PSEUDONYM_KEY.encode()
-SMALL = {"first_period": "2022-01", "last_period": "2022-06", "scale": 0.1, "seed": 7}
+
+
+class SampleArgs(TypedDict):
+    """Keyword arguments of generate_sample_deliveries used by the fixtures."""
+
+    first_period: str
+    last_period: str
+    scale: float
+    seed: int
+
+
+SMALL: SampleArgs = {"first_period": "2022-01", "last_period": "2022-06", "scale": 0.1, "seed": 7}
 #: Large enough that the statistics publish unsuppressed cells (three years, a few hundred people).
-STATS = {"first_period": "2021-01", "last_period": "2023-12", "scale": 0.4, "seed": 5}
+STATS: SampleArgs = {"first_period": "2021-01", "last_period": "2023-12", "scale": 0.4, "seed": 5}
 
 
 @pytest.fixture(scope="session")

@@ -31,6 +31,7 @@ def _load(name: str, file: str):
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, BENCH / file)
+    assert spec is not None and spec.loader is not None, file
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
@@ -46,7 +47,7 @@ def _files_reference_module():
 
 
 def test_duckdb_one_year_arithmetic_clips_29_february():
-    """reference.sql relies on d - INTERVAL 1 YEAR being the BRIEF's "same date a year earlier"."""
+    """reference.sql relies on d - INTERVAL 1 YEAR being the spec's "same date a year earlier"."""
     row = duckdb.sql(
         "SELECT CAST(DATE '2020-02-29' - INTERVAL 1 YEAR AS DATE), CAST(DATE '2020-02-29' + INTERVAL 1 YEAR AS DATE)"
     ).fetchone()
@@ -154,7 +155,8 @@ def _bsns(n: int, start: int = 100_000_000, leading_zero: bool = False) -> list[
     """n valid BSNs (11-check), distinct, none a generator's (those are drawn at random elsewhere)."""
     from ingest.pseudonymise import is_valid_bsn
 
-    out, x = [], (10_000_000 if leading_zero else start) + 7_777
+    out: list[str] = []
+    x = (10_000_000 if leading_zero else start) + 7_777
     while len(out) < n:
         s = f"{x:09d}"
         if is_valid_bsn(s):
@@ -166,7 +168,8 @@ def _bsns(n: int, start: int = 100_000_000, leading_zero: bool = False) -> list[
 def _onderwijsnummers(n: int, valid: bool = True) -> list[str]:
     from ingest.pseudonymise import is_valid_onderwijsnummer
 
-    out, x = [], 100_000_000 + 4_242
+    out: list[str] = []
+    x = 100_000_000 + 4_242
     while len(out) < n:
         if is_valid_onderwijsnummer(str(x)) == valid:
             out.append(str(x))
@@ -536,6 +539,7 @@ def _assert_equal(result: dict) -> None:
     assert result["verdict"] == "EQUAL" and result["targets_verdict"] == "EQUAL"
 
 
+@pytest.mark.slow
 def test_files_reference_equals_the_pipeline_on_the_generated_sample(generated_run):
     landing, warehouse = generated_run
     result = _files_reference_module().compare(landing, warehouse)
@@ -549,6 +553,7 @@ def test_files_reference_equals_the_pipeline_on_the_generated_sample(generated_r
     assert flows_only["totals"] == result["totals"]
 
 
+@pytest.mark.slow
 def test_files_reference_equals_the_pipeline_on_hand_made_edge_cases(edge_run):
     landing, warehouse = edge_run
     result = _files_reference_module().compare(landing, warehouse)
@@ -564,6 +569,7 @@ def test_files_reference_equals_the_pipeline_on_hand_made_edge_cases(edge_run):
     assert rejected >= 12  # the crafted rows were really put to the test
 
 
+@pytest.mark.slow
 def test_files_reference_leaves_a_file_out_on_request(generated_run):
     landing, _ = generated_run
     ref = _files_reference_module()

@@ -4,6 +4,7 @@ import shutil
 
 import dagster as dg
 import pandas as pd
+import pytest
 import sqlalchemy as sa
 
 from pipelines.checks import all_checks
@@ -12,6 +13,14 @@ from pipelines.incremental import FULL_REBUILD_TAG
 from pipelines.resources import IngestResource, WarehouseResource
 from warehouse.build_state import built_from, input_fingerprint, record_built, up_to_date
 from warehouse.db import make_engine, read_table
+
+pytestmark = pytest.mark.slow  # whole-pipeline runs
+
+
+def _flag(entry: dg.MetadataValue) -> bool:
+    """The value of a boolean metadata entry (the pipeline writes `rebuilt` and `rechecked` as bools)."""
+    assert isinstance(entry, dg.BoolMetadataValue) and entry.value is not None, entry
+    return entry.value
 
 
 def run(url: str, landing, feedback, tags: dict | None = None) -> dict[str, bool]:
@@ -28,16 +37,17 @@ def run(url: str, landing, feedback, tags: dict | None = None) -> dict[str, bool
     assert result.success
     rebuilt = {}
     for event in result.get_asset_materialization_events():
+        key = event.materialization.asset_key.to_user_string()
         md = event.materialization.metadata
         if "rebuilt" in md:
-            rebuilt[event.asset_key.to_user_string()] = md["rebuilt"].value
+            rebuilt[key] = _flag(md["rebuilt"])
         if md.get("updated_from_new_deliveries") is not None and md["updated_from_new_deliveries"].value:
-            UPDATED.add(event.asset_key.to_user_string())
+            UPDATED.add(key)
     CHECKS_RUN.clear()
     for evaluation in result.get_asset_check_evaluations():
         assert evaluation.passed or evaluation.severity == dg.AssetCheckSeverity.WARN, evaluation.check_name
         rechecked = evaluation.metadata.get("rechecked")
-        CHECKS_RUN[evaluation.check_name] = rechecked is None or rechecked.value
+        CHECKS_RUN[evaluation.check_name] = rechecked is None or _flag(rechecked)
     return rebuilt
 
 

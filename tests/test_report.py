@@ -18,9 +18,13 @@ NaN = float("nan")
 D = pd.Timestamp
 
 
+#: as_of_date, achieved, expected_to_date, status, forecast, suppressed
+AttainmentPoint = tuple[pd.Timestamp, int | None, float, str | None, float | None, bool]
+
+
 def _attainment() -> pd.DataFrame:
     rows = []
-    for code, name, target, series in [
+    targets: list[tuple[str, str, float, list[AttainmentPoint]]] = [
         (
             "doel_a",
             "Doel A",
@@ -32,7 +36,8 @@ def _attainment() -> pd.DataFrame:
             ],
         ),
         ("doel_b", "Doel B", NaN, [(D("2024-12-31"), 8, NaN, None, NaN, False)]),
-    ]:
+    ]
+    for code, name, target, series in targets:
         for i, (as_of, achieved, expected, status, forecast, hidden) in enumerate(series):
             rows.append(
                 {
@@ -98,7 +103,7 @@ def _flows() -> pd.DataFrame:
 
 def _retention() -> pd.DataFrame:
     rows = []
-    for month, h, cohort, share, hidden in [
+    cases: list[tuple[str, int, int | None, float | None, bool]] = [
         ("2022-01-01", 6, 100, 0.9, False),
         ("2022-02-01", 6, 50, 0.8, False),
         ("2022-03-01", 6, None, None, True),
@@ -106,7 +111,12 @@ def _retention() -> pd.DataFrame:
         ("2022-01-01", 24, 100, 0.6, False),
         ("2023-01-01", 6, 40, 0.875, False),
         ("2022-01-01", 36, 100, 0.5, False),
-    ]:
+    ]
+    for month, h, cohort, share, hidden in cases:
+        retained = None
+        if not hidden:
+            assert cohort is not None and share is not None
+            retained = round(cohort * share)
         rows.append(
             {
                 "cohort_month": D(month),
@@ -117,7 +127,7 @@ def _retention() -> pd.DataFrame:
                 "area_name": "Alle",
                 "horizon_months": h,
                 "cohort_persons": cohort,
-                "retained_persons": None if hidden else round(cohort * share),
+                "retained_persons": retained,
                 "retained_share": share,
                 "suppressed": hidden,
                 "suppression_reason": "secondary" if hidden else None,
@@ -294,6 +304,7 @@ def test_pngs_beside_the_report(tmp_path):
 ARTIFACTS = Path(__file__).resolve().parents[1] / "data" / "test-artifacts"
 
 
+@pytest.mark.slow
 def test_report_renders_in_headless_chromium_without_errors_or_network(rendered, tmp_path):
     """Every chart rendered, no console error, no request beyond the file itself; a screenshot is kept."""
     browser = chromium_path()

@@ -12,6 +12,7 @@ import json
 import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any, NotRequired, TypedDict
 
 import openpyxl
 import pytest
@@ -26,19 +27,32 @@ SMALL = dict(seed=20191114, scale=0.1, first_period="2022-01", last_period="2022
 # and zorggroep's layout change (2022-01)
 SWITCH = dict(seed=7, scale=0.05, first_period="2020-11", last_period="2022-02")
 
-FORMATS = {
-    "zorggroep_haaglanden": dict(
+
+class FileFormat(TypedDict):
+    """How a partner writes its files: csv files carry an encoding, BOM, delimiter and line end."""
+
+    kind: str
+    dates: str
+    header_row: int
+    encoding: NotRequired[str]
+    bom: NotRequired[bool]
+    delimiter: NotRequired[str]
+    newline: NotRequired[str]
+
+
+FORMATS: dict[str, FileFormat] = {
+    "zorggroep_haaglanden": FileFormat(
         kind="csv", encoding="utf-8", bom=True, delimiter=";", newline="\r\n", dates="dmy", header_row=1
     ),
-    "thuiszorg_westland": dict(kind="xlsx", dates="excel", header_row=3),
-    "vph_delfland": dict(
+    "thuiszorg_westland": FileFormat(kind="xlsx", dates="excel", header_row=3),
+    "vph_delfland": FileFormat(
         kind="csv", encoding="cp1252", bom=False, delimiter=",", newline="\r\n", dates="iso", header_row=1
     ),
-    "threewise": dict(kind="xlsx", dates="dmy", header_row=1),
-    "roc_zuidwest": dict(
+    "threewise": FileFormat(kind="xlsx", dates="dmy", header_row=1),
+    "roc_zuidwest": FileFormat(
         kind="csv", encoding="cp1252", bom=False, delimiter=";", newline="\r\n", dates="dmy", header_row=1
     ),
-    "gemeente_den_haag": dict(
+    "gemeente_den_haag": FileFormat(
         kind="csv", encoding="utf-8", bom=False, delimiter=",", newline="\n", dates="iso", header_row=1
     ),
 }
@@ -103,7 +117,7 @@ def read_delivery(path: Path, partner: str) -> tuple[list, list[tuple[int, list]
         if fmt.get("bom"):
             assert text.startswith("\ufeff")
             text = text[1:]
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=fmt["delimiter"]))
+        rows: list[list[Any]] = list(csv.reader(io.StringIO(text, newline=""), delimiter=fmt["delimiter"]))
     else:
         wb = openpyxl.load_workbook(path, read_only=True)
         rows = [list(r) for r in wb.active.iter_rows(values_only=True)]

@@ -13,6 +13,7 @@ import json
 import re
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -172,7 +173,7 @@ def _flows(flows: pd.DataFrame, charts: dict) -> str:
 def _retention(retention: pd.DataFrame, charts: dict) -> str:
     r = D.retention_chart(retention)
     x = ["start"] + [f"+{h} mnd" for h in r["horizons"]]
-    series = [
+    series: list[dict[str, Any]] = [
         {
             "name": str(c["cohort_year"]),
             "values": [1.0] + [p["share"] for p in c["points"]],

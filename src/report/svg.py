@@ -89,7 +89,9 @@ def line_chart(
         if d:
             body.append(f'<path d="{d}" fill="none" stroke="{s["color"]}" stroke-width="1.8"{dash}/>')
         for i, p in enumerate(pts):  # isolated points would not show as a path
-            isolated = p is not None and (i == 0 or pts[i - 1] is None) and (i == len(pts) - 1 or pts[i + 1] is None)
+            if p is None:
+                continue
+            isolated = (i == 0 or pts[i - 1] is None) and (i == len(pts) - 1 or pts[i + 1] is None)
             if isolated:
                 body.append(f'<circle cx="{p[0]:.1f}" cy="{p[1]:.1f}" r="2" fill="{s["color"]}"/>')
         for i, v in enumerate(s["values"]):
@@ -165,7 +167,7 @@ def flow_bars(months: list[str], stacks: list[dict], down: dict, *, width=340, h
 
 def heat_map(
     rows: list[str],
-    columns: list[tuple[str, int]],
+    columns: int,
     cells: list[dict],
     colors: dict[str, str],
     *,

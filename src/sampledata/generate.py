@@ -203,7 +203,7 @@ def _prepare_v2(cfg, style, layout, rows, rng) -> list:
             continue
         if any(r is c for c in corrected):
             v2.append(r.make_valid())
-        elif r is changed:
+        elif changed is not None and r is changed:
             new = r.make_valid()
             codes = [c for c in cfg.codes("placement_result") if c != r.values["placement_result"]]
             new.values["placement_result"] = new.valid_values["placement_result"] = rng.choice(codes)

@@ -163,8 +163,11 @@ class World:
         self.employers = [c for c, p in partners.items() if p.feed == "employment_spells"]
         self.employer_weights = [EMPLOYER_WEIGHTS.get(c, 0.2) for c in self.employers]
         trainers = [c for c, p in partners.items() if p.feed == "enrolments"]
-        self.college = TRAINER_DEFAULT[0] if TRAINER_DEFAULT[0] in trainers else (trainers[:1] or [None])[0]
-        self.academy = TRAINER_DEFAULT[1] if TRAINER_DEFAULT[1] in trainers else self.college
+        self.college: str | None = (
+            TRAINER_DEFAULT[0] if TRAINER_DEFAULT[0] in trainers else (trainers[0] if trainers else None)
+        )
+        # the academy falls back to the college: both are None or neither
+        self.academy: str | None = TRAINER_DEFAULT[1] if TRAINER_DEFAULT[1] in trainers else self.college
         munis = [c for c, p in partners.items() if p.feed == "municipal_participants"]
         self.municipality = munis[0] if munis else None
 
@@ -262,6 +265,7 @@ class World:
             birth = date(2019 - age - 1, 1, 1) + days(rng.randint(0, 364))
             p = self._new_person(idx, "employee", birth)
             emp = self._pick_employer()
+            assert emp is not None  # self.employers is not empty
             contract = weighted(rng, {"vast": 0.72, "oproep": 0.10, "tijdelijk": 0.12, "bbl": 0.06})
             if contract == "bbl" and age > 40:
                 contract = "vast"
@@ -285,6 +289,7 @@ class World:
             birth = add_years(start, -age) - days(rng.randint(0, 364))
             p = self._new_person(idx, "employee", birth)
             emp = self._pick_employer()
+            assert emp is not None  # self.employers is not empty
             bbl_share = 0.30 if young else 0.08
             contract = weighted(
                 rng, {"tijdelijk": 0.55, "vast": 0.15, "oproep": 0.15, "bbl": bbl_share / (1 - bbl_share) * 0.85}
@@ -340,7 +345,9 @@ class World:
                 start = end + days(rng.randint(60, 330))
             elif u < 0.42:  # re-entrant after more than a year
                 start = end + days(rng.randint(400, 1400))
-                emp = self._pick_employer()
+                again = self._pick_employer()
+                assert again is not None  # emp is one of self.employers, so there is one to pick
+                emp = again
                 function = self._function(emp, [function])
             else:
                 break
@@ -402,7 +409,7 @@ class World:
                 reason = "einde_contract" if rng.random() < 0.8 else "eigen_verzoek"
             else:
                 decided = max(start, p1 - days(rng.randint(10, 45)))
-                convert_at = p1
+                convert_at: date | None = p1
                 if u < 0.75:  # extended by a year
                     p2 = add_months(p1 + days(1), 12) - days(1)
                     push(tl_end, decided, p2)
@@ -508,7 +515,9 @@ class World:
                 enrol = {"trainer": trainer, "programme": None}
             if enrol is not None and enrol.get("trainer"):
                 level = FUNCTION_LEVEL.get(function, 2)
+                result: tuple[str, date | None]
                 if completed_bbl:
+                    assert final_end is not None  # a completed apprenticeship ends on its planned date
                     result = ("diploma", final_end - days(rng.randint(0, 20)))
                 elif final_end is not None:
                     result = (weighted(rng, {"uitval": 0.8, "overig": 0.2}), final_end)
@@ -561,6 +570,7 @@ class World:
         if planned is None:
             months = max(6, round(12 * level * speed))
             planned = add_months(start, months) - days(1)
+        actual: date | None
         if result is None:
             outcome = weighted(rng, {"diploma": 0.65, "uitval": 0.25, "overig": 0.10})
             span = max(31, (planned - start).days)
@@ -648,6 +658,7 @@ class World:
             return
         for _ in range(2):
             trainer = self.college if rng.random() < 0.8 else self.academy
+            assert trainer is not None  # the college is not None, so neither is the academy
             level = weighted(rng, {1: 0.15, 2: 0.35, 3: 0.3, 4: 0.2})
             path = "BOL" if rng.random() < 0.9 else "BBL"
             bbl_employer = rng.choice(EXTERNAL_BBL_EMPLOYERS) if path == "BBL" else None
@@ -839,6 +850,7 @@ class World:
                 bbl = False
                 trainer = self.academy if rng.random() < 0.5 else self.college
                 level = 1 if rng.random() < 0.5 else 2
+            assert trainer is not None  # the college is not None, so neither is the academy
             trainer_programme = programme
             if programme == "sectordeal_zorg" and trainer == "threewise" and rng.random() < 0.5:
                 trainer_programme = "zorg_werkt_academie"

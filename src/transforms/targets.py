@@ -20,7 +20,7 @@ target is a new row, not new code:
 - One row per target and person: the first qualifying event (ties: smallest feed, partner_code,
   record_key).
 
-Attainment arithmetic follows shared/BRIEF.md "Attainment arithmetic", per target as of every
+Attainment arithmetic follows docs/statistics_spec.md "Attainment arithmetic", per target as of every
 month end from the window start's month and as of min(cutoff, window_end) (`is_latest`).
 
 Choices where the rules leave room:
@@ -45,6 +45,8 @@ Choices where the rules leave room:
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -267,7 +269,9 @@ def target_attainment(targets: pd.DataFrame, persons: pd.DataFrame, *, cutoff: p
         )
         as_of_list = _as_of_dates(ws, we, cutoff)
         as_of = np.array([d.to_datetime64() for d in as_of_list], dtype="datetime64[D]")
-        ws_d, we_d = np.datetime64(ws.date(), "D"), np.datetime64(we.date(), "D")
+        # pandas is untyped: name the item type, so that we_d - ws_d is a timedelta64, not a timedelta
+        ws_d: np.datetime64[date] = np.datetime64(ws.date(), "D")
+        we_d: np.datetime64[date] = np.datetime64(we.date(), "D")
 
         achieved = np.searchsorted(dates, as_of, side="right").astype(np.int64)
         window_days = int((we_d - ws_d).astype(np.int64)) + 1

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -75,6 +76,13 @@ def _conform(df: pd.DataFrame, table: Table) -> pd.DataFrame:
     return df[table.column_names]
 
 
+def _driver_connection(conn: sa.Connection) -> Any:
+    """The driver's own connection (DuckDB's or psycopg's) under a live SQLAlchemy connection."""
+    raw = conn.connection.driver_connection
+    assert raw is not None  # None only once the connection has been invalidated
+    return raw
+
+
 def insert_frame(conn: sa.Connection, table_name: str, df: pd.DataFrame, into: str | None = None) -> int:
     """Append a frame to a table inside the caller's transaction, by the database's bulk path.
 
@@ -87,7 +95,7 @@ def insert_frame(conn: sa.Connection, table_name: str, df: pd.DataFrame, into: s
     backend = conn.dialect.name
     cols = ", ".join(f'"{c}"' for c in table.column_names)
     if backend == "duckdb":
-        raw = conn.connection.driver_connection
+        raw = _driver_connection(conn)
         view = f"_load_{table_name}"
         try:  # Arrow is DuckDB's zero-copy scan: ~7x faster than scanning pandas' string columns
             source = pa.Table.from_pandas(df, preserve_index=False)
@@ -99,7 +107,7 @@ def insert_frame(conn: sa.Connection, table_name: str, df: pd.DataFrame, into: s
         finally:
             raw.unregister(view)
     elif backend == "postgresql":
-        raw = conn.connection.driver_connection
+        raw = _driver_connection(conn)
         rows = df.astype(object).where(df.notna(), None).itertuples(index=False, name=None)
         with raw.cursor() as cur, cur.copy(f'COPY "{target}" ({cols}) FROM STDIN') as copy:
             for row in rows:
@@ -289,7 +297,7 @@ def read_table(
 
 def _read(conn: sa.Connection, sql: str, params: dict | None, table: Table) -> pd.DataFrame:
     if conn.dialect.name == "duckdb":
-        raw = conn.connection.driver_connection
+        raw = _driver_connection(conn)
         duck_sql = re.sub(r"(?<!:):([A-Za-z_][A-Za-z0-9_]*)", r"$\1", sql)  # :name -> $name (DuckDB's named parameters)
         arrow = raw.execute(duck_sql, params or {}).to_arrow_table()
         df = arrow.to_pandas(date_as_object=False, timestamp_as_object=False)
