@@ -7,6 +7,9 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
+
+pytestmark = pytest.mark.slow  # the demo's commands end to end
 
 BIN = Path(sys.executable).parent
 

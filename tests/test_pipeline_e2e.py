@@ -18,6 +18,8 @@ from pipelines.resources import IngestResource, WarehouseResource
 from schemas.tables import FEED_FACT, FEED_STAGING, TABLES
 from warehouse.db import make_engine, read_table
 
+pytestmark = pytest.mark.slow  # whole-pipeline runs on DuckDB and PostgreSQL
+
 
 def run_everything(warehouse_url: str, landing, feedback_dir) -> dg.ExecuteInProcessResult:
     instance = dg.DagsterInstance.get()  # the real instance in $DAGSTER_HOME (tests set it)
