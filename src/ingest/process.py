@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import pandera.pandas as pa
 
+from core.errors import DeliveryRejected
 from core.timing import NO_TIMER, StageTimer
 from ingest import parse
 from ingest.deliveries import Delivery, Period
@@ -412,7 +413,14 @@ def read_delivery(
         raw = read_delivery_file(delivery.path, partner.known_headers, limits)
     with timer.stage("map_parse"):
         mapped = map_headers(raw, partner, partner.layout_for(period.start_month), feed_spec(partner.feed))
-    return ReadDelivery(delivery, period, version, mapped, raw.row_issues, raw.file_format)
+    item = ReadDelivery(delivery, period, version, mapped, raw.row_issues, raw.file_format)
+    if item.rows_read == 0:  # a header and nothing else: not a delivery of the period (completeness says 'empty')
+        raise DeliveryRejected(
+            "FILE_EMPTY",
+            "The file has its header row but no data rows. Send the export again with its rows; if the period "
+            "really had none, tell the pipeline team (an empty file does not count as the period's delivery).",
+        )
+    return item
 
 
 def _lineage(items: list[ReadDelivery], partner: PartnerConfig) -> pd.DataFrame:
