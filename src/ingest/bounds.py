@@ -199,6 +199,17 @@ class SheetExtent:
 
 def _stream_member(zf: zipfile.ZipFile, name: str, extent: SheetExtent | None) -> None:
     """Decompress one member as declared (CRC checked at its end), scanning it when `extent` is given."""
+    try:
+        _scan_member(zf, name, extent)
+    except zipfile.BadZipFile:
+        raise DeliveryRejected(
+            "FILE_CORRUPT",
+            f"The spreadsheet is damaged or forged: its part {name!r} does not unpack to the size and checksum "
+            "the archive declares. Save it again as .xlsx and resend.",
+        ) from None
+
+
+def _scan_member(zf: zipfile.ZipFile, name: str, extent: SheetExtent | None) -> None:
     tail = b""
     with zf.open(name) as fh:
         while chunk := fh.read(_CHUNK):
