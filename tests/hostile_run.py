@@ -8,6 +8,7 @@ scope, once per warehouse.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 import time
@@ -36,10 +37,8 @@ class PeakMemory:
         while not self._stop.is_set():
             total = 0
             for p in [me, *me.children(recursive=True)]:
-                try:
+                with contextlib.suppress(psutil.Error):  # a reader that just ended
                     total += p.memory_info().rss
-                except psutil.Error:
-                    pass
             self.peak = max(self.peak, total)
             self._stop.wait(0.02)
 

@@ -84,7 +84,8 @@ def test_every_ordinary_delivery_loads_as_the_generator_says(hostile_run, sample
     log = _log(hostile_run)
     manifest = sample["manifest"]
     by_path = {
-        f"{p}/{s}": status for p, s, status in zip(log["partner_code"], log["source_file"], log["delivery_status"])
+        f"{p}/{s}": status
+        for p, s, status in zip(log["partner_code"], log["source_file"], log["delivery_status"], strict=True)
     }
     for f in manifest["files"]:
         relative = f["path"].removeprefix("landing/")

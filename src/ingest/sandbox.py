@@ -53,7 +53,14 @@ def _address_space() -> int | None:
 
 def bound_memory(allowance_bytes: int) -> None:
     """Let this process allocate at most `allowance_bytes` more than it has now (past it: MemoryError,
-    or an abort in native code)."""
+    or an abort in native code).
+
+    The limit is on address space (RLIMIT_AS), so Arrow is first switched to the system allocator: its
+    default (mimalloc) reserves a gigabyte of address space on first use without using it, which would
+    count against the limit while costing no memory."""
+    import pyarrow
+
+    pyarrow.set_memory_pool(pyarrow.system_memory_pool())
     resource, now = _resource(), _address_space()
     if resource is None or now is None:
         return

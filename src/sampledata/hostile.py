@@ -233,8 +233,8 @@ def write_hostile_corpus(landing: Path, outside: Path, seed: int = 13) -> Corpus
         "FILE_DUPLICATE_HEADERS", "two columns named BSN")  # fmt: skip
     put(MUNICIPAL, "gemeente_den_haag_2021-11.csv", _csv([MUNICIPAL_HEADER]), "rejected", "FILE_EMPTY",
         "a header and no rows")  # fmt: skip
-    huge = _csv([MUNICIPAL_HEADER, _municipal_row(people, "T-LANG-1"),
-                 _municipal_row(people, "T-LANG-2", Programma="W" * 150_000), _municipal_row(people, "T-LANG-3")])  # fmt: skip
+    long_cell = _municipal_row(people, "T-LANG-2", Programma="W" * 150_000)
+    huge = _csv([MUNICIPAL_HEADER, _municipal_row(people, "T-LANG-1"), long_cell, _municipal_row(people, "T-LANG-3")])
     put(MUNICIPAL, "gemeente_den_haag_2021-12.csv", huge, "loaded", None, "one cell of 150,000 characters")
     corpus.quarantined[(MUNICIPAL, "gemeente_den_haag_2021-12.csv", 3)] = "ROW_VALUE_TOO_LONG"
     utf16 = _csv([MUNICIPAL_HEADER, _municipal_row(people, "T-U16-1"), _municipal_row(people, "T-U16-2")])
