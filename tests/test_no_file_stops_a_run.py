@@ -3,6 +3,8 @@ broken worker pool recovered (ingest/parallel_read.py), and a file that crashed 
 read, so that the next run reads it only isolated and rejects it with the cause (warehouse/attempts.py)."""
 
 import dataclasses
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -17,7 +19,7 @@ from ingest.deliveries import describe_file, parse_period_and_version
 from ingest.limits import default_limits
 from ingest.parallel_read import AheadReader
 from ingest.process import read_delivery
-from ingest.sandbox import read_isolated
+from ingest.sandbox import crashed, read_isolated
 from sampledata.hostile import MUNICIPAL_HEADER, _xlsx
 from warehouse.db import make_engine, read_table
 from warehouse.ingest_feed import ingest_feed
@@ -46,7 +48,7 @@ def test_an_isolated_read_equals_a_read_here_and_passes_a_rejection_on(tmp_path)
     assert caught.value.reason_code == "FILE_NOT_SPREADSHEET"
 
 
-def test_a_reader_past_its_memory_or_time_is_stopped_and_the_file_rejected_with_the_cause(tmp_path):
+def test_a_reader_past_its_memory_is_stopped_and_the_file_rejected_with_the_cause(tmp_path):
     path = tmp_path / PARTNER / f"{PARTNER}_202201.xlsx"
     path.parent.mkdir(parents=True)
     path.write_bytes(_xlsx(HUNGRY))
@@ -54,12 +56,28 @@ def test_a_reader_past_its_memory_or_time_is_stopped_and_the_file_rejected_with_
         read_isolated(request_for(path), TIGHT)
     assert caught.value.reason_code == "FILE_UNREADABLE"
     assert "memory" in caught.value.message and str(tmp_path) not in caught.value.message
-    slow = path.with_name(f"{PARTNER}_202202.xlsx")
-    slow.write_bytes(
-        _xlsx({**{k: v for k, v in HUNGRY.items() if k != "CV200000"}, "CV80000": "x"})
-    )  # 8 million cells to turn into text
+
+
+def test_a_reader_past_its_cpu_time_is_stopped():
+    """RLIMIT_CPU per file: a busy worker is stopped by the kernel (SIGXCPU), which reads as out of time."""
+    code = "from ingest.sandbox import bound_task\nbound_task(1)\nwhile True: pass\n"
+    done = subprocess.run([sys.executable, "-c", code], timeout=60)
+    assert done.returncode == -signal.SIGXCPU
+    exc = crashed(done.returncode, default_limits())
+    assert exc.reason_code == "FILE_UNREADABLE" and "worker_seconds" in exc.message
+
+
+@pytest.mark.slow
+def test_a_reader_that_hangs_is_stopped_by_the_clock(tmp_path):
+    """A read that waits without using CPU (here: a named pipe nobody writes) is stopped at worker_seconds
+    plus a grace period, and the file rejected."""
+    pipe = tmp_path / PARTNER / f"{PARTNER}_202201.csv"
+    pipe.parent.mkdir(parents=True)
+    os.mkfifo(pipe)
+    d = dataclasses.replace(describe_file(municipal_file(tmp_path / "x", "x.csv"), PARTNER, tmp_path / "x"), path=pipe)
+    period, version = parse_period_and_version(pipe.name)
     with pytest.raises(DeliveryRejected) as caught:
-        read_isolated(request_for(slow), dataclasses.replace(default_limits(), worker_seconds=1))
+        read_isolated((d, PARTNERS[PARTNER], period, version), dataclasses.replace(default_limits(), worker_seconds=1))
     assert caught.value.reason_code == "FILE_UNREADABLE" and "worker_seconds = 1" in caught.value.message
 
 

@@ -6,16 +6,20 @@
 - xlsx: the archive's declared sizes (a zip bomb), then the first sheet's XML is streamed once: it is
   decompressed as the archive declares it (a member that unpacks to more, or to other bytes, than
   declared fails its CRC and is refused), and the cells that lie far out (a column beyond Z, a row
-  beyond 99,999) are collected to give the rectangle from A1 to the last filled cell, which is what the
-  xlsx reader allocates (32 bytes a cell). Cells without a position, or with their position not first,
-  are rare; such a sheet is bounded by the reader's own report (`check_sheet_shape`) and the worker's
-  memory limit instead.
+  beyond 9,999) are collected to give the rectangle from A1 to the last filled cell, which is what the
+  xlsx reader allocates (32 bytes a cell). Every other filled cell lies within Z9999, so for a regular
+  sheet (each cell's position its first attribute, as Excel, LibreOffice and openpyxl write them) the
+  rectangle is bounded from above too: such a sheet that is small (`XlsxBound.small`) may be read in the
+  run process, any other is read in an isolated worker (ingest/sandbox.py). Cells without a position, or
+  with their position not first, are rare; such a sheet is bounded by the reader's own report
+  (`check_sheet_shape`) and the worker's memory limit instead.
 """
 
 from __future__ import annotations
 
 import re
 import zipfile
+from dataclasses import dataclass
 from typing import IO
 
 from core.errors import DeliveryRejected
@@ -27,8 +31,14 @@ MAX_XLSX_RATIO = 200
 #: Workbook parts read whole to find the first sheet: refused when larger (they are a few KB).
 MAX_WORKBOOK_PART_BYTES = 16 << 20
 _CHUNK = 1 << 20
-#: A filled cell (not self-closed) in column AA or beyond, or in row 100,000 or beyond.
-_FAR_CELL = re.compile(rb'<c r="(?:([A-Z]{2,3})([0-9]+)|([A-Z])([0-9]{6,}))"[^>]*?(/?)>')
+#: A cell (its closing '/' captured: a self-closed cell holds no value) in column AA or beyond, or in row
+#: 10,000 or beyond: every other cell lies within Z9999.
+_FAR_CELL = re.compile(rb'<c r="(?:([A-Z]{2,3})([0-9]+)|([A-Z])([0-9]{5,}))"[^>]*?(/?)>')
+NEAR_ROWS, NEAR_COLUMNS = 9_999, 26
+#: A regular sheet of at most this many cells (64 MB in the reader), in an archive that unpacks to at most
+#: this many bytes, is safe to read in the run process; any other xlsx is read in an isolated worker.
+SMALL_SHEET_CELLS = 2_000_000
+SMALL_ARCHIVE_BYTES = 64 << 20
 #: Any cell whose position is not its first attribute: the sheet is scanned the slow, general way.
 _ANY_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]+)"[^>]*?(/?)>')
 _CELL_OPEN = re.compile(rb"<c[\s/>]")
@@ -149,7 +159,7 @@ class SheetExtent:
     """The far cells of a sheet's XML, fed chunk by chunk."""
 
     def __init__(self) -> None:
-        self.rows = 0  # last filled row among the far cells (0: none beyond row 99,999)
+        self.rows = 0  # last filled row among the far cells (0: none beyond row 9,999)
         self.columns = 0  # last filled column among the far cells (0: none beyond Z)
         self.irregular = False  # cells whose position is not their first attribute, or missing
 
@@ -171,7 +181,7 @@ class SheetExtent:
             self.columns = max(self.columns, column_number(letters))
 
     def check(self, limits: ReadLimits) -> None:
-        # cells nearer than the far ones lie within row 99,999 and column Z
+        # cells nearer than the far ones lie within row 9,999 and column Z: a lower bound is checked here
         rows, columns = max(self.rows, 1), max(self.columns, 1)
         if rows > limits.max_rows + 1:  # + 1: the header row
             raise over_limit(
@@ -222,8 +232,27 @@ def _scan_member(zf: zipfile.ZipFile, name: str, extent: SheetExtent | None) -> 
                 tail = data[cut:]
 
 
-def check_xlsx_bounds(fh: IO[bytes], limits: ReadLimits) -> None:
+@dataclass(frozen=True)
+class XlsxBound:
+    """What the checks found out about an xlsx: the most cells its first sheet can make the reader allocate
+    (None: not known, an irregular sheet or none found) and the bytes its archive unpacks to."""
+
+    cells_at_most: int | None
+    unpacked_bytes: int
+
+    @property
+    def small(self) -> bool:
+        """Certainly cheap to read: may be read in the run process."""
+        return (
+            self.cells_at_most is not None
+            and self.cells_at_most <= SMALL_SHEET_CELLS
+            and self.unpacked_bytes <= SMALL_ARCHIVE_BYTES
+        )
+
+
+def check_xlsx_bounds(fh: IO[bytes], limits: ReadLimits) -> XlsxBound:
     """Refuse an xlsx whose archive lies about its sizes, or whose first sheet is past the limits."""
+    bound = None
     try:
         with zipfile.ZipFile(fh) as zf:
             members = zf.infolist()
@@ -236,6 +265,9 @@ def check_xlsx_bounds(fh: IO[bytes], limits: ReadLimits) -> None:
                 _stream_member(zf, member.filename, extent)
                 if extent is not None:
                     extent.check(limits)
+                    if not extent.irregular:
+                        bound = max(extent.rows, NEAR_ROWS) * max(extent.columns, NEAR_COLUMNS)
+            return XlsxBound(bound, sum(m.file_size for m in members))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError, ValueError):
         raise _corrupt() from None
     except RuntimeError:  # an encrypted member

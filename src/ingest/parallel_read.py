@@ -16,8 +16,9 @@ No file can take the run down (ingest/sandbox.py): the pool's workers are bounde
 file in CPU time; a worker that dies breaks the pool, and then the file asked for is read again alone,
 in an isolated bounded process (a file that broke the pool dies there too and is rejected with the
 cause), the pool is started afresh and the files it had in hand are handed to it again. Without a
-pool, CSV files are read here, after their bounds are checked (ingest/bounds.py), while every xlsx
-(whose reader allocates in native code) and every file an earlier run stopped on is read isolated.
+pool, CSV files and certainly small xlsx files are read here, after their bounds are checked
+(ingest/bounds.py), while any other xlsx (its reader allocates in native code, where running out of
+memory aborts) and every file an earlier run stopped on is read isolated.
 Before a file is read, `on_read` is told (the ingester records the attempt, warehouse/attempts.py).
 """
 
@@ -37,7 +38,7 @@ from ingest.deliveries import Delivery, Period, open_no_follow
 from ingest.limits import ReadLimits, default_limits
 from ingest.partner_config import PartnerConfig
 from ingest.process import DeliveryResult, ReadDelivery, read_delivery, validate_deliveries
-from ingest.readers import sniff_format
+from ingest.readers import sniff_format, xlsx_bound
 from ingest.reference import Reference
 from ingest.sandbox import bound_task, bound_worker, read_isolated
 
@@ -85,14 +86,19 @@ def _validate_in_worker(
     return validate_deliveries(items, partner, reference, key, timer), timer.seconds
 
 
-def needs_isolation(delivery: Delivery) -> bool:
-    """An xlsx (or old .xls / encrypted) file: its reader allocates in native code, where running out of
-    memory aborts the process instead of raising."""
+def needs_isolation(delivery: Delivery, limits: ReadLimits) -> bool:
+    """Whether a file must be read in an isolated worker rather than here: an xlsx whose first sheet is not
+    certainly small (its reader allocates in native code, where running out of memory aborts the process
+    instead of raising), or an old .xls / encrypted workbook. Raises DeliveryRejected for an xlsx past a limit."""
     try:
         with open_no_follow(delivery.path) as fh:
-            return sniff_format(fh.read(8)) != "text"
+            kind = sniff_format(fh.read(8))
     except OSError:
-        return False  # the in-process read will say what is wrong
+        return False  # the read here will say what is wrong
+    if kind == "text":
+        return False
+    bound = xlsx_bound(delivery.path, limits) if kind == "xlsx" else None
+    return bound is None or not bound.small
 
 
 class AheadReader:
@@ -100,8 +106,8 @@ class AheadReader:
 
     `read(request)` returns the ReadDelivery or raises DeliveryRejected, like `read_delivery`. Requests
     must be asked for in the order given to the constructor; a request that is never asked for (a
-    duplicate decided without reading) is skipped. Without workers it reads CSV files in this process and
-    xlsx files isolated. `isolate`: delivery ids always read isolated (an earlier run stopped on them);
+    duplicate decided without reading) is skipped. Without workers it reads CSV and small xlsx files in
+    this process and other xlsx files isolated. `isolate`: delivery ids always read isolated (an earlier run stopped on them);
     `on_read` is called with the deliveries about to be read (in this process or handed to a worker).
     """
 
@@ -164,7 +170,7 @@ class AheadReader:
         """Without a worker pool: CSV in this process, xlsx (and files to isolate) in an isolated worker."""
         delivery, partner, period, version = request
         self.on_read([delivery])
-        if delivery.delivery_id in self.isolate or needs_isolation(delivery):
+        if delivery.delivery_id in self.isolate or needs_isolation(delivery, self.limits):
             with self.timer.stage("read"):
                 return read_isolated(request, self.limits)
         return read_delivery(delivery, partner, period, version, self.timer, self.limits)

@@ -23,7 +23,7 @@ import pandas as pd
 import python_calamine
 
 from core.errors import DeliveryRejected
-from ingest.bounds import check_header, check_sheet_shape, check_text_shape, check_xlsx_bounds
+from ingest.bounds import XlsxBound, check_header, check_sheet_shape, check_text_shape, check_xlsx_bounds
 from ingest.identifiers import mask_identifiers
 from ingest.limits import LIMITS_NAME, ReadLimits, default_limits
 from ingest.partner_config import normalise_header
@@ -301,12 +301,18 @@ def _is_panic(exc: BaseException) -> bool:
     return type(exc).__name__ == "PanicException"
 
 
+def xlsx_bound(path: Path, limits: ReadLimits | None = None) -> XlsxBound | None:
+    """The bounds of an xlsx (ingest/bounds.py; DeliveryRejected past a limit), None for an OLE2 file."""
+    with path.open("rb") as fh:
+        if sniff_format(fh.read(8)) != "xlsx":
+            return None
+        fh.seek(0)
+        return check_xlsx_bounds(fh, limits or default_limits())
+
+
 def read_xlsx_path(path: Path, known_headers: set[str], limits: ReadLimits | None = None) -> RawTable:
     limits = limits or default_limits()
-    with path.open("rb") as fh:
-        if sniff_format(fh.read(8)) == "xlsx":
-            fh.seek(0)
-            check_xlsx_bounds(fh, limits)
+    xlsx_bound(path, limits)
     try:
         workbook = (
             python_calamine.CalamineWorkbook.from_path(str(path))

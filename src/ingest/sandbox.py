@@ -8,8 +8,9 @@ runs out, is killed or crashes (the xlsx reader aborts when an allocation fails)
 FILE_UNREADABLE with the cause; the run goes on.
 
 `read_isolated` reads one file in a process of its own, forked from a server that has the readers
-imported already (a few milliseconds per file): used for every xlsx when the run reads in its own
-process, and for a file an earlier run stopped on. Pools of reading workers (ingest/parallel_read.py)
+imported already (some tens of milliseconds per file): used, when the run reads in its own process, for
+an xlsx that is not certainly small (ingest/bounds.py, `XlsxBound.small`) and for a file an earlier run
+stopped on. Pools of reading workers (ingest/parallel_read.py)
 bound each worker with `bound_worker` and each file with `bound_task`.
 """
 
@@ -19,7 +20,11 @@ import dataclasses
 import multiprocessing
 import os
 import signal
+import sys
 import tempfile
+import threading
+import types
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -150,6 +155,23 @@ def _context() -> multiprocessing.context.BaseContext:
     return ctx
 
 
+_main_lock = threading.Lock()
+
+
+@contextmanager
+def _without_main_module():
+    """While a reader process is started: multiprocessing would have it import the main module again (under
+    the dagster CLI that is dagster itself, most of a second per file). The reader needs nothing from it."""
+    with _main_lock:
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
+
+
 def _read_child(conn: Connection, request: ReadRequest, limits: ReadLimits, data: bytes | None) -> None:
     """Runs in the isolated process: bound it, read, send the result (or the rejection) back."""
     from ingest.process import read_delivery
@@ -183,7 +205,8 @@ def read_isolated(request: ReadRequest, limits: ReadLimits):
     ctx = _context()
     receiver, sender = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_read_child, args=(sender, request, limits, data), daemon=True)
-    process.start()
+    with _without_main_module():
+        process.start()
     sender.close()
     message, timed_out = None, False
     try:
