@@ -2,7 +2,8 @@
 
     python bench/hostile.py --out bench/out/hostile            (make bench runs it)
 
-Generates the demo's sample deliveries (2019-01..2024-12 at --scale, once; reused when present), copies
+Generates the demo's sample deliveries (2019-01..2024-12 at --scale, once; the one bench/run_bench.py made
+beside --out is reused), copies
 their landing zone and adds the hostile corpus of sampledata/hostile.py (a cell at XFD1048576, a header
 of 200,000 columns, archives that lie about their sizes, links, a pipe, identifiers in the wrong columns,
 ...), then runs every asset with the dagster CLI in a subprocess on a fresh DuckDB file and Dagster home,
@@ -22,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run_bench import BIN, ROOT, generate, measured, pipeline_env  # noqa: E402
+from run_bench import BIN, ROOT, generate, measured, pipeline_env
 
 
 def main() -> int:
@@ -36,7 +37,7 @@ def main() -> int:
     from sampledata.hostile import write_hostile_corpus
 
     out = args.out.resolve()
-    sample = out / f"sample_{args.scale:g}"
+    sample = out.parent / f"scale_{args.scale:g}" / "sample"  # run_bench.py's sample of that scale, if there
     generate(args.scale, sample, args.regenerate)
     work = out / "run"
     shutil.rmtree(work, ignore_errors=True)
@@ -71,6 +72,7 @@ def main() -> int:
         f"deliveries (scale {args.scale:g}); run {'succeeded' if result['returncode'] == 0 else 'FAILED'} in "
         f"{result['wall_s']:.1f} s; peak memory of the process tree {peak:,.0f} MiB (limit {args.limit_mib:,.0f} MiB)"
     )
+    out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps({**result, "entries_not_as_expected": wrong}, indent=1))
     failures = []
     if result["returncode"] != 0:
