@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run_bench import BIN, ROOT, generate, measured, pipeline_env
+from run_bench import BIN, ROOT, generate, measured, pipeline_env  # type: ignore[import-not-found]
 
 
 def main() -> int:

@@ -47,7 +47,7 @@ def _write(context, data: "Inputs", name: str, df: pd.DataFrame, **extra) -> dg.
 def _write_tables(context, data: "Inputs", tables: dict[str, tuple[pd.DataFrame, dict]]) -> list[dg.MaterializeResult]:
     """Replace the tables an asset builds in one transaction (all new, or on failure all old), then report each."""
     replace_tables(data.engine, {name: df for name, (df, _) in tables.items()})
-    results = []
+    results: list[dg.MaterializeResult] = []
     for name, (df, extra) in tables.items():
         context.log.info(f"{name}: {len(df)} rows")
         results.append(

@@ -27,6 +27,7 @@ import types
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from core.errors import DeliveryRejected
 from ingest.deliveries import Delivery, Period
@@ -146,7 +147,7 @@ def crashed(exitcode: int | None, limits: ReadLimits) -> DeliveryRejected:
 # --- one file in a process of its own --------------------------------------------------------------
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context() -> Any:  # a forkserver (or spawn) context: BaseContext does not declare Process
     try:
         ctx = multiprocessing.get_context("forkserver")
     except ValueError:  # pragma: no cover - no forkserver (Windows)

@@ -89,7 +89,8 @@ class _People:
     """Generated people: valid numbers that belong to no one, written down as they are planted."""
 
     def __init__(self, corpus: Corpus, seed: int) -> None:
-        self.corpus, self.rng, self.used = corpus, random.Random(seed), set()
+        self.corpus, self.rng = corpus, random.Random(seed)
+        self.used: set[str] = set()
 
     def bsn(self) -> str:
         return self._plant(new_bsn(self.rng, self.used))

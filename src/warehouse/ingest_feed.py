@@ -433,7 +433,7 @@ def log_unrouted_files(
     with engine.begin() as conn:
         ensure_table(conn, TABLES[LOG_TABLE])
     known = set(read_table(engine, LOG_TABLE, columns=["delivery_id"])["delivery_id"])
-    records = []
+    records: list[dict] = []
     if not landing_dir.is_dir():
         return records
     for entry in list_landing(landing_dir, skip=partners):
