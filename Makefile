@@ -74,6 +74,7 @@ format: install
 BENCH_SCALES ?= 1 10 55
 bench: install
 	$(BIN)/python bench/run_bench.py --scales $(BENCH_SCALES) --out bench/out
+	$(BIN)/python bench/hostile.py --out bench/out/hostile
 
 # Move every delivery recorded in delivery_log out of the landing folder (ZORGSTROOM_ARCHIVE_DIR, default data/archive).
 archive: install

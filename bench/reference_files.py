@@ -16,7 +16,8 @@ files, so it redoes the pipeline's ingest independently (it imports nothing from
 
 Python (file-level decisions only; timed as `scan_s`, the xlsx part as `xlsx_s`):
 - inventory: the files in <landing>/<partner_code>/ (sub-folders included) of the partners in config/partners,
-  hidden files left out; SHA-256 of each file, arrival = its mtime, period and version from the file name
+  hidden files and links left out (the pipeline logs those as skipped or rejected without reading them; they
+  are left out of the comparison of deliveries too); SHA-256 of each file, arrival = its mtime, period and version from the file name
   (YYYYMM, YYYY-MM, YYYY-Qn, _vN), the layout era covering the period's first month;
 - per file the checks that reject a whole file (ingest/readers.py, headers.py, ingest_feed.py): no period, over
   ZORGSTROOM_MAX_FILE_BYTES (200 MiB), not a spreadsheet (magic bytes, suffix), empty, NUL bytes, corrupt or
@@ -46,11 +47,14 @@ Known limits (rules not reproduced exactly; none occurs in the generated samples
 - CSV parsing is DuckDB's, not Python's csv module: a row with more than header width + 8 values, or a quoted
   value followed by more text ("f"g, which Python reads as fg), makes DuckDB stop with an error (loudly, never
   a silent difference); the pipeline rejects the first row and keeps the second. A CSV that Python's csv module
-  cannot parse past its first 30 records (e.g. a field over 128 KiB) is rejected whole by the pipeline but read
-  here; UTF-16 CSVs go to DuckDB as 'utf-16' (untested);
+  cannot parse past its first 30 records is rejected whole by the pipeline but read here; UTF-16 CSVs go to DuckDB as 'utf-16' (untested);
 - current records: two loaded deliveries of one partner with the same period start and version (a monthly and
   a quarterly file starting in the same month) are ordered by row order here, by source row number (then load
   order) in the pipeline;
+- the bounds and privacy rules of issue 13 are not reproduced: the read limits (config/ingest_limits.yaml),
+  two headers of one name (rejected by the pipeline), a header without data rows (rejected as FILE_EMPTY),
+  a cell longer than max_cell_chars and a BSN, onderwijsnummer, postcode or full date in a column not
+  declared as one (their rows quarantined by the pipeline), UTF-16 text without a byte-order mark;
 - code labels are compared with DuckDB lower() where the pipeline uses Python casefold() (they differ for a few
   characters such as 'ß'); digits and whitespace in identifiers, dates and postcodes are ASCII digits and
   Python's whitespace set here, where Python's regular expressions also accept other Unicode digits;
@@ -310,6 +314,7 @@ def discover(landing: Path, partners: dict[str, Partner], exclude: set[str]) -> 
             rel = path.relative_to(folder)
             if (
                 not path.is_file()
+                or any(p.is_symlink() for p in [path, *path.parents] if p != folder and folder in p.parents)
                 or any(part.startswith(".") for part in rel.parts)
                 or f"{code}/{rel.as_posix()}" in exclude
             ):
@@ -942,6 +947,7 @@ WITH mine AS (
     SELECT l.delivery_id, l.delivery_status AS status, l.rows_accepted
     FROM wh.delivery_log l JOIN ref_partners p ON p.partner_code = l.partner_code
     WHERE p.feed IN ({feeds})
+      AND l.delivery_status <> 'skipped' AND coalesce(l.reason_code, '') NOT IN ('FILE_LINK', 'FILE_NOT_REGULAR')
 )
 SELECT coalesce(m.delivery_id, t.delivery_id), m.status, t.status, m.rows_accepted, t.rows_accepted
 FROM mine m FULL OUTER JOIN theirs t ON m.delivery_id = t.delivery_id

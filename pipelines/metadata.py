@@ -5,11 +5,14 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 
+from ingest.identifiers import masked
 from schemas.tables import Table
 from warehouse.db import read_table
 
 PREVIEW_ROWS = 10
 PSEUDONYM_COLUMNS = ("person_id",)
+#: Partners' own record numbers: never shown in the UI (a partner may have used a person's number as one).
+MASKED_COLUMNS = ("record_key",)
 
 
 def column_schema(table: Table) -> dg.TableSchema:
@@ -27,11 +30,15 @@ def column_schema(table: Table) -> dg.TableSchema:
 
 
 def markdown_preview(df: pd.DataFrame, rows: int = PREVIEW_ROWS) -> str:
-    """A markdown table of the first rows; pseudonyms shortened (they are long and not for reading)."""
+    """A markdown table of the first rows; pseudonyms shortened (they are long and not for reading), record
+    keys masked."""
     head = df.head(rows).copy()
     for c in PSEUDONYM_COLUMNS:
         if c in head:
             head[c] = head[c].str.slice(0, 10) + "…"
+    for c in MASKED_COLUMNS:
+        if c in head:
+            head[c] = head[c].fillna("").astype("str").map(masked)
     cells = head.astype("object").where(head.notna(), "")
     lines = ["| " + " | ".join(map(str, cells.columns)) + " |", "|" + "---|" * len(cells.columns)]
     lines += [

@@ -1,7 +1,9 @@
 """The landing sensor: a run when partners deliver new or changed files, and archiving loaded files.
 
-The sensor scans `<ZORGSTROOM_LANDING_DIR>/<partner>/**` (hidden files and folders skipped, files
-directly in the landing folder ignored: they belong to no partner) every minute. All new or
+The sensor scans `<ZORGSTROOM_LANDING_DIR>/<partner>/**` (hidden files and folders skipped, links
+never followed, files directly in the landing folder ignored: they belong to no partner) every
+minute, with the same listing as the ingester (ingest/deliveries.py, `list_landing`). A file over
+ZORGSTROOM_MAX_FILE_BYTES is never hashed: it is never read either. All new or
 changed files found in one evaluation give ONE run request, whose run key is derived from the
 sorted (relative path, SHA-256) pairs of those files: the same files never give a second run
 (Dagster drops a run request whose run key this sensor already used, even if the cursor is lost),
@@ -28,7 +30,7 @@ import dagster as dg
 
 from core.settings import load_settings
 from ingest.archive import archive_loaded_files  # noqa: F401  (re-exported: the sensor's companion)
-from ingest.deliveries import is_hidden, sha256_of
+from ingest.deliveries import FILE, list_landing, listing_fingerprint, sha256_of
 
 if TYPE_CHECKING:
     from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
@@ -48,17 +50,18 @@ MAX_LISTED_CHARS = 1000
 def scan_landing(landing_dir: Path) -> list[tuple[str, Path]]:
     """(relative posix path, absolute path) of every delivery file in a partner folder, sorted.
 
-    Only files inside `<landing>/<partner>/` count; hidden files and folders (a name starting
-    with a dot, e.g. an upload in progress named `.part`) are skipped.
+    Only regular files inside `<landing>/<partner>/` count; hidden files and folders (a name starting
+    with a dot, e.g. an upload in progress named `.part`) and links are skipped, never followed.
     """
     found: list[tuple[str, Path]] = []
     for partner_dir in sorted(landing_dir.iterdir()):
-        if partner_dir.name.startswith(".") or not partner_dir.is_dir():
+        if partner_dir.name.startswith(".") or partner_dir.is_symlink() or not partner_dir.is_dir():
             continue
-        for path in sorted(partner_dir.rglob("*")):
-            relative = path.relative_to(landing_dir)
-            if not is_hidden(relative) and path.is_file():
-                found.append((relative.as_posix(), path))
+        found.extend(
+            (entry.path.relative_to(landing_dir).as_posix(), entry.path)
+            for entry in list_landing(partner_dir)
+            if entry.kind == FILE
+        )
     return found
 
 
@@ -100,8 +103,11 @@ def _listed_files(relative_paths: list[str]) -> str:
     return json.dumps(shown)
 
 
-def evaluate_landing(landing_dir: Path, cursor: str | None, log=None) -> tuple[list[tuple[str, str]], str]:
-    """New or changed files as (relative path, sha256), and the new cursor. Reads only what changed."""
+def evaluate_landing(
+    landing_dir: Path, cursor: str | None, log=None, max_bytes: int | None = None
+) -> tuple[list[tuple[str, str]], str]:
+    """New or changed files as (relative path, sha256), and the new cursor. Reads only what changed; a file
+    over `max_bytes` is identified by its size and modification time instead of its bytes."""
     previous = _parse_cursor(cursor)
     state: dict[str, tuple[int, int, str]] = {}
     changed: list[tuple[str, str]] = []
@@ -112,6 +118,8 @@ def evaluate_landing(landing_dir: Path, cursor: str | None, log=None) -> tuple[l
             mtime_ns = getattr(stat, "st_mtime_ns", 0)
             if known and mtime_ns and known[0] == stat.st_size and known[1] == mtime_ns:
                 digest = known[2]  # same size and mtime: trust the stored hash
+            elif max_bytes is not None and stat.st_size > max_bytes:
+                digest = listing_fingerprint("large", relative, stat.st_size, mtime_ns)
             else:
                 digest = sha256_of(path)
         except OSError as exc:  # removed or unreadable between the scan and the read: next time
@@ -149,13 +157,14 @@ def build_landing_sensor(
         ),
     )
     def _landing_sensor(context: dg.SensorEvaluationContext):
-        landing_dir = load_settings().landing_dir  # read at every evaluation, never at import time
+        settings = load_settings()  # read at every evaluation, never at import time
+        landing_dir = settings.landing_dir
         if not landing_dir.is_dir():
             return dg.SkipReason(
                 f"The landing folder {landing_dir} does not exist or is not a folder "
                 "(ZORGSTROOM_LANDING_DIR): nothing to scan."
             )
-        changed, new_cursor = evaluate_landing(landing_dir, context.cursor, context.log)
+        changed, new_cursor = evaluate_landing(landing_dir, context.cursor, context.log, settings.max_file_bytes)
         if not changed:
             return dg.SensorResult(
                 skip_reason=dg.SkipReason(f"No new or changed files in {landing_dir}."),

@@ -62,7 +62,7 @@ _FIELD_LIST = [
     _F(
         "content_hash",
         "string",
-        "SHA-256 of the delivery file's bytes (hex). Identical files are loaded once.",
+        "SHA-256 of the delivery file's bytes (hex). Identical files are loaded once. For an entry that is never read (a link, a hidden file, a file over the size limit): a SHA-256 of what the listing shows (name, size, modification time), so it is logged once.",
         pattern=r"[0-9a-f]{64}",
     ),
     _F(
@@ -543,7 +543,7 @@ _FIELD_LIST = [
     _F(
         "completeness_status",
         "string",
-        "on_time, late, missing (past due and not received) or not_yet_due.",
+        "on_time, late, missing (past due and not received), empty (only files without data rows arrived, past due) or not_yet_due.",
         code_list="completeness_statuses",
     ),
     # --- audit ----------------------------------------------------------------------------------------
@@ -551,7 +551,8 @@ _FIELD_LIST = [
         "delivery_status",
         "string",
         "What happened to the delivery: loaded, duplicate (same content as an earlier file, skipped), superseded "
-        "(replaced by a later version for the same partner and period), rejected (could not be read as a whole).",
+        "(replaced by a later version for the same partner and period), rejected (could not be read as a whole, "
+        "or a link: never followed), skipped (a hidden file or folder: never read).",
         code_list="delivery_statuses",
     ),
     _F("rows_read", "int", "Data rows read from the file.", min=0),
@@ -573,6 +574,11 @@ _FIELD_LIST = [
     _F("duplicate_of", "string", "For a duplicate: the delivery_id of the earlier identical file."),
     _F("superseded_by", "string", "For a superseded delivery: the delivery_id of the version that replaced it."),
     _F("processed_at", "timestamp", "When the pipeline processed the file, UTC."),
+    _F(
+        "attempted_at",
+        "timestamp",
+        "When a run started reading the file, UTC. The record is removed with the file's delivery_log record; one that remains means that run stopped while reading it.",
+    ),
     # --- build state: which inputs each derived table was last built from ---------------------------
     _F(
         "asset_name",

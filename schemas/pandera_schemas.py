@@ -20,7 +20,7 @@ FIXED_CODE_LISTS: dict[str, frozenset[str]] = {
     "partner_kinds": frozenset({"employer", "training_provider", "municipality"}),
     "feeds": frozenset({"employment_spells", "enrolments", "municipal_participants"}),
     "cadences": frozenset({"monthly", "quarterly"}),
-    "delivery_statuses": frozenset({"loaded", "duplicate", "superseded", "rejected"}),
+    "delivery_statuses": frozenset({"loaded", "duplicate", "superseded", "rejected", "skipped"}),
     "severities": frozenset({"row_rejected", "flagged"}),
     "inflow_kinds": frozenset({"herintreder", "zij_instromer", "overig"}),
     "municipality_sources": frozenset({"residence", "partner_location"}),
@@ -35,7 +35,7 @@ FIXED_CODE_LISTS: dict[str, frozenset[str]] = {
         {"total", "inflow_kind", "function", "contract_type", "age_band", "target_group", "programme", "employer"}
     ),
     "suppression_reasons": frozenset({"small_count", "secondary"}),
-    "completeness_statuses": frozenset({"on_time", "late", "missing", "not_yet_due"}),
+    "completeness_statuses": frozenset({"on_time", "late", "missing", "empty", "not_yet_due"}),
 }
 
 

@@ -2,7 +2,7 @@
 
 Layers (names say the layer): `stg_` one per partner feed (accepted rows of every delivery that is
 in force, with lineage), `fct_` events or records at a stated grain, `dim_` the things they are
-about, audit tables (`delivery_log`, `quarantine_rows`). Published statistics for BI tools get the
+about, audit tables (`delivery_log`, `quarantine_rows`, `read_attempts`). Published statistics for BI tools get the
 prefix `pub_` (see issue 3).
 """
 
@@ -424,6 +424,14 @@ _TABLE_LIST = [
             "processed_at delivery_status rows_read rows_accepted rows_quarantined reason_code? reason? layout? "
             "unmapped_headers? duplicate_of? superseded_by?"
         ),
+        ("delivery_id",),
+    ),
+    Table(
+        "read_attempts",
+        "audit",
+        "Delivery files a run has started to read and not yet logged: recorded (and committed) before the file is read, removed with its delivery_log record. A file still here was being read when a run stopped; the next run reads it only in an isolated worker bounded in memory and time, so a file that crashes the reader is rejected with the cause instead of stopping every run.",
+        "one row per delivery file being read",
+        _cols("delivery_id partner_code source_file content_hash attempted_at"),
         ("delivery_id",),
     ),
     Table(

@@ -162,3 +162,29 @@ def assert_frame_holds_no_identity(df, where: str, needles: dict) -> int:
                 assert needle not in joined, f"a full birth date in {where}.{col}"
         scanned += len(values)
     return scanned
+
+
+@pytest.fixture(scope="session", params=["duckdb", "postgresql"])
+def hostile_run(request, sample, tmp_path_factory):
+    """The whole pipeline once per warehouse over the ordinary sample plus the hostile corpus
+    (tests/hostile_run.py). DuckDB reads in worker processes (the bounded pool), PostgreSQL in the run
+    process (CSV here, every xlsx in an isolated bounded reader): both paths see every hostile file."""
+    from hostile_run import run_hostile
+
+    from warehouse.db import make_engine
+
+    root = tmp_path_factory.mktemp(f"hostile_{request.param}")
+    with contextlib.ExitStack() as stack:
+        url = (
+            f"duckdb:///{root / 'warehouse.duckdb'}"
+            if request.param == "duckdb"
+            else stack.enter_context(postgres_schema())
+        )
+        with pytest.MonkeyPatch.context() as mp:  # only while the run runs: other tests read in this process
+            if request.param == "duckdb":
+                mp.setenv("ZORGSTROOM_READ_WORKERS", "2")
+                mp.setenv("ZORGSTROOM_READ_WORKERS_MIN_BYTES", "0")
+            run = run_hostile(url, sample, root, request.param)
+        run["engine"] = make_engine(url)
+        yield run
+        run["engine"].dispose()

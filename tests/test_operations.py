@@ -39,6 +39,27 @@ def test_completeness_worked_by_hand():
     }
 
 
+def test_a_period_with_only_empty_files_shows_as_empty_not_received():
+    partners = pd.DataFrame({"partner_code": ["m"], "delivery_cadence": ["monthly"]})
+    log = _log(
+        [
+            ("m", "2024-01", "loaded", "2024-02-10 09:00"),
+            ("m", "2024-02", "rejected", "2024-03-01 09:00"),  # a header and no rows
+            ("m", "2024-03", "rejected", "2024-04-01 09:00"),  # empty, then a readable re-send
+            ("m", "2024-03", "loaded", "2024-04-03 09:00"),
+            ("m", "2024-04", "rejected", "2024-05-01 09:00"),  # unreadable for another reason
+        ]
+    ).assign(reason_code=[None, "FILE_EMPTY", "FILE_EMPTY", None, "FILE_CORRUPT"])
+    df = delivery_completeness(partners, log, cutoff=T("2024-04-30"), as_of=T("2024-06-10"), due_days=15)
+    got = {r.delivery_period: (r.completeness_status, bool(r.received)) for r in df.itertuples()}
+    assert got == {
+        "2024-01": ("on_time", True),
+        "2024-02": ("empty", False),
+        "2024-03": ("on_time", True),
+        "2024-04": ("missing", False),
+    }
+
+
 def test_quarantine_share_threshold():
     log = pd.DataFrame(
         {

@@ -108,3 +108,54 @@ def test_no_file_the_run_wrote_holds_an_identity(audited_run, identities):
             assert_clean(path.read_bytes().decode("latin-1"), str(path.name), identities)
             scanned += 1
     assert scanned >= 2
+
+
+# --- the hostile corpus: identifiers planted where they do not belong ------------------------------------------
+
+
+def _assert_no_planted(text: str, where: str, planted: set[str]) -> None:
+    for needle in planted:
+        assert needle not in text, f"a planted identifier ({len(needle)} chars) in {where}"
+
+
+@pytest.mark.slow
+def test_hostile_corpus_every_table_holds_no_planted_identifier(hostile_run):
+    engine, planted = hostile_run["engine"], hostile_run["corpus"].planted
+    assert len(planted) > 50
+    tables = sa.inspect(engine).get_table_names()
+    assert {"stg_municipal_participants", "stg_enrolments", "quarantine_rows", "delivery_log"} <= set(tables)
+    scanned = 0
+    for table in tables:
+        df = pd.read_sql(sa.text(f'SELECT * FROM "{table}"'), engine)
+        for column in df.columns:
+            values = df[column].dropna().astype(str)
+            _assert_no_planted("\n".join(values), f"{table}.{column}", planted)
+            scanned += len(values)
+    assert scanned > 10_000
+
+
+@pytest.mark.slow
+def test_hostile_corpus_event_log_and_metadata_hold_no_planted_identifier(hostile_run):
+    text = hostile_run["event_text"]
+    assert "preview" in text and "rows_quarantined" in text  # asset metadata is part of what is scanned
+    _assert_no_planted(text, "the Dagster event log", hostile_run["corpus"].planted)
+    scanned = 0
+    for path in hostile_run["home"].rglob("*"):  # SQLite storage, captured compute logs
+        if path.is_file():
+            _assert_no_planted(path.read_bytes().decode("latin-1"), path.name, hostile_run["corpus"].planted)
+            scanned += 1
+    assert scanned >= 2
+
+
+@pytest.mark.slow
+def test_hostile_corpus_feedback_holds_no_planted_identifier(hostile_run):
+    reports = list((hostile_run["root"] / "feedback").rglob("*_feedback.*"))
+    hostile_reports = [p for p in reports if "2021" in p.name]
+    assert len(hostile_reports) >= 10  # the corpus's rejected files and quarantined rows got their reports
+    for path in reports:
+        if path.suffix == ".csv":
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                cells = [c for row in csv.reader(fh, delimiter=";") for c in row]
+        else:
+            cells = [str(c.value) for row in openpyxl.load_workbook(path).active.iter_rows() for c in row if c.value]
+        _assert_no_planted("\n".join(cells), path.name, hostile_run["corpus"].planted)

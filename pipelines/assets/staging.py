@@ -57,6 +57,7 @@ def _staging_asset(feed: str) -> dg.AssetsDefinition:
                 deliveries_duplicate=report.count("duplicate"),
                 deliveries_superseded_on_arrival=report.count("superseded"),
                 deliveries_rejected=report.count("rejected"),
+                hidden_entries_skipped=report.count("skipped"),
                 rows_accepted=report.rows_accepted,
                 rows_quarantined=report.rows_quarantined,
                 files_this_run=dg.MetadataValue.json(files[:200]),
@@ -73,14 +74,17 @@ def _staging_asset(feed: str) -> dg.AssetsDefinition:
     group_name="staging",
     kinds={"csv", "excel"},
     description="Files in the landing zone that belong to no configured partner (a folder without a mapping, "
-    "or a file outside any partner folder): logged once in delivery_log as rejected (FILE_UNKNOWN_PARTNER).",
+    "or a file outside any partner folder): logged once in delivery_log as rejected (FILE_UNKNOWN_PARTNER); "
+    "links outside the partner folders (FILE_LINK, never followed) and hidden names (skipped) likewise.",
 )
 def unrouted_deliveries(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource
 ) -> dg.MaterializeResult:
-    records = log_unrouted_files(warehouse.engine(), as_path(ingest.landing_dir), ingest.partners())
+    records = log_unrouted_files(
+        warehouse.engine(), as_path(ingest.landing_dir), ingest.partners(), ingest.max_file_bytes
+    )
     for r in records:
-        context.log.warning(f"rejected {r['source_file']}: {r['reason']}")
+        context.log.warning(f"{r['delivery_status']} {r['source_file']}: {r['reason']}")
     return dg.MaterializeResult(
         metadata={
             "files_rejected_this_run": len(records),

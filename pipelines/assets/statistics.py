@@ -16,7 +16,7 @@ from transforms.programme_flows import programme_flows
 from transforms.retention import retention_cohorts, retention_members
 from transforms.sector_flows import care_spells, sector_events
 from transforms.targets import target_attainment, target_persons
-from warehouse.db import TOUCHED_KEYS, read_table, replace_rows, replace_table, replace_table_from_select
+from warehouse.db import TOUCHED_KEYS, read_table, replace_rows, replace_table_from_select, replace_tables
 
 STATS = "statistics"
 PUBLISHED = "published"
@@ -41,11 +41,22 @@ class Inputs:
 
 
 def _write(context, data: "Inputs", name: str, df: pd.DataFrame, **extra) -> dg.MaterializeResult:
-    replace_table(data.engine, name, df)
-    context.log.info(f"{name}: {len(df)} rows")
-    return dg.MaterializeResult(
-        asset_key=name, metadata=table_metadata(TABLES[name], df, **deliveries_behind(data["delivery_log"]), **extra)
-    )
+    return _write_tables(context, data, {name: (df, extra)})[0]
+
+
+def _write_tables(context, data: "Inputs", tables: dict[str, tuple[pd.DataFrame, dict]]) -> list[dg.MaterializeResult]:
+    """Replace the tables an asset builds in one transaction (all new, or on failure all old), then report each."""
+    replace_tables(data.engine, {name: df for name, (df, _) in tables.items()})
+    results: list[dg.MaterializeResult] = []
+    for name, (df, extra) in tables.items():
+        context.log.info(f"{name}: {len(df)} rows")
+        results.append(
+            dg.MaterializeResult(
+                asset_key=name,
+                metadata=table_metadata(TABLES[name], df, **deliveries_behind(data["delivery_log"]), **extra),
+            )
+        )
+    return results
 
 
 def _spec(name: str, group: str, deps: list[str]) -> dg.AssetSpec:
@@ -87,9 +98,15 @@ def sector_flow_facts(context: dg.AssetExecutionContext, warehouse: WarehouseRes
         cutoff=cutoff,
     )
     window = {"observation_start": str(observation_start.date()), "cutoff": str(cutoff.date())}
-    yield _write(context, data, "fct_sector_inflow", events.inflow, **window)
-    yield _write(context, data, "fct_sector_outflow", events.outflow, **window)
-    yield _write(context, data, "fct_internal_mobility", events.mobility, **window)
+    yield from _write_tables(
+        context,
+        data,
+        {
+            "fct_sector_inflow": (events.inflow, window),
+            "fct_sector_outflow": (events.outflow, window),
+            "fct_internal_mobility": (events.mobility, window),
+        },
+    )
 
 
 @dg.multi_asset(
@@ -104,8 +121,11 @@ def retention_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     _, cutoff = data.window()
     spells = care_spells(data["fct_employment_spells"], data["dim_function"])
     members = retention_members(data["fct_sector_inflow"], spells, cutoff=cutoff)
-    yield _write(context, data, "fct_retention_members", members)
-    yield _write(context, data, "fct_retention", retention_cohorts(members, cutoff=cutoff))
+    yield from _write_tables(
+        context,
+        data,
+        {"fct_retention_members": (members, {}), "fct_retention": (retention_cohorts(members, cutoff=cutoff), {})},
+    )
 
 
 @dg.asset(
@@ -148,15 +168,20 @@ def target_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         cutoff=cutoff,
     )
     attainment = target_attainment(data["dim_target"], persons, cutoff=cutoff)
-    yield _write(context, data, "fct_target_persons", persons)
     latest = attainment[attainment["is_latest"]]
-    yield _write(
+    yield from _write_tables(
         context,
         data,
-        "fct_target_attainment",
-        attainment,
-        cutoff=str(cutoff.date()),
-        attainment_as_of_cutoff=dg.MetadataValue.md(markdown_preview(latest, rows=50)),
+        {
+            "fct_target_persons": (persons, {}),
+            "fct_target_attainment": (
+                attainment,
+                {
+                    "cutoff": str(cutoff.date()),
+                    "attainment_as_of_cutoff": dg.MetadataValue.md(markdown_preview(latest, rows=50)),
+                },
+            ),
+        },
     )
 
 
@@ -171,14 +196,13 @@ def target_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 @incrementally(["dim_person", "dim_period"])
 def person_and_period_dimensions(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     data = Inputs(warehouse)
-    yield _write(
+    persons = dim_person(data["fct_employment_spells"], data["fct_enrolments"], data["fct_municipal_trajectories"])
+    observation_start, cutoff = data.window()
+    yield from _write_tables(
         context,
         data,
-        "dim_person",
-        dim_person(data["fct_employment_spells"], data["fct_enrolments"], data["fct_municipal_trajectories"]),
+        {"dim_person": (persons, {}), "dim_period": (dim_period(observation_start, cutoff), {})},
     )
-    observation_start, cutoff = data.window()
-    yield _write(context, data, "dim_period", dim_period(observation_start, cutoff))
 
 
 STAGING = ["stg_employment_spells", "stg_enrolments", "stg_municipal_participants"]

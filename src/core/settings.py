@@ -2,11 +2,14 @@
 
 `ZORGSTROOM_ENV` picks the deployment: `development` (default: demo and local work), `test`, or
 `production`. Outside development and test the pseudonymisation key must be set and may not be the
-development key: the pipeline refuses to start otherwise.
+development key: the pipeline refuses to start otherwise. With ZORGSTROOM_ENV unset and no key, the
+public development key is used: that is said once per process, loudly (a WARNING on stderr), so that
+nobody runs real deliveries under it by mistake.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +21,13 @@ from core.paths import DATA_DIR, as_path
 DEVELOPMENT_PSEUDONYM_KEY = "DEVELOPMENT-ONLY-pseudonym-key-not-secret"
 MIN_KEY_LENGTH = 32
 ENVIRONMENTS = ("development", "test", "production")
+DEVELOPMENT_KEY_WARNING = (
+    "ZORGSTROOM_ENV is not set: running as 'development' with the PUBLIC development pseudonymisation key. "
+    "Pseudonyms made with it are not secret: never load real partner deliveries like this. In production set "
+    "ZORGSTROOM_ENV=production and ZORGSTROOM_PSEUDONYM_KEY from the secret store; for the demo set "
+    "ZORGSTROOM_ENV=development (make does)."
+)
+_warned_about_development_key = False
 
 
 @dataclass(frozen=True)
@@ -54,7 +64,18 @@ def pseudonym_key_from_env(environment: str) -> bytes:
     return key.encode()
 
 
+def warn_if_development_key_by_default() -> bool:
+    """Warn once per process when ZORGSTROOM_ENV is unset and so the development key is in use. True if it warned."""
+    global _warned_about_development_key
+    if "ZORGSTROOM_ENV" in os.environ or os.environ.get("ZORGSTROOM_PSEUDONYM_KEY") or _warned_about_development_key:
+        return False
+    _warned_about_development_key = True
+    logging.getLogger("zorgstroom.settings").warning(DEVELOPMENT_KEY_WARNING)
+    return True
+
+
 def load_settings() -> Settings:
+    warn_if_development_key_by_default()
     environment = os.environ.get("ZORGSTROOM_ENV", "development")
     if environment not in ENVIRONMENTS:
         raise SettingsError(f"ZORGSTROOM_ENV={environment!r} is not one of {', '.join(ENVIRONMENTS)}.")

@@ -2,7 +2,9 @@
 
 A required column that no header maps to rejects the file (saying which, and which headers were
 found). A header neither mapped nor listed as ignored is reported (delivery_log.unmapped_headers),
-never silently dropped. Two headers mapping onto one column reject the file: no guessing.
+never silently dropped. Two headers mapping onto one column reject the file: no guessing (two headers
+of the same name are refused before, by the reader). A header that looks like an identifier (a BSN
+typed into the header row) is masked wherever headers are shown.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import pandas as pd
 
 from core.errors import DeliveryRejected
 from ingest.feeds import FeedSpec
+from ingest.identifiers import mask_identifiers
 from ingest.partner_config import Layout, PartnerConfig, normalise_header
 from ingest.readers import ROW_NUMBER, RawTable
 
@@ -50,13 +53,13 @@ def map_headers(raw: RawTable, partner: PartnerConfig, layout: Layout, spec: Fee
         raise DeliveryRejected(
             "FILE_MISSING_COLUMNS",
             f"Required columns are missing: {', '.join(f'{m} (header {wanted[m]})' for m in missing)}. "
-            f"Headers found: {raw.headers}. Add the columns to the export, or, if the layout changed, "
+            f"Headers found: {mask_identifiers(raw.headers)}. Add the columns to the export, or, if the layout changed, "
             f"send the new header names so the mapping ({partner.partner_code}.yaml, layout {layout.name}) can be updated.",
         )
 
     ignored = {normalise_header(h) for h in partner.ignored_headers}
     mapped = set(source.values())
-    unmapped = [h for h in raw.headers if h not in mapped and normalise_header(h) not in ignored]
+    unmapped = mask_identifiers([h for h in raw.headers if h not in mapped and normalise_header(h) not in ignored])
 
     n = len(raw.frame)
     columns = {}

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import pandera.pandas as pa
 
+from core.errors import DeliveryRejected
 from core.timing import NO_TIMER, StageTimer
 from ingest import parse
 from ingest.deliveries import Delivery, Period
@@ -32,6 +33,8 @@ from ingest.feeds import (
     feed_spec,
 )
 from ingest.headers import MappedTable, map_headers
+from ingest.identifiers import DESCRIPTIONS, identifier_kinds, masked
+from ingest.limits import ReadLimits
 from ingest.partner_config import PartnerConfig
 from ingest.pseudonymise import birth_years, check_and_pseudonymise, municipalities_from_postcodes
 from ingest.readers import ROW_NUMBER, read_delivery_file
@@ -42,13 +45,33 @@ from schemas.tables import FEED_STAGING, TABLES, Table
 QUARANTINE_COLUMNS = TABLES["quarantine_rows"].column_names
 MAX_SHOWN_VALUE = 60
 DATE_HINT = "use dd-mm-yyyy or yyyy-mm-dd"
+#: A value with letters in it is shown in quarantine and feedback only when at least this many rows of the
+#: deliveries read together share it: then it is a label (an unknown code, a typo), not a person's name. The
+#: same number as the published tables' smallest count.
+SHOWN_FROM_ROWS = 5
 
 
 def mask_value(value: str, kind: str) -> str:
     """A value fit for quarantine and feedback: identifiers masked, the rest cut to 60 characters."""
     if kind in IDENTIFYING_KINDS:
-        return "*" * min(len(value), 12) if value else ""
+        return masked(value)
     return value if len(value) <= MAX_SHOWN_VALUE else value[: MAX_SHOWN_VALUE - 1] + "…"
+
+
+def shown_values(raw: pd.Series, idx: pd.Index, kind: str, suspects: pd.Series | None) -> pd.Series:
+    """The values of rows `idx` as quarantine and feedback show them: masked when the column is an identifier,
+    when the value looks like one (`suspects`), or when it holds letters and fewer than SHOWN_FROM_ROWS rows
+    share it (a name typed into a code or date column); else as they are, cut to 60 characters."""
+    values = raw.loc[idx].fillna("")
+    if kind in IDENTIFYING_KINDS:
+        return values.map(masked)
+    hide = values.str.contains(r"[^\W\d_]").fillna(False).astype(bool)
+    if hide.any():
+        counts = raw.value_counts()
+        hide &= values.map(counts).fillna(0).to_numpy() < SHOWN_FROM_ROWS
+    if suspects is not None:
+        hide |= suspects.loc[idx].notna().to_numpy()
+    return values.where(~hide, values.map(masked)).map(lambda v: mask_value(v, kind))
 
 
 @dataclass
@@ -122,9 +145,45 @@ class DeliveryResult:
         return self.rows_read - len(self.accepted)
 
 
-def _quoted(header: str, values: pd.Series, kind: str) -> pd.Series:
-    shown = values.fillna("").map(lambda v: mask_value(v, kind))
-    return header + " '" + shown + "'"
+def _identifiers_out_of_place(
+    raw: pd.Series, col, spec: FeedSpec, header: str, rows: pd.Series, issues: IssueCollector
+) -> pd.Series | None:
+    """Values of a column not declared as an identifier that look like one (ingest/identifiers.py): their rows
+    are quarantined with the column named, and the kinds found returned (None: nothing found) so that every
+    other reason about those rows masks the value too."""
+    if col.kind in IDENTIFYING_KINDS:
+        return None  # its values are masked wherever shown
+    key = col.name in spec.record_key
+    options = {"search": col.kind == TEXT and not key, "dates": col.kind != DATE}
+    if col.kind == TEXT:  # keys and free text: mostly distinct values, looked at as they are
+        kinds = identifier_kinds(raw, **options)
+    else:
+        kinds = parse.on_unique(lambda v: (k := identifier_kinds(v, **options), k.notna()), raw)[0]
+    found = kinds.notna()
+    if not found.any():
+        return None
+    what = (
+        "a record key must be your own number, never a person's identifier"
+        if key
+        else ("identifiers belong only in their own column")
+    )
+    issues.add(
+        rows,
+        found,
+        "ROW_IDENTIFIER_IN_WRONG_COLUMN",
+        col.name,
+        header,
+        lambda idx: (
+            header
+            + ": the value (masked) looks like "
+            + kinds.loc[idx].map(DESCRIPTIONS)
+            + "; "
+            + what
+            + ". Remove it from this column and resend the row."
+        ),
+        lambda idx: raw.loc[idx].fillna("").map(masked),
+    )
+    return kinds
 
 
 def _parse_columns(
@@ -143,12 +202,13 @@ def _parse_columns(
     for col in spec.columns:
         raw = df[col.name]
         header = headers.get(col.name, col.name)
+        suspects = _identifiers_out_of_place(raw, col, spec, header, rows, issues)
 
-        def shown(idx: pd.Index, raw=raw, kind=col.kind) -> pd.Series:
-            return raw.loc[idx].fillna("").map(lambda v: mask_value(v, kind))
+        def shown(idx: pd.Index, raw=raw, kind=col.kind, suspects=suspects) -> pd.Series:
+            return shown_values(raw, idx, kind, suspects)
 
-        def quoted(suffix: str, raw=raw, header=header, kind=col.kind):
-            return lambda idx: _quoted(header, raw.loc[idx], kind) + suffix
+        def quoted(suffix: str, header=header, shown=shown):
+            return lambda idx: header + " '" + shown(idx) + "'" + suffix
 
         if col.kind == TEXT:
             values, invalid = parse.on_unique(parse.parse_text, raw)
@@ -331,23 +391,36 @@ class ReadDelivery:
     period: Period
     version: int
     mapped: MappedTable
-    reader_issues: list[tuple[int, str, str]]
+    reader_issues: list[tuple[int, str, str, str]]
     file_format: str
 
     @property
     def rows_read(self) -> int:
-        return len(self.mapped.frame) + len(self.reader_issues)
+        """Data rows read: the mapped rows plus the rows the reader could not use (one or more issues each)."""
+        return len(self.mapped.frame) + len({issue[0] for issue in self.reader_issues})
 
 
 def read_delivery(
-    delivery: Delivery, partner: PartnerConfig, period: Period, version: int, timer: StageTimer = NO_TIMER
+    delivery: Delivery,
+    partner: PartnerConfig,
+    period: Period,
+    version: int,
+    timer: StageTimer = NO_TIMER,
+    limits: ReadLimits | None = None,
 ) -> ReadDelivery:
     """Read a delivery file and map its headers with the partner's layout for the period. Raises DeliveryRejected."""
     with timer.stage("read"):
-        raw = read_delivery_file(delivery.path, partner.known_headers)
+        raw = read_delivery_file(delivery.path, partner.known_headers, limits)
     with timer.stage("map_parse"):
         mapped = map_headers(raw, partner, partner.layout_for(period.start_month), feed_spec(partner.feed))
-    return ReadDelivery(delivery, period, version, mapped, raw.row_issues, raw.file_format)
+    item = ReadDelivery(delivery, period, version, mapped, raw.row_issues, raw.file_format)
+    if item.rows_read == 0:  # a header and nothing else: not a delivery of the period (completeness says 'empty')
+        raise DeliveryRejected(
+            "FILE_EMPTY",
+            "The file has its header row but no data rows. Send the export again with its rows; if the period "
+            "really had none, tell the pipeline team (an empty file does not count as the period's delivery).",
+        )
+    return item
 
 
 def _lineage(items: list[ReadDelivery], partner: PartnerConfig) -> pd.DataFrame:
@@ -500,10 +573,14 @@ def _rejected_mask(found: pd.DataFrame, n: int) -> pd.Series:
 def _quarantine_frame(found: pd.DataFrame, items: list[ReadDelivery], partner: PartnerConfig) -> pd.DataFrame:
     """Quarantine rows of several deliveries: parse and schema problems plus unusable rows from the reader."""
     reader = pd.DataFrame(
-        [(it.delivery.delivery_id, *issue) for it in items for issue in it.reader_issues],
-        columns=["delivery_id", "source_row_number", "reason_code", "reason"],
+        [
+            (it.delivery.delivery_id, *issue, _canonical(it.mapped.source_headers, issue[3]))
+            for it in items
+            for issue in it.reader_issues
+        ],
+        columns=["delivery_id", "source_row_number", "reason_code", "reason", "source_columns", "columns"],
     )
-    reader["columns"] = ""
+    reader["masked_value"] = ""
     reader["severity"] = "row_rejected"
     out = pd.concat([found, reader], ignore_index=True)
     source_files = {it.delivery.delivery_id: it.delivery.source_file for it in items}
@@ -517,6 +594,11 @@ def _quarantine_frame(found: pd.DataFrame, items: list[ReadDelivery], partner: P
         if c != "source_row_number":
             out[c] = out[c].astype("str")
     return out[QUARANTINE_COLUMNS]
+
+
+def _canonical(source_headers: dict[str, str], header: str) -> str:
+    """The canonical column a partner's header is mapped onto ('' when none)."""
+    return next((column for column, h in source_headers.items() if h == header), "") if header else ""
 
 
 def utc_now() -> datetime:

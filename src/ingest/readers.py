@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -23,15 +23,18 @@ import pandas as pd
 import python_calamine
 
 from core.errors import DeliveryRejected
+from ingest.bounds import XlsxBound, check_header, check_sheet_shape, check_text_shape, check_xlsx_bounds
+from ingest.identifiers import mask_identifiers
+from ingest.limits import LIMITS_NAME, ReadLimits, default_limits
 from ingest.partner_config import normalise_header
 
 HEADER_SEARCH_ROWS = 30
-#: Guards against zip bombs: an xlsx may unpack to at most this many bytes, at most this ratio per member.
-MAX_XLSX_UNPACKED_BYTES = 1 << 30
-MAX_XLSX_RATIO = 200
 MIN_HEADER_MATCHES = 2
 DELIMITERS = ";,\t|"
 ROW_NUMBER = "__row_number__"
+#: The csv module's own limit per field is lifted: a long cell quarantines its row (max_cell_chars)
+#: instead of rejecting the whole file without saying where.
+csv.field_size_limit(2**31 - 1)
 
 
 @dataclass
@@ -44,8 +47,8 @@ class RawTable:
     file_format: str  # csv or xlsx
     encoding: str | None = None
     delimiter: str | None = None
-    #: rows that cannot be used at all: (row_number, reason_code, message)
-    row_issues: list[tuple[int, str, str]] = field(default_factory=list)
+    #: rows that cannot be used at all: (row_number, reason_code, message, header of the column or '')
+    row_issues: list[tuple[int, str, str, str]] = field(default_factory=list)
 
 
 # --- detection -----------------------------------------------------------------------------------
@@ -59,6 +62,21 @@ def sniff_format(head: bytes) -> str:
     return "text"
 
 
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' when the bytes look like UTF-16 text that lost its byte-order mark
+    (mostly ASCII: every other byte zero), else None."""
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    even, odd = sample[0 : 2 * pairs : 2], sample[1 : 2 * pairs : 2]
+    zero_even, zero_odd = even.count(0) / pairs, odd.count(0) / pairs
+    if zero_odd > 0.6 and zero_even < 0.05:
+        return "utf-16-le"
+    if zero_even > 0.6 and zero_odd < 0.05:
+        return "utf-16-be"
+    return None
+
+
 def decode_text(data: bytes) -> tuple[str, str]:
     """Text and the encoding it was read with."""
     if data.startswith(b"\xef\xbb\xbf"):
@@ -66,6 +84,16 @@ def decode_text(data: bytes) -> tuple[str, str]:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16"), "utf-16"
     if b"\x00" in data[:8192]:
+        guess = _utf16_without_bom(data[:8192])
+        if guess is not None:
+            try:
+                return data.decode(guess), guess
+            except UnicodeDecodeError:
+                raise DeliveryRejected(
+                    "FILE_NOT_TEXT",
+                    "The file looks like UTF-16 text without a byte-order mark, but it cannot be read as UTF-16. "
+                    "Save it again as 'CSV UTF-8' (or as .xlsx) and resend.",
+                ) from None
         raise DeliveryRejected(
             "FILE_NOT_TEXT",
             "The file is neither a spreadsheet (xlsx) nor a text (CSV) file. Export it as .xlsx or as .csv.",
@@ -111,20 +139,59 @@ def find_header_row(rows: list[list[str]], known_headers: set[str]) -> int:
 
 
 def _unique_headers(headers: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for i, h in enumerate(headers):
-        h = str(h).strip() or f"(column {i + 1} without header)"
-        n = seen.get(h, 0)
-        seen[h] = n + 1
-        out.append(h if n == 0 else f"{h} ({n + 1})")
+    """Headers as column names: an empty header gets a name of its own. Two headers of the same name
+    (compared as the partner mapping compares them) reject the file: which one holds the data is a guess."""
+    out = [str(h).strip() or f"(column {i + 1} without header)" for i, h in enumerate(headers)]
+    by_name: dict[str, list[str]] = {}
+    for original, h in zip(headers, out, strict=True):
+        if str(original).strip():
+            by_name.setdefault(normalise_header(h), []).append(h)
+    twice = [names for names in by_name.values() if len(names) > 1]
+    if twice:
+        shown = [mask_identifiers(names) for names in twice]
+        raise DeliveryRejected(
+            "FILE_DUPLICATE_HEADERS",
+            "The header row names a column more than once: "
+            + "; ".join(" and ".join(repr(n) for n in names) for names in shown)
+            + ". Each column may appear once: remove or rename the duplicate column and resend.",
+        )
     return out
 
 
+def _too_long_cells(
+    frame: pd.DataFrame, headers: list[str], max_chars: int
+) -> tuple[pd.DataFrame, list[tuple[int, str, str, str]]]:
+    """Rows with a cell longer than `max_chars`: taken out of the frame, one issue per cell."""
+    issues: list[tuple[int, str, str, str]] = []
+    drop = np.zeros(len(frame), dtype=bool)
+    for h in headers:
+        lengths = frame[h].str.len()
+        if not len(frame) or not lengths.max() > max_chars:
+            continue
+        long = (lengths > max_chars).to_numpy(dtype=bool, na_value=False)
+        for number, n in zip(frame.loc[long, ROW_NUMBER], lengths[long], strict=True):
+            issues.append(
+                (
+                    int(number),
+                    "ROW_VALUE_TOO_LONG",
+                    f"{h}: the value has {int(n):,} characters; a cell may hold at most {max_chars:,} "
+                    f'(max_cell_chars, {LIMITS_NAME}). Check the value; in a CSV an unclosed quote (") '
+                    "makes the rest of the file one value.",
+                    h,
+                )
+            )
+        drop |= long
+    if drop.any():
+        frame = frame[~drop].reset_index(drop=True)
+    return frame, sorted(issues)
+
+
 def _frame_from_rows(
-    rows: list[list[str]], header_idx: int, first_row_number: int
-) -> tuple[pd.DataFrame, list[str], list[tuple[int, str, str]]]:
-    """Data rows below the header as a frame; ragged rows padded, or reported when they have extra values."""
+    rows: list[list[str]], header_idx: int, first_row_number: int, limits: ReadLimits
+) -> tuple[pd.DataFrame, list[str], list[tuple[int, str, str, str]]]:
+    """Data rows below the header as a frame; ragged rows padded, or reported when they have extra values;
+    rows with a cell longer than max_cell_chars reported."""
+    check_header(rows[header_idx], limits, first_row_number + header_idx)
     headers = _unique_headers(rows[header_idx])
     width = len(headers)
     data, numbers, issues = [], [], []
@@ -144,6 +211,7 @@ def _frame_from_rows(
                             number,
                             "ROW_TOO_MANY_VALUES",
                             f"Row has {len(row)} values but the header has {width} columns; check for an unquoted delimiter in a value.",
+                            "",
                         )
                     )
                     continue
@@ -164,26 +232,33 @@ def _frame_from_rows(
             filled |= (frame[h].str.strip() != "").to_numpy(dtype=bool, na_value=False)
         if not filled.all():  # empty rows (often trailing) are not data
             frame = frame[filled].reset_index(drop=True)
-    return frame, headers, issues
+    frame, long_cells = _too_long_cells(frame, headers, limits.max_cell_chars)
+    return frame, headers, sorted(issues + long_cells)
 
 
 # --- CSV -------------------------------------------------------------------------------------------
 
 
-def read_csv_bytes(data: bytes, known_headers: set[str]) -> RawTable:
+def read_csv_bytes(data: bytes, known_headers: set[str], limits: ReadLimits | None = None) -> RawTable:
+    """A CSV's text, its shape checked against the limits (counted, not split) before it is parsed."""
+    limits = limits or default_limits()
     text, encoding = decode_text(data)
     if not text.strip():
         raise DeliveryRejected("FILE_EMPTY", "The file is empty. Send the export again with its rows.")
     head_lines = text[:65536].splitlines()[:HEADER_SEARCH_ROWS]
     delimiter = sniff_delimiter(head_lines)
+    check_text_shape(text, delimiter, limits, HEADER_SEARCH_ROWS)
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+        top = list(itertools.islice(reader, HEADER_SEARCH_ROWS))
+        header_idx = find_header_row(top, known_headers)
+        check_header(top[header_idx], limits, header_idx + 1)
+        rows = top + list(reader)
     except csv.Error as exc:
         raise DeliveryRejected(
             "FILE_UNREADABLE", f"The CSV file cannot be read ({exc}). Export it again as CSV."
         ) from None
-    header_idx = find_header_row(rows, known_headers)
-    frame, headers, issues = _frame_from_rows(rows, header_idx, first_row_number=1)
+    frame, headers, issues = _frame_from_rows(rows, header_idx, 1, limits)
     return RawTable(frame, headers, header_idx + 1, "csv", encoding, delimiter, issues)
 
 
@@ -207,26 +282,6 @@ def cell_to_text(value: object) -> str:
     return str(value).strip()
 
 
-def check_zip_bounds(path: Path) -> None:
-    """Refuse an xlsx whose parts would unpack to an unreasonable size (a zip bomb)."""
-    try:
-        with path.open("rb") as fh, zipfile.ZipFile(fh) as zf:
-            members = zf.infolist()
-    except (zipfile.BadZipFile, OSError):
-        raise DeliveryRejected(
-            "FILE_CORRUPT",
-            "The spreadsheet cannot be opened (not a valid xlsx archive). Save it again as .xlsx and resend.",
-        ) from None
-    total = sum(m.file_size for m in members)
-    worst = max((m.file_size / max(m.compress_size, 1) for m in members), default=0)
-    if total > MAX_XLSX_UNPACKED_BYTES or worst > MAX_XLSX_RATIO:
-        raise DeliveryRejected(
-            "FILE_SUSPICIOUS_ARCHIVE",
-            f"The xlsx file would unpack to {total:,} bytes (compression ratio up to {worst:.0f}x); the limit is "
-            f"{MAX_XLSX_UNPACKED_BYTES:,} bytes and {MAX_XLSX_RATIO}x. Remove empty formatted rows and columns, or send CSV.",
-        )
-
-
 def _sheet_rows(sheet) -> list[list[str]]:
     """The sheet's rows as text, without the empty rows after the last filled one."""
     rows: list[list[str]] = []
@@ -241,10 +296,23 @@ def _sheet_rows(sheet) -> list[list[str]]:
     return rows[: last_filled + 1]
 
 
-def read_xlsx_path(path: Path, known_headers: set[str]) -> RawTable:
+def _is_panic(exc: BaseException) -> bool:
+    """A Rust panic inside the xlsx reader (pyo3's PanicException derives from BaseException)."""
+    return type(exc).__name__ == "PanicException"
+
+
+def xlsx_bound(path: Path, limits: ReadLimits | None = None) -> XlsxBound | None:
+    """The bounds of an xlsx (ingest/bounds.py; DeliveryRejected past a limit), None for an OLE2 file."""
     with path.open("rb") as fh:
-        if sniff_format(fh.read(8)) == "xlsx":
-            check_zip_bounds(path)
+        if sniff_format(fh.read(8)) != "xlsx":
+            return None
+        fh.seek(0)
+        return check_xlsx_bounds(fh, limits or default_limits())
+
+
+def read_xlsx_path(path: Path, known_headers: set[str], limits: ReadLimits | None = None) -> RawTable:
+    limits = limits or default_limits()
+    xlsx_bound(path, limits)
     try:
         workbook = (
             python_calamine.CalamineWorkbook.from_path(str(path))
@@ -252,6 +320,7 @@ def read_xlsx_path(path: Path, known_headers: set[str]) -> RawTable:
             else python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
         )  # object store
         sheet = workbook.get_sheet_by_index(0)
+        check_sheet_shape(sheet.height, sheet.width, limits)  # before its rows become Python objects
         rows = _sheet_rows(sheet)
     except DeliveryRejected:
         raise
@@ -260,7 +329,11 @@ def read_xlsx_path(path: Path, known_headers: set[str]) -> RawTable:
             "FILE_PASSWORD_PROTECTED",
             "The xlsx file is password-protected. Send it without a password (over the agreed secure channel).",
         ) from None
-    except Exception as exc:  # calamine raises several types for corrupt files
+    except MemoryError:
+        raise
+    except BaseException as exc:  # calamine raises several types for corrupt files, and panics
+        if not isinstance(exc, Exception) and not _is_panic(exc):
+            raise
         raise DeliveryRejected(
             "FILE_CORRUPT",
             f"The spreadsheet cannot be opened ({type(exc).__name__}). Save it again as .xlsx and resend.",
@@ -270,7 +343,7 @@ def read_xlsx_path(path: Path, known_headers: set[str]) -> RawTable:
             "FILE_EMPTY", "The spreadsheet's first sheet is empty. Put the export on the first sheet."
         )
     header_idx = find_header_row(rows, known_headers)
-    frame, headers, issues = _frame_from_rows(rows, header_idx, first_row_number=1)
+    frame, headers, issues = _frame_from_rows(rows, header_idx, 1, limits)
     return RawTable(frame, headers, header_idx + 1, "xlsx", None, None, issues)
 
 
@@ -279,8 +352,20 @@ NOT_SPREADSHEET_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x
 SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
 
 
-def read_delivery_file(path: Path, known_headers: set[str]) -> RawTable:
-    """Read any supported delivery file. `known_headers` are normalised header names (for the header search)."""
+def read_delivery_file(path: Path, known_headers: set[str], limits: ReadLimits | None = None) -> RawTable:
+    """Read any supported delivery file. `known_headers` are normalised header names (for the header search).
+
+    A reader that runs out of memory rejects the file (FILE_UNREADABLE) rather than the run."""
+    try:
+        return _read_delivery_file(path, known_headers, limits or default_limits())
+    except MemoryError:
+        raise DeliveryRejected(
+            "FILE_UNREADABLE",
+            "Reading the file needs more memory than is available for one file. Split the export, or send CSV.",
+        ) from None
+
+
+def _read_delivery_file(path: Path, known_headers: set[str], limits: ReadLimits) -> RawTable:
     with path.open("rb") as fh:
         head = fh.read(8)
     kind = sniff_format(head)
@@ -292,14 +377,14 @@ def read_delivery_file(path: Path, known_headers: set[str]) -> RawTable:
             f"The file {path.name!r} is not a spreadsheet export ({path.suffix or 'no extension'}). Send the agreed export as .xlsx or .csv.",
         )
     if kind == "xlsx":
-        return read_xlsx_path(path, known_headers)
+        return read_xlsx_path(path, known_headers, limits)
     if kind == "ole2":
         try:
-            return read_xlsx_path(path, known_headers)
+            return read_xlsx_path(path, known_headers, limits)
         except DeliveryRejected as exc:
             raise DeliveryRejected(
                 "FILE_PASSWORD_PROTECTED" if exc.reason_code == "FILE_PASSWORD_PROTECTED" else "FILE_OLD_OR_ENCRYPTED",
                 "The file is an old .xls or a password-protected workbook. Save it as .xlsx without a password "
                 "and resend.",
             ) from None
-    return read_csv_bytes(path.read_bytes(), known_headers)
+    return read_csv_bytes(path.read_bytes(), known_headers, limits)

@@ -12,7 +12,7 @@ from report.fmt import is_missing
 
 INFLOW_KINDS = ["herintreder", "zij_instromer", "overig", "onbekend"]
 RETENTION_HORIZONS = [6, 12, 24]
-COMPLETENESS_STATUSES = ["on_time", "late", "missing", "not_yet_due"]
+COMPLETENESS_STATUSES = ["on_time", "late", "missing", "empty", "not_yet_due"]
 
 
 def _num(value):

@@ -39,11 +39,18 @@ KIND_LABELS = {
 }
 KIND_COLORS = {"herintreder": "#1f77b4", "zij_instromer": "#ff7f0e", "overig": "#2ca02c", "onbekend": "#9467bd"}
 OUTFLOW_COLOR = "#d62728"
-COMPLETENESS_COLORS = {"on_time": "#2e9e4f", "late": "#f0a800", "missing": "#d62728", "not_yet_due": "#c8c8c8"}
+COMPLETENESS_COLORS = {
+    "on_time": "#2e9e4f",
+    "late": "#f0a800",
+    "missing": "#d62728",
+    "empty": "#8c564b",
+    "not_yet_due": "#c8c8c8",
+}
 COMPLETENESS_LABELS = {
     "on_time": ("op tijd", "on time"),
     "late": ("te laat", "late"),
     "missing": ("ontbreekt", "missing"),
+    "empty": ("leeg bestand", "empty file"),
     "not_yet_due": ("nog niet verwacht", "not yet due"),
 }
 YEAR_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]

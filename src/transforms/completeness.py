@@ -3,7 +3,9 @@
 Each partner is expected to deliver every period of its cadence, from its first delivered period to
 the period of the data's cut-off. A delivery is due `due_days` after its period ends; it counts as
 received on the arrival of its first readable delivery (a loaded or superseded file; a rejected or
-duplicate file does not count). Missing deliveries count their lateness up to `as_of`.
+duplicate file does not count). Missing deliveries count their lateness up to `as_of`. A period for
+which only empty files arrived (no bytes, or a header without data rows: rejected as FILE_EMPTY) is
+not received either; its status says `empty` instead of `missing` or `not_yet_due`.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ def delivery_completeness(
 ) -> pd.DataFrame:
     readable = log[log["delivery_status"].isin(["loaded", "superseded"]) & log["delivery_period"].notna()]
     received = readable.groupby(["partner_code", "delivery_period"])["received_at"].min()
+    reason = log["reason_code"] if "reason_code" in log else pd.Series(None, index=log.index, dtype="str")
+    empty_files = log[(log["delivery_status"] == "rejected") & (reason == "FILE_EMPTY")]
+    empty = set(zip(empty_files["partner_code"], empty_files["delivery_period"], strict=True))
     rows = []
     for p in partners.itertuples():
         own = readable[readable["partner_code"] == p.partner_code]
@@ -65,6 +70,10 @@ def delivery_completeness(
     status[df["received"].astype(bool) & (df["days_late"] > 0)] = "late"
     status[~df["received"].astype(bool) & (as_of > df["due_date"])] = "missing"
     status[~df["received"].astype(bool) & (as_of <= df["due_date"])] = "not_yet_due"
+    only_empty = pd.Series(
+        [(p, d) in empty for p, d in zip(df["partner_code"], labels, strict=True)], index=df.index, dtype=bool
+    )
+    status[~df["received"].astype(bool) & only_empty] = "empty"
     df["completeness_status"] = status
     df["as_of_date"] = pd.Series(as_of, index=df.index).astype("datetime64[us]")
     df["partner_code"] = df["partner_code"].astype("str")

@@ -165,8 +165,28 @@ def _swapping(conn: sa.Connection, table: Table) -> Iterator[str]:
 
 def replace_table(engine: sa.Engine, table_name: str, df: pd.DataFrame) -> int:
     """Replace every row of a table in one transaction (readers never see a half-written table)."""
-    with _replacing(engine, TABLES[table_name]) as (conn, target):
-        return insert_frame(conn, table_name, df, into=target)
+    return replace_tables(engine, {table_name: df})[table_name]
+
+
+def replace_tables(engine: sa.Engine, frames: dict[str, pd.DataFrame]) -> dict[str, int]:
+    """Replace several tables in ONE transaction: readers, and a run that fails or is killed halfway, see
+    all of them old or all of them new (an asset that writes several tables must never leave one new
+    beside another old). Returns the rows written per table."""
+    tables = [TABLES[name] for name in frames]
+    for table in tables:
+        _refuse_durable(table)
+    written: dict[str, int] = {}
+    with engine.begin() as conn:
+        for table in tables:
+            df = frames[table.name]
+            if conn.dialect.name == "duckdb":
+                with _swapping(conn, table) as staged:
+                    written[table.name] = insert_frame(conn, table.name, df, into=staged)
+            else:
+                ensure_table(conn, table)
+                conn.execute(sa.text(f'DELETE FROM "{table.name}"'))
+                written[table.name] = insert_frame(conn, table.name, df)
+    return written
 
 
 def replace_table_from_select(engine: sa.Engine, table_name: str, select_sql: str) -> int:

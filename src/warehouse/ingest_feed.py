@@ -6,13 +6,17 @@ then arrival), never the partner's:
 - same content as a logged or earlier file of the same partner and period (any name): logged as
   duplicate, not loaded;
 - no period in its name, or unreadable: logged as rejected with the reason;
+- a link (never followed), a hidden name (never read), a pipe or device: logged once, rejected or
+  skipped, and left where it is (ingest/deliveries.py, `list_landing`);
 - a lower version arriving after a higher one of the same partner and period: superseded on arrival;
 - otherwise loaded: its accepted rows into the staging table, its quarantined rows into
   quarantine_rows, its record into delivery_log; earlier deliveries of the same partner and
   period (lower or equal version) are marked superseded and their staging rows removed.
 Deliveries are validated and written in batches of whole deliveries; each batch is one
 transaction, so the tables always hold complete deliveries and an interrupted run loses nothing
-that was committed and half-writes nothing.
+that was committed and half-writes nothing. Every file is recorded in read_attempts before it is
+read; the batch that logs it removes the record. A file an earlier run stopped on is read only in an
+isolated, bounded worker (warehouse/attempts.py).
 """
 
 from __future__ import annotations
@@ -27,12 +31,24 @@ import sqlalchemy as sa
 from core.errors import DeliveryRejected
 from core.paths import as_path
 from core.timing import StageTimer
-from ingest.deliveries import Delivery, Period, describe_file, discover_deliveries, is_hidden, parse_period_and_version
+from ingest.deliveries import (
+    FILE,
+    Delivery,
+    NotRead,
+    Period,
+    describe_file,
+    list_landing,
+    not_read,
+    parse_period_and_version,
+    survey_partner_folders,
+)
+from ingest.limits import ReadLimits, default_limits
 from ingest.parallel_read import AheadReader
 from ingest.partner_config import PartnerConfig
 from ingest.process import DeliveryResult, ReadDelivery, utc_now
 from ingest.reference import Reference
 from schemas.tables import FEED_STAGING, TABLES
+from warehouse.attempts import ATTEMPTS, clear_attempts, record_attempts, unfinished_attempts
 from warehouse.db import delete_rows, ensure_table, insert_frame, read_table
 
 LOG_TABLE = "delivery_log"
@@ -146,16 +162,19 @@ class FeedIngester:
         key: bytes,
         log: Callable[[str], None],
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        limits: ReadLimits | None = None,
     ) -> None:
         self.engine, self.feed, self.reference, self.key, self.log = engine, feed, reference, key, log
         self.max_file_bytes = max_file_bytes
+        self.limits = limits or default_limits()
         self.partners = {code: p for code, p in partners.items() if p.feed == feed}
         self.staging = FEED_STAGING[feed]
         self.report = FeedIngestReport(feed)
         self.timer = self.report.timer
         with engine.begin() as conn:
-            for name in (self.staging, LOG_TABLE, "quarantine_rows"):
+            for name in (self.staging, LOG_TABLE, "quarantine_rows", ATTEMPTS):
                 ensure_table(conn, TABLES[name])
+        self.unfinished = unfinished_attempts(engine)
         logged = read_table(engine, LOG_TABLE)
         self.known_ids = set(logged["delivery_id"])
         # A duplicate is the same content for the same partner and period: an unchanged snapshot
@@ -174,9 +193,12 @@ class FeedIngester:
 
     def run(self, landing_dir: Path) -> FeedIngestReport:
         with self.timer.stage("discover"):
-            new = [d for d in discover_deliveries(landing_dir, self.partners) if d.delivery_id not in self.known_ids]
+            files, others = survey_partner_folders(landing_dir, self.partners, self.max_file_bytes, self.log)
+            new = [d for d in files if d.delivery_id not in self.known_ids]
+            unread = [o for o in others if o.delivery.delivery_id not in self.known_ids]
         self.log(f"{self.feed}: {len(new)} new file(s) in the landing folders of {len(self.partners)} partner(s)")
         batch = _Batch()
+        self._log_not_read(unread, batch)
         ordered = []
         for d in new:
             try:
@@ -195,7 +217,21 @@ class FeedIngester:
         # Batches are validated (in workers, when there are several files) while the next batch is
         # read and decided; each is written, in order, once its results are in.
         waiting: tuple[_Batch, list] | None = None
-        with AheadReader(to_read, self.timer, log=self.log) as self.reader:
+        isolate = {r[0].delivery_id for r in to_read} & set(self.unfinished)
+        if isolate:
+            self.log(
+                f"{self.feed}: an earlier run stopped while reading {len(isolate)} file(s); they are read again "
+                "only in an isolated worker bounded in memory and time: " + ", ".join(sorted(isolate))
+            )
+        reader = AheadReader(
+            to_read,
+            self.timer,
+            log=self.log,
+            limits=self.limits,
+            isolate=isolate,
+            on_read=lambda deliveries: record_attempts(self.engine, deliveries),
+        )
+        with reader as self.reader:
             for _, d, period, version in ordered:
                 self._decide(d, period, version, batch)
                 if batch.rows >= BATCH_ROWS:
@@ -205,6 +241,18 @@ class FeedIngester:
                 waiting = self._write_when_validated(waiting, (batch, self._submit(batch)))
             self._write_when_validated(waiting, None)
         return self.report
+
+    def _log_not_read(self, entries: list[NotRead], batch: _Batch) -> None:
+        """Links, hidden names and special files in partner folders: logged once, never read, left in place."""
+        for entry in entries:
+            batch.other_records.append(
+                log_record(entry.delivery, entry.status, reason_code=entry.reason_code, reason=entry.reason)
+            )
+        if entries:
+            self.log(
+                f"{self.feed}: {len(entries)} entr{'y' if len(entries) == 1 else 'ies'} not read, left in place: "
+                + "; ".join(f"{e.delivery.partner_code}/{e.delivery.source_file} ({e.reason_code})" for e in entries)
+            )
 
     def _submit(self, batch: _Batch) -> list:
         """Start validating a batch: per partner, all its read deliveries in one call."""
@@ -267,10 +315,12 @@ class FeedIngester:
                 )
             item = self.reader.read((d, self.partners[d.partner_code], period, version))
         except DeliveryRejected as exc:
+            reason = exc.message
+            if d.delivery_id in self.unfinished and exc.reason_code == "FILE_UNREADABLE":
+                when = f"{self.unfinished[d.delivery_id]:%Y-%m-%d %H:%M} UTC"
+                reason = f"An earlier run stopped while reading this file (at {when}); read again alone: {reason}"
             batch.other_records.append(
-                log_record(
-                    d, "rejected", period=period, version=version, reason_code=exc.reason_code, reason=exc.message
-                )
+                log_record(d, "rejected", period=period, version=version, reason_code=exc.reason_code, reason=reason)
             )
             self.log(f"{d.delivery_id}: rejected ({exc.reason_code})")
             return
@@ -339,6 +389,7 @@ class FeedIngester:
             all_records = batch.other_records + records
             if all_records:
                 insert_frame(conn, LOG_TABLE, log_frame(all_records))
+                clear_attempts(conn, [r["delivery_id"] for r in all_records])
         if lines:  # one log message per batch (each is an event in Dagster's event log), a line per delivery
             self.log(
                 f"{self.feed}: loaded a batch of {len(lines)} deliveries, "
@@ -359,32 +410,44 @@ def ingest_feed(
     key: bytes,
     log: Callable[[str], None] = lambda _m: None,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    limits: ReadLimits | None = None,
 ) -> FeedIngestReport:
     """Load every new delivery of `feed` found in the landing zone. Returns what was logged this run."""
-    return FeedIngester(engine, feed, partners, reference, key, log, max_file_bytes).run(as_path(landing_dir))
+    return FeedIngester(engine, feed, partners, reference, key, log, max_file_bytes, limits).run(as_path(landing_dir))
 
 
-def log_unrouted_files(engine: sa.Engine, landing_dir: Path, partners: dict[str, PartnerConfig]) -> list[dict]:
+def log_unrouted_files(
+    engine: sa.Engine,
+    landing_dir: Path,
+    partners: dict[str, PartnerConfig],
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> list[dict]:
     """Files in the landing zone that belong to no configured partner: logged once as rejected.
 
     A file directly in the landing folder, or in a folder that is not a partner's, cannot be
-    routed to a feed; the data engineer must move it or onboard the partner.
+    routed to a feed; the data engineer must move it or onboard the partner. Links anywhere outside the
+    partner folders (a partner folder that is itself a link included) are logged as rejected
+    (FILE_LINK), hidden names as skipped; none is followed, read or moved.
     """
     landing_dir = as_path(landing_dir)
     with engine.begin() as conn:
         ensure_table(conn, TABLES[LOG_TABLE])
-    known = set(read_table(engine, LOG_TABLE)["delivery_id"])
-    records = []
+    known = set(read_table(engine, LOG_TABLE, columns=["delivery_id"])["delivery_id"])
+    records: list[dict] = []
     if not landing_dir.is_dir():
         return records
-    for path in sorted(landing_dir.rglob("*")):
-        rel = path.relative_to(landing_dir)
-        if not path.is_file() or is_hidden(rel):
-            continue
+    for entry in list_landing(landing_dir, skip=partners):
+        rel = entry.path.relative_to(landing_dir)
         folder = rel.parts[0] if len(rel.parts) > 1 else ""
-        if folder in partners:
+        if entry.kind != FILE:
+            gone = not_read(entry, UNROUTED, landing_dir)
+            if gone.delivery.delivery_id not in known:
+                records.append(
+                    log_record(gone.delivery, gone.status, reason_code=gone.reason_code, reason=gone.reason)
+                    | {"partner_code": None}
+                )
             continue
-        d = describe_file(path, UNROUTED, landing_dir)
+        d = describe_file(entry.path, UNROUTED, landing_dir, max_file_bytes, entry.stat)
         if d.delivery_id in known:
             continue
         reason = (
