@@ -29,6 +29,8 @@ from warehouse.build_state import (
     record_built,
     up_to_date,
 )
+from pipelines.metadata import warehouse_table_metadata
+from schemas.tables import TABLES
 from warehouse.db import row_count
 
 UNCHANGED = "Not rebuilt: no new deliveries for the feeds it depends on, and the same code and configuration, since it was built."
@@ -80,16 +82,20 @@ class Build:
         return found[0]
 
     def unchanged(self) -> list[dg.MaterializeResult]:
+        """Materializations of the tables as they are: row count, column schema, grain and a preview,
+        as after a rebuild (the UI's asset page shows the latest materialization's metadata)."""
         return [
             dg.MaterializeResult(
                 asset_key=t,
                 data_version=dg.DataVersion(self.fingerprint),
-                metadata={
-                    "dagster/row_count": row_count(self.engine, t),
-                    "rebuilt": False,
-                    "input_fingerprint": self.fingerprint[:12],
-                    "note": UNCHANGED,
-                },
+                metadata=warehouse_table_metadata(
+                    self.engine,
+                    TABLES[t],
+                    row_count(self.engine, t),
+                    rebuilt=False,
+                    input_fingerprint=self.fingerprint[:12],
+                    note=UNCHANGED,
+                ),
             )
             for t in self.tables
         ]

@@ -26,6 +26,16 @@ def column_schema(table: Table) -> dg.TableSchema:
     )
 
 
+def definition_metadata(table: Table) -> dict[str, object]:
+    """What the UI shows on an asset's page whatever its last materialization says: column schema
+    (with descriptions), table name and grain."""
+    return {
+        "dagster/column_schema": column_schema(table),
+        "dagster/table_name": table.name,
+        "grain": table.grain,
+    }
+
+
 def markdown_preview(df: pd.DataFrame, rows: int = PREVIEW_ROWS) -> str:
     """A markdown table of the first rows; pseudonyms shortened (they are long and not for reading)."""
     head = df.head(rows).copy()
