@@ -306,7 +306,8 @@ def _sql_rule_check(
             severity=severity,
             description=None
             if n == 0
-            else f"{n:,} rows break the rule ({_rule_text(description)})" + (f"; e.g. {example}" if example else ""),
+            else f"{n:,} row{'s' if n != 1 else ''} break{'s' if n == 1 else ''} the rule ({_rule_text(description)})"
+            + (f"; e.g. {example}" if example else ""),
             metadata={
                 "offending_rows": n,
                 "sample": dg.MetadataValue.json(sample.astype(str).to_dict("records")),

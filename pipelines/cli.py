@@ -42,6 +42,7 @@ from pipelines.queue import (
     CodeLocationLoadError,
     code_location_workspace,
     ensure_daemon,
+    open_instance,
     submit_everything,
 )
 from pipelines.resources import WAREHOUSE_TAG
@@ -96,21 +97,22 @@ class Follower:
                 continue
             if run.is_finished:
                 return run.status
-            if run.status == DagsterRunStatus.QUEUED:
-                if not announced_queue:
-                    ahead = self._runs_ahead(run_id)
+            if run.status == DagsterRunStatus.QUEUED and not announced_queue:
+                ahead = self._runs_ahead(run_id)
+                self.say(
+                    f"{_now()} run {run_id[:8]} of {JOB_NAME} queued"
+                    + (f" behind {ahead} run(s) that write the warehouse" if ahead else "")
+                )
+                announced_queue = True
+            if time.monotonic() - last_daemon_check > DAEMON_CHECK_SECONDS:
+                # a queued run needs a daemon to start it, and a running one whose daemon died needs one to
+                # notice (run monitoring) and retry it
+                last_daemon_check = time.monotonic()
+                if ensure_daemon(self.instance, self.home):
                     self.say(
-                        f"{_now()} run {run_id[:8]} of {JOB_NAME} queued"
-                        + (f" behind {ahead} run(s) that write the warehouse" if ahead else "")
+                        f"{_now()} no Dagster daemon serves this instance: started one for the queue "
+                        f"(log: {self.home / DAEMON_LOG}); it stops when the queue is empty"
                     )
-                    announced_queue = True
-                if time.monotonic() - last_daemon_check > DAEMON_CHECK_SECONDS:
-                    last_daemon_check = time.monotonic()
-                    if ensure_daemon(self.instance, self.home):
-                        self.say(
-                            f"{_now()} no Dagster daemon serves this instance: started one for the queue "
-                            f"(log: {self.home / DAEMON_LOG}); it stops when the queue is empty"
-                        )
             time.sleep(POLL_SECONDS)
 
     def _retry_of(self, run_id: str) -> str | None:
@@ -204,7 +206,7 @@ def run_command(args: argparse.Namespace) -> int:
     if args.log:
         Path(args.log).parent.mkdir(parents=True, exist_ok=True)
     with (
-        dg.DagsterInstance.get() as instance,
+        open_instance(home) as instance,
         Path(args.log).open("w", encoding="utf-8") if args.log else contextlib.nullcontext() as log,
     ):
         try:
@@ -251,8 +253,8 @@ def _finish(outcome: RunOutcome, args: argparse.Namespace) -> int:
 
 
 def outcome_command(args: argparse.Namespace) -> int:
-    _home()
-    with dg.DagsterInstance.get() as instance:
+    home = _home()
+    with open_instance(home) as instance:
         run_id = args.run_id or last_run_id(instance)
         if run_id is None:
             print("No run of everything in this instance yet: `make pipeline`.")

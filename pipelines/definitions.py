@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 
 from pipelines.assets.bi import bi_release
@@ -56,7 +58,10 @@ statistics_job = dg.define_asset_job(
 
 report_job = dg.define_asset_job("report_layer", selection=dg.AssetSelection.groups("report"), tags=WRITES, hooks=HOOKS)
 
-landing_sensor = build_landing_sensor(everything_job)
+#: ZORGSTROOM_SENSOR_INTERVAL_SECONDS: how often the daemon looks at the landing folder (default every minute).
+landing_sensor = build_landing_sensor(
+    everything_job, minimum_interval_seconds=int(os.environ.get("ZORGSTROOM_SENSOR_INTERVAL_SECONDS") or 60)
+)
 nightly_schedule = build_nightly_schedule(everything_job)
 
 

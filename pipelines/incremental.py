@@ -20,7 +20,9 @@ from collections.abc import Iterable
 
 import dagster as dg
 
+from pipelines.metadata import delivery_files_metadata, warehouse_table_metadata
 from pipelines.resources import IngestResource, WarehouseResource
+from schemas.tables import TABLES
 from warehouse.build_state import (
     base_fingerprint,
     combined_fingerprint,
@@ -29,8 +31,6 @@ from warehouse.build_state import (
     record_built,
     up_to_date,
 )
-from pipelines.metadata import warehouse_table_metadata
-from schemas.tables import TABLES
 from warehouse.db import row_count
 
 UNCHANGED = "Not rebuilt: no new deliveries for the feeds it depends on, and the same code and configuration, since it was built."
@@ -95,6 +95,10 @@ class Build:
                     rebuilt=False,
                     input_fingerprint=self.fingerprint[:12],
                     note=UNCHANGED,
+                    # delivery ids are partner/file@sha256: the files behind the table, as after a rebuild
+                    **(
+                        delivery_files_metadata(d.rsplit("@", 1)[0] for d in self.deliveries) if self.deliveries else {}
+                    ),
                 ),
             )
             for t in self.tables

@@ -76,7 +76,14 @@ def deliveries_behind(log: pd.DataFrame, partner_codes: set[str] | None = None) 
     loaded = log[log["delivery_status"] == "loaded"]
     if partner_codes is not None:
         loaded = loaded[loaded["partner_code"].isin(partner_codes)]
-    files = sorted(f"{p}/{f}" for p, f in zip(loaded["partner_code"], loaded["source_file"]))
+    return delivery_files_metadata(
+        f"{p}/{f}" for p, f in zip(loaded["partner_code"], loaded["source_file"], strict=True)
+    )
+
+
+def delivery_files_metadata(files) -> dict[str, object]:
+    """`deliveries_in_force` and the (first) `delivery_files`, as partner/file."""
+    files = sorted(files)
     return {
         "deliveries_in_force": len(files),
         "delivery_files": dg.MetadataValue.json(

@@ -59,6 +59,24 @@ IN_PROGRESS = [
 ]
 
 
+INIT_LOCK = "zorgstroom-instance.lock"
+
+
+@contextmanager
+def open_instance(home: Path) -> Iterator[dg.DagsterInstance]:
+    """The instance in `home`, its storage created under a lock: two `make pipeline` at once on a new
+    DAGSTER_HOME would otherwise both create the SQLite tables and leave two migration heads."""
+    with (home / INIT_LOCK).open("a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        instance = dg.DagsterInstance.get()
+        try:
+            _ = (instance.run_storage, instance.event_log_storage, instance.schedule_storage)  # created lazily
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    with instance:
+        yield instance
+
+
 @contextmanager
 def code_location_workspace(instance: dg.DagsterInstance) -> Iterator[BaseWorkspaceRequestContext]:
     """The code location `zorgstroom`, loaded in this process (to create runs; the daemon launches them)."""
@@ -119,11 +137,24 @@ def submit_everything(
     return instance.submit_run(run.run_id, workspace)
 
 
-def daemon_alive(instance: dg.DagsterInstance, max_age: float = HEARTBEAT_MAX_AGE_SECONDS) -> bool:
-    """Whether a daemon dequeues runs for this instance (its queue daemon beat recently)."""
-    beats = instance.get_daemon_heartbeats()
-    beat = beats.get("QUEUED_RUN_COORDINATOR")
-    return beat is not None and time.time() - beat.timestamp < max_age
+def daemon_alive(
+    instance: dg.DagsterInstance, max_age: float = HEARTBEAT_MAX_AGE_SECONDS, home: Path | None = None
+) -> bool:
+    """Whether a daemon dequeues runs for this instance: its queue daemon beat recently, and it is not
+    the daemon of a `queue_daemon` that has gone (its lock free, its daemon's id in the lock file)."""
+    beat = instance.get_daemon_heartbeats().get("QUEUED_RUN_COORDINATOR")
+    if beat is None or time.time() - beat.timestamp >= max_age:
+        return False
+    # not the last heartbeat of a daemon that was killed with the queue_daemon that ran it
+    return home is None or not (lock_is_free(home) and beat.daemon_id == recorded_daemon_id(home))
+
+
+def recorded_daemon_id(home: Path) -> str:
+    """The id of the daemon the last `queue_daemon` ran (written into its lock file)."""
+    try:
+        return (home / DAEMON_LOCK).read_text().strip()
+    except OSError:
+        return ""
 
 
 def runs_in_progress(instance: dg.DagsterInstance) -> int:
@@ -156,7 +187,7 @@ def lock_is_free(home: Path) -> bool:
 
 def ensure_daemon(instance: dg.DagsterInstance, home: Path) -> bool:
     """Start the queue's daemon in the background unless one is running; True when one was started."""
-    if daemon_alive(instance) or not lock_is_free(home):
+    if daemon_alive(instance, home=home) or not lock_is_free(home):
         return False
     log = (home / DAEMON_LOG).open("ab")
     subprocess.Popen(

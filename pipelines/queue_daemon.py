@@ -21,7 +21,7 @@ from pathlib import Path
 import dagster as dg
 
 from core.paths import REPO_ROOT
-from pipelines.queue import daemon_alive, daemon_lock, runs_in_progress
+from pipelines.queue import daemon_alive, daemon_lock, open_instance, runs_in_progress
 
 IDLE_SECONDS = float(os.environ.get("ZORGSTROOM_DAEMON_IDLE_SECONDS", "20"))
 POLL_SECONDS = 1.0
@@ -35,7 +35,7 @@ def main() -> int:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return 0  # another one runs
-    with dg.DagsterInstance.get() as instance:
+    with open_instance(home) as instance:
         if daemon_alive(instance):
             return 0  # `make dev`'s daemon serves the queue
         stopping = False
@@ -47,7 +47,7 @@ def main() -> int:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         while not stopping:
-            _serve_until_idle(instance, lambda: stopping)
+            _serve_until_idle(instance, lock, lambda: stopping)
             # The daemon is gone: say so (its last heartbeat would make `make pipeline` wait for it), then
             # serve again if a run was queued while it stopped; only then give up the lock.
             instance.wipe_daemon_heartbeats()
@@ -56,7 +56,20 @@ def main() -> int:
     return 0
 
 
-def _serve_until_idle(instance: dg.DagsterInstance, stopping) -> None:
+def _record_daemon_id(instance: dg.DagsterInstance, lock, started: float) -> bool:
+    """Write the id of the daemon just started into the lock file, once it has sent a heartbeat: if this
+    process is killed, `make pipeline` can tell that daemon's last heartbeat from a live one's."""
+    beat = instance.get_daemon_heartbeats().get("QUEUED_RUN_COORDINATOR")
+    if beat is None or beat.timestamp < started:
+        return False
+    lock.seek(0)
+    lock.truncate()
+    lock.write(beat.daemon_id)
+    lock.flush()
+    return True
+
+
+def _serve_until_idle(instance: dg.DagsterInstance, lock, stopping) -> None:
     daemon = subprocess.Popen(
         [str(Path(sys.executable).parent / "dagster-daemon"), "run"],
         cwd=REPO_ROOT,
@@ -64,9 +77,13 @@ def _serve_until_idle(instance: dg.DagsterInstance, stopping) -> None:
         start_new_session=True,
     )
     print(f"{time.strftime('%H:%M:%S')} queue daemon started (pid {daemon.pid})", flush=True)
+    started = time.time()
     idle_since: float | None = None
+    recorded = False
     try:
         while not stopping() and daemon.poll() is None:
+            if not recorded:
+                recorded = _record_daemon_id(instance, lock, started)
             if runs_in_progress(instance):
                 idle_since = None
             elif idle_since is None:
