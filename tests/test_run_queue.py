@@ -309,7 +309,7 @@ def test_a_run_whose_processes_were_all_killed_is_marked_failed_and_retried_by_t
             lambda: (r := instance.get_run_by_id(run.run_id)).status == DagsterRunStatus.FAILURE and r, 120, "failed"
         )
         messages = [
-            r.user_message or "" for r in instance.all_logs(failed.run_id)
+            (r.dagster_event.message or "") if r.dagster_event else "" for r in instance.all_logs(failed.run_id)
         ]
         assert any("is gone: it was killed or crashed" in m for m in messages), messages[-5:]
         retry = wait_for(
