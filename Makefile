@@ -43,7 +43,7 @@ demo: sample $(DAGSTER_HOME)/dagster.yaml
 	@$(BIN)/python -m pipelines.cli run --summary --log $(RUN_LOG)
 
 dev: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dg dev -h 127.0.0.1 -p 3000
+	$(BIN)/dg dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 # On a PostgreSQL warehouse: let the BI role read exactly the published tables and dimensions.
 ROLE ?= bi_reader

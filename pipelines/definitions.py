@@ -1,4 +1,4 @@
-"""The code location `zorgstroom`: `dg dev` (`make dev`) loads it from [tool.dg] in pyproject.toml."""
+"""The code location `zorgstroom`: `dg dev -w workspace.yaml` (`make dev`) and the daemon load it."""
 
 from __future__ import annotations
 

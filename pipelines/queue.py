@@ -36,8 +36,8 @@ from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
 
 from core.paths import REPO_ROOT
 
-#: The code location's name wherever it is loaded: `dg dev` ([tool.dg.project] in pyproject.toml),
-#: the daemon ([tool.dagster]), and the runs `make pipeline` submits (a test holds them equal).
+#: The code location's name wherever it is loaded: `dg dev` and the daemon (workspace.yaml), and the
+#: runs `make pipeline` submits (a test holds them equal).
 LOCATION_NAME = "zorgstroom"
 DEFINITIONS_MODULE = "pipelines.definitions"
 JOB_NAME = "everything"

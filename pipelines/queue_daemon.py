@@ -2,8 +2,7 @@
 queue has work, started by `make pipeline` when no daemon (`make dev`'s) serves the instance.
 
 It holds DAGSTER_HOME/zorgstroom-daemon.lock while it runs (a second one exits at once), runs
-`dagster-daemon run` from the repository (the code location of [tool.dagster] in pyproject.toml,
-named `zorgstroom`), and stops it once no run has been queued, running or awaiting its retry for
+`dagster-daemon run -w workspace.yaml` (the code location `zorgstroom`), and stops it once no run has been queued, running or awaiting its retry for
 IDLE_SECONDS (then starts it again if a run was queued meanwhile). Its output goes to
 DAGSTER_HOME/zorgstroom-daemon.log.
 """
@@ -71,7 +70,7 @@ def _record_daemon_id(instance: dg.DagsterInstance, lock, started: float) -> boo
 
 def _serve_until_idle(instance: dg.DagsterInstance, lock, stopping) -> None:
     daemon = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster-daemon"), "run"],
+        [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(REPO_ROOT / "workspace.yaml")],
         cwd=REPO_ROOT,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
