@@ -9,7 +9,7 @@ export ZORGSTROOM_LANDING_DIR ?= $(CURDIR)/$(SAMPLE_DIR)/landing
 SCALE ?= 1
 SEED ?= 20191114
 
-.PHONY: install demo sample pipeline summary dev test test-fast lint format bench archive dictionary reset-warehouse clean
+.PHONY: install demo sample pipeline summary dev grant-bi test test-fast lint format bench archive dictionary reset-warehouse clean
 
 install: $(VENV)/.installed
 
@@ -28,22 +28,27 @@ sample: install
 
 RUN_LOG := data/logs/last-run.log
 
-# The run's event log goes to $(RUN_LOG) (and into DAGSTER_HOME, for `make dev`); on failure its tail is shown.
+# Every run goes through the instance's queue (pipelines/queue.py): `make pipeline` submits a run of
+# `everything`, follows it (every event also in $(RUN_LOG)), ends with its outcome, exits with its result.
+# With `make dev` running its daemon starts the run; otherwise a daemon is started for as long as the
+# queue has work. ZORGSTROOM_FULL_REBUILD=1 make pipeline: rebuild every derived table.
 pipeline: install $(DAGSTER_HOME)/dagster.yaml
-	@mkdir -p $(dir $(RUN_LOG))
-	@echo "Materialising every asset (Dagster run log: $(RUN_LOG)) ..."
-	@start=$$(date +%s); \
-	if $(BIN)/dagster asset materialize --select '*' -m pipelines.definitions > $(RUN_LOG) 2>&1; then \
-	  echo "Run succeeded in $$(( $$(date +%s) - start )) s: $$(grep -c ASSET_MATERIALIZATION $(RUN_LOG)) assets materialised, $$(grep -c 'ASSET_CHECK_EVALUATION' $(RUN_LOG)) checks evaluated."; \
-	else tail -40 $(RUN_LOG); echo "Run failed: see $(RUN_LOG), or the run in 'make dev'."; exit 1; fi
+	@$(BIN)/python -m pipelines.cli run --log $(RUN_LOG)
 
-summary: install
-	$(BIN)/python -m warehouse.summary
+# The warehouse summary, then the outcome of the last run.
+summary: install $(DAGSTER_HOME)/dagster.yaml
+	@$(BIN)/python -m pipelines.cli outcome --summary
 
-demo: sample pipeline summary
+demo: sample $(DAGSTER_HOME)/dagster.yaml
+	@$(BIN)/python -m pipelines.cli run --summary --log $(RUN_LOG)
 
 dev: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
+	$(BIN)/dg dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# On a PostgreSQL warehouse: let the BI role read exactly the published tables and dimensions.
+ROLE ?= bi_reader
+grant-bi: install
+	$(BIN)/python -m warehouse.bi_grants $(ROLE) --apply
 
 # PostgreSQL tests: scripts/pg-test-server.sh installs and starts a local server when it can
 # (root on Debian). With ZORGSTROOM_REQUIRE_POSTGRES=1 (as in CI) they fail when it cannot.
@@ -84,7 +89,7 @@ dictionary: install
 	$(BIN)/python -m schemas.dictionary
 
 reset-warehouse:
-	rm -f data/warehouse.duckdb data/warehouse.duckdb.wal
+	rm -f data/warehouse.duckdb data/warehouse.duckdb.wal data/bi/zorgstroom.duckdb
 
 clean: reset-warehouse
 	rm -rf $(SAMPLE_DIR) data/feedback $(DAGSTER_HOME)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from core.versions import code_version
+from pipelines.faults import raise_if_infrastructure
 from pipelines.incremental import full_rebuild_forced
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.tables import FEED_FACT, FEED_STAGING, TABLES
@@ -59,9 +60,12 @@ def schema_conformance(
         engine, TABLES[table_name], code_lists, SAMPLE_SIZE, frozenset(IDENTIFIER_COLUMNS), where=where, params=params
     )
     if not found.passed:
+        worst = sorted(found.failures.items(), key=lambda kv: -kv[1])[:3]
         return dg.AssetCheckResult(
             passed=False,
             severity=dg.AssetCheckSeverity.ERROR,
+            description=f"{sum(found.failures.values()):,} failures of the schema rules in {table_name}: "
+            + ", ".join(f"{c} {k} ({n:,})" for (c, k), n in worst),
             metadata={
                 "rows_checked": found.rows,
                 "failures": sum(found.failures.values()),
@@ -167,6 +171,9 @@ def _reconciliation_check(feed: str) -> CheckDef:
         problems = reconcile_feed(warehouse.engine(), feed)
         return dg.AssetCheckResult(
             passed=problems.empty,
+            description=None
+            if problems.empty
+            else f"{len(problems)} deliveries whose rows read are not all in staging or quarantine, exactly once",
             metadata={
                 "deliveries_with_problems": len(problems),
                 "problems": dg.MetadataValue.json(problems.head(20).to_dict("records")),
@@ -215,6 +222,10 @@ def _privacy_check(table_name: str) -> CheckDef:
         unexplained = int((df["suppressed"] & df["suppression_reason"].isna()).sum())
         return dg.AssetCheckResult(
             passed=not found and not unexplained,
+            description=None
+            if not found and not unexplained
+            else f"{sum(found.values())} cells show a count of 1 to 4 ({', '.join(found)}); "
+            f"{unexplained} suppressed cells without a reason",
             metadata={
                 "cells": len(df),
                 "cells_suppressed": int(df["suppressed"].sum()),
@@ -246,8 +257,22 @@ def _quarantine_share_check(feed: str) -> CheckDef:
     def run(warehouse: WarehouseResource, ingest: IngestResource) -> dg.AssetCheckResult:
         partners = {c for c, p in ingest.partners().items() if p.feed == feed}
         over = quarantine_shares(read_table(warehouse.engine(), "delivery_log"), partners, QUALITY.quarantine_share_max)
+        listed = ", ".join(
+            f"{d} ({q:,} of {r:,} rows, {share:.0%})"
+            for d, q, r, share in zip(
+                over["delivery_id"].str.split("@").str[0].head(5),
+                over["rows_quarantined"].head(5),
+                over["rows_read"].head(5),
+                over["quarantined_share"].head(5),
+                strict=True,
+            )
+        )
         return dg.AssetCheckResult(
             passed=over.empty,
+            description=None
+            if over.empty
+            else f"{len(over)} deliveries with more than {QUALITY.quarantine_share_max:.0%} of their rows "
+            f"quarantined: {listed}" + (" ..." if len(over) > 5 else ""),
             severity=dg.AssetCheckSeverity.WARN,
             metadata={
                 "threshold": QUALITY.quarantine_share_max,
@@ -273,9 +298,16 @@ def _sql_rule_check(
     def run(warehouse: WarehouseResource, ingest: IngestResource) -> dg.AssetCheckResult:
         n, sample = offending_rows(warehouse.engine(), sql)
         sample = sample.drop(columns=[c for c in sample.columns if c in IDENTIFIER_COLUMNS])
+        example = "; ".join(
+            " ".join(f"{k}={v}" for k, v in row.items()) for row in sample.head(2).astype(str).to_dict("records")
+        )
         return dg.AssetCheckResult(
             passed=n == 0,
             severity=severity,
+            description=None
+            if n == 0
+            else f"{n:,} row{'s' if n != 1 else ''} break{'s' if n == 1 else ''} the rule ({_rule_text(description)})"
+            + (f"; e.g. {example}" if example else ""),
             metadata={
                 "offending_rows": n,
                 "sample": dg.MetadataValue.json(sample.astype(str).to_dict("records")),
@@ -286,6 +318,12 @@ def _sql_rule_check(
     return CheckDef(
         dg.AssetCheckSpec(name, asset=asset, description=description, blocking=blocking), run, reads=tables_in_sql(sql)
     )
+
+
+def _rule_text(description: str) -> str:
+    """A check's description without its prefix and the file it comes from, for one line."""
+    text = re.sub(r"\s*\(config/[^)]*\)", "", description.removeprefix("Plausibility: "))
+    return text.rstrip(". ")
 
 
 quality_checks = [
@@ -357,19 +395,28 @@ def _asset_checks(asset: dg.AssetKey, checks: list[CheckDef]) -> dg.AssetChecksD
             try:
                 r = check.run(warehouse, ingest)
             except Exception as exc:  # one broken check must not hide (or, if it only warns, block like) the others
+                # ... but a lock or a lost connection is no verdict on the data: the step fails, the run retries
+                raise_if_infrastructure(exc, f"check {check.spec.name}")
                 context.log.error(f"check {check.spec.name} could not run: {type(exc).__name__}: {exc}")
                 yield dg.AssetCheckResult(
                     asset_key=asset,
                     check_name=check.spec.name,
                     passed=False,
                     severity=dg.AssetCheckSeverity.ERROR if check.spec.blocking else dg.AssetCheckSeverity.WARN,
+                    description=f"the check itself failed (a bug, not the data): {type(exc).__name__}: "
+                    + str(exc)[:200],
                     metadata={"error": f"{type(exc).__name__}: {str(exc)[:500]}"},
                 )
                 continue
             if inputs is not None and r.passed:
                 passed[check.spec.name] = inputs
             yield dg.AssetCheckResult(
-                asset_key=asset, check_name=check.spec.name, passed=r.passed, severity=r.severity, metadata=r.metadata
+                asset_key=asset,
+                check_name=check.spec.name,
+                passed=r.passed,
+                severity=r.severity,
+                description=r.description,
+                metadata=r.metadata,
             )
         if passed:  # one transaction for the step
             record_built_many(engine, passed, context.run.run_id)

@@ -20,7 +20,9 @@ from collections.abc import Iterable
 
 import dagster as dg
 
+from pipelines.metadata import delivery_files_metadata, warehouse_table_metadata
 from pipelines.resources import IngestResource, WarehouseResource
+from schemas.tables import TABLES
 from warehouse.build_state import (
     base_fingerprint,
     combined_fingerprint,
@@ -80,16 +82,24 @@ class Build:
         return found[0]
 
     def unchanged(self) -> list[dg.MaterializeResult]:
+        """Materializations of the tables as they are: row count, column schema, grain and a preview,
+        as after a rebuild (the UI's asset page shows the latest materialization's metadata)."""
         return [
             dg.MaterializeResult(
                 asset_key=t,
                 data_version=dg.DataVersion(self.fingerprint),
-                metadata={
-                    "dagster/row_count": row_count(self.engine, t),
-                    "rebuilt": False,
-                    "input_fingerprint": self.fingerprint[:12],
-                    "note": UNCHANGED,
-                },
+                metadata=warehouse_table_metadata(
+                    self.engine,
+                    TABLES[t],
+                    row_count(self.engine, t),
+                    rebuilt=False,
+                    input_fingerprint=self.fingerprint[:12],
+                    note=UNCHANGED,
+                    # delivery ids are partner/file@sha256: the files behind the table, as after a rebuild
+                    **(
+                        delivery_files_metadata(d.rsplit("@", 1)[0] for d in self.deliveries) if self.deliveries else {}
+                    ),
+                ),
             )
             for t in self.tables
         ]

@@ -29,6 +29,16 @@ def column_schema(table: Table) -> dg.TableSchema:
     )
 
 
+def definition_metadata(table: Table) -> dict[str, object]:
+    """What the UI shows on an asset's page whatever its last materialization says: column schema
+    (with descriptions), table name and grain."""
+    return {
+        "dagster/column_schema": column_schema(table),
+        "dagster/table_name": table.name,
+        "grain": table.grain,
+    }
+
+
 def markdown_preview(df: pd.DataFrame, rows: int = PREVIEW_ROWS) -> str:
     """A markdown table of the first rows; pseudonyms shortened (they are long and not for reading), record
     keys masked."""
@@ -73,7 +83,14 @@ def deliveries_behind(log: pd.DataFrame, partner_codes: set[str] | None = None) 
     loaded = log[log["delivery_status"] == "loaded"]
     if partner_codes is not None:
         loaded = loaded[loaded["partner_code"].isin(partner_codes)]
-    files = sorted(f"{p}/{f}" for p, f in zip(loaded["partner_code"], loaded["source_file"]))
+    return delivery_files_metadata(
+        f"{p}/{f}" for p, f in zip(loaded["partner_code"], loaded["source_file"], strict=True)
+    )
+
+
+def delivery_files_metadata(files) -> dict[str, object]:
+    """`deliveries_in_force` and the (first) `delivery_files`, as partner/file."""
+    files = sorted(files)
     return {
         "deliveries_in_force": len(files),
         "delivery_files": dg.MetadataValue.json(

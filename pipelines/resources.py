@@ -9,23 +9,41 @@ import dagster as dg
 import sqlalchemy as sa
 from pydantic import PrivateAttr
 
+from core.errors import ConfigError
 from core.paths import PARTNERS_DIR, REFERENCE_DIR
-from core.settings import load_settings, pseudonym_key_from_env
+from core.settings import default_bi_path, load_settings, pseudonym_key_from_env
 from ingest.partner_config import PartnerConfig, load_partner_configs
 from ingest.reference import Reference
 from warehouse.db import make_engine
+
+#: Run tag naming the warehouse a run was submitted for (without a password); the run refuses any other.
+WAREHOUSE_TAG = "zorgstroom/warehouse"
 
 
 class WarehouseResource(dg.ConfigurableResource):
     """The warehouse database, by SQLAlchemy URL (DuckDB file by default, PostgreSQL in production)."""
 
     url: str
+    #: Where BI tools' copy of the published tables goes (ZORGSTROOM_BI_PATH; empty: beside a DuckDB file).
+    bi_path: str = ""
     _engine: sa.Engine | None = PrivateAttr(default=None)
 
     def engine(self) -> sa.Engine:
         if self._engine is None:
             self._engine = make_engine(self.url)
         return self._engine
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Refuse to write another warehouse than the one the run was submitted for: `make pipeline`
+        submits to a queue whose daemon (`make dev`'s, say) may run with other settings."""
+        run = context.dagster_run
+        wanted = run.tags.get(WAREHOUSE_TAG) if run is not None else None
+        if wanted and wanted != self.display_url():
+            raise ConfigError(
+                f"This run was submitted for the warehouse {wanted}, but the Dagster daemon that started it runs "
+                f"with {self.display_url()} (its ZORGSTROOM_WAREHOUSE_URL). Start `make dev` with the same "
+                "settings as `make pipeline`, or stop it: `make pipeline` then starts a daemon of its own."
+            )
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         """Close the connections when a run ends: a DuckDB file is locked while any process holds it open."""
@@ -40,6 +58,9 @@ class WarehouseResource(dg.ConfigurableResource):
     def display_url(self) -> str:
         """The URL without its password, for logs and metadata."""
         return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+    def bi_release_path(self) -> Path | None:
+        return Path(self.bi_path) if self.bi_path else default_bi_path(self.url)
 
 
 class IngestResource(dg.ConfigurableResource):
@@ -75,7 +96,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
     """Resources for the current environment. Raises SettingsError (refuses to start) when misconfigured."""
     settings = load_settings()
     return {
-        "warehouse": WarehouseResource(url=settings.warehouse_url),
+        "warehouse": WarehouseResource(url=settings.warehouse_url, bi_path=str(settings.bi_path or "")),
         "ingest": IngestResource(
             environment=settings.environment,
             landing_dir=str(settings.landing_dir),

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
 import dagster as dg
+from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus, RunsFilter
 
 from core.settings import load_settings
 from ingest.archive import archive_loaded_files  # noqa: F401  (re-exported: the sensor's companion)
@@ -132,6 +133,44 @@ def evaluate_landing(
     return changed, _format_cursor(state)
 
 
+#: Runs that have not yet read the landing folder: every file there now will be read by them.
+_NOT_YET_READING = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING]
+
+
+def _landed_at(path) -> float | None:
+    """When a file got its current name and bytes (the later of mtime and ctime: a rename from the
+    hidden upload name changes only the ctime); None when the file system does not say."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    times = [t for t in (getattr(stat, "st_mtime", None), getattr(stat, "st_ctime", None)) if t]
+    return max(times) if times else None
+
+
+def run_that_will_read(instance: dg.DagsterInstance, job_name: str, paths: list) -> DagsterRun | None:
+    """A run of `job_name` that will read all of these files anyway, or None.
+
+    Every run of the job reads the whole landing folder when its staging steps start. So a run
+    that is queued (or starting) will see every file that is there now, and a run that started
+    after the last of them landed has seen them. For such files another run would only queue up
+    to find nothing new (the CLI's run and the sensor's first tick after `make pipeline` started
+    the daemon, say). A run that started before a file landed gives no cover: the file gets its
+    own run, queued behind it.
+    """
+    pending = instance.get_runs(RunsFilter(job_name=job_name, statuses=_NOT_YET_READING), limit=1)
+    if pending:
+        return pending[0]
+    landed = [_landed_at(p) for p in paths]
+    if not landed or any(t is None for t in landed):
+        return None
+    latest = max(t for t in landed if t is not None)
+    for record in instance.get_run_records(RunsFilter(job_name=job_name, statuses=[DagsterRunStatus.STARTED]), limit=5):
+        if record.start_time is not None and record.start_time > latest + 1.0:  # 1 s: coarse file-system clocks
+            return record.dagster_run
+    return None
+
+
 def build_landing_sensor(
     job: JobLike,
     *,
@@ -144,6 +183,7 @@ def build_landing_sensor(
     RUNNING by default, so the daemon of `make dev` (and of production) picks deliveries up
     without anyone switching the sensor on in the UI.
     """
+    job_name = job.name
 
     @dg.sensor(
         job=job,
@@ -174,6 +214,15 @@ def build_landing_sensor(
         context.log.info(
             f"{len(relative_paths)} new or changed file(s): {', '.join(relative_paths[:MAX_LISTED_FILES])}"
         )
+        covering = run_that_will_read(context.instance, job_name, [landing_dir / r for r in relative_paths])
+        if covering is not None:
+            return dg.SensorResult(
+                skip_reason=dg.SkipReason(
+                    f"{len(relative_paths)} new or changed file(s) will be read by run {covering.run_id[:8]} of "
+                    f"{job_name} ({covering.status.value.lower()}): it reads the landing folder after they landed."
+                ),
+                cursor=new_cursor,
+            )
         return dg.SensorResult(
             run_requests=[
                 dg.RunRequest(

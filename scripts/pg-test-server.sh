@@ -40,6 +40,11 @@ psql_admin() { su postgres -c "psql -p $port -v ON_ERROR_STOP=1 -qtAc \"$1\""; }
 if [ "$(psql_admin "SELECT 1 FROM pg_roles WHERE rolname='zorgstroom'")" != 1 ]; then
   psql_admin "CREATE ROLE zorgstroom LOGIN PASSWORD 'zorgstroom' CREATEDB" >&2
 fi
+# A BI role for the grant test (make grant-bi): no login; the test role may SET ROLE to it.
+if [ "$(psql_admin "SELECT 1 FROM pg_roles WHERE rolname='zorgstroom_bi_test'")" != 1 ]; then
+  psql_admin "CREATE ROLE zorgstroom_bi_test NOLOGIN" >&2
+  psql_admin "GRANT zorgstroom_bi_test TO zorgstroom" >&2
+fi
 for db in zorgstroom_test zorgstroom_dagster_test; do
   if [ "$(psql_admin "SELECT 1 FROM pg_database WHERE datname='$db'")" != 1 ]; then
     psql_admin "CREATE DATABASE $db OWNER zorgstroom" >&2

@@ -48,6 +48,31 @@ def test_definitions_load_with_every_asset_check_and_job():
         assert node.description
 
 
+def test_every_table_asset_shows_its_schema_and_every_job_retries_only_infrastructure_faults():
+    """The UI's asset page shows the column schema and grain from the definition, whatever the last
+    materialization did; the code location is `zorgstroom` wherever it is loaded."""
+    import yaml
+
+    from core.paths import REPO_ROOT
+    from pipelines.definitions import defs
+    from pipelines.faults import retry_only_infrastructure_faults
+    from pipelines.queue import LOCATION_NAME
+    from schemas.tables import TABLES
+
+    repo = defs.get_repository_def()
+    for key in repo.asset_graph.get_all_asset_keys():
+        name = key.to_user_string()
+        if name in TABLES:
+            metadata = repo.asset_graph.get(key).metadata
+            assert [c.name for c in metadata["dagster/column_schema"].columns] == TABLES[name].column_names, name
+            assert metadata["grain"] == TABLES[name].grain
+    for job in repo.get_all_jobs():
+        if not job.name.startswith("__"):
+            assert retry_only_infrastructure_faults in job.hook_defs, job.name
+    workspace = yaml.safe_load((REPO_ROOT / "workspace.yaml").read_text())
+    assert [e["python_module"]["location_name"] for e in workspace["load_from"]] == [LOCATION_NAME]
+
+
 def test_development_uses_the_named_development_key(monkeypatch):
     monkeypatch.setenv("ZORGSTROOM_ENV", "development")
     monkeypatch.delenv("ZORGSTROOM_PSEUDONYM_KEY", raising=False)

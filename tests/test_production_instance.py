@@ -75,6 +75,9 @@ def test_production_instance_stores_runs_in_postgres_and_queues_with_limits(prod
     assert queue.max_concurrent_runs == 4
     assert [dict(limit) for limit in queue.tag_concurrency_limits] == [{"key": WRITES_WAREHOUSE_TAG, "limit": 1}]
     assert instance.get_settings("telemetry") == {"enabled": False}
+    assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
+    assert instance.run_retries_retry_on_asset_or_op_failure is False  # only infrastructure faults retry
+    assert instance.run_monitoring_enabled and instance.run_monitoring_start_timeout_seconds == 300
 
     # A materialisation through the instance lands in PostgreSQL.
     result = dg.materialize([trivial_number], instance=instance, tags={WRITES_WAREHOUSE_TAG: "true"})

@@ -261,3 +261,57 @@ def test_archive_refuses_an_archive_inside_the_landing_folder(tmp_path):
     # a hidden folder inside it is fine: the sensor skips hidden folders
     moved = archive_loaded_files(landing, landing / ".archive", ["zorggroep_haaglanden/a_202403.csv"])
     assert moved[0].read_bytes() == b"a\n"
+
+
+def _started_run(instance, job_name: str, started_at: float):
+    """A run of the job in status STARTED since `started_at` (as the run worker's RUN_START records it)."""
+    from dagster._core.events import DagsterEvent, DagsterEventType
+    from dagster._core.events.log import EventLogEntry
+    from dagster._core.test_utils import create_run_for_test
+
+    run = create_run_for_test(instance, job_name=job_name, status=dg.DagsterRunStatus.NOT_STARTED)
+    event = DagsterEvent(DagsterEventType.RUN_START.value, job_name)
+    instance.handle_new_event(
+        EventLogEntry(
+            error_info=None,
+            level="debug",
+            user_message="",
+            run_id=run.run_id,
+            timestamp=started_at,
+            dagster_event=event,
+        )
+    )
+    return run
+
+
+def test_files_a_queued_or_later_run_will_read_give_no_second_run(instance, landing):
+    from dagster._core.remote_origin import InProcessCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
+    from dagster._core.storage.dagster_run import DagsterRun
+    from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+    from dagster._core.utils import make_new_run_id
+
+    path = deliver(landing, "zorggroep_haaglanden/a_202403.csv", b"a\n")
+    location = InProcessCodeLocationOrigin(LoadableTargetOrigin(python_file=__file__), location_name="zorgstroom")
+    origin = RemoteJobOrigin(RemoteRepositoryOrigin(location, "__repository__"), "dummy_job")
+    queued = instance.run_storage.add_run(
+        DagsterRun(
+            job_name="dummy_job",
+            run_id=make_new_run_id(),
+            status=dg.DagsterRunStatus.QUEUED,
+            remote_job_origin=origin,
+        )
+    )
+    covered = evaluate(instance)
+    assert covered.run_requests == [] and queued.run_id[:8] in covered.skip_message
+    assert "zorggroep_haaglanden/a_202403.csv" in json.loads(covered.cursor)  # remembered: it will be read
+    instance.delete_run(queued.run_id)
+
+    # a run that started before the file landed has read the landing folder already: the file gets a run
+    landed = path.stat().st_mtime
+    early = _started_run(instance, "dummy_job", landed - 60)
+    assert instance.get_run_by_id(early.run_id).status == dg.DagsterRunStatus.STARTED
+    assert len(evaluate(instance).run_requests) == 1
+    # one that started after it landed has read it (or will, in its staging steps): no second run
+    later = _started_run(instance, "dummy_job", landed + 30)
+    again = evaluate(instance)
+    assert again.run_requests == [] and later.run_id[:8] in again.skip_message

@@ -1,4 +1,4 @@
-"""The whole operation, for real: `dagster dev` (webserver and daemon) on a persistent DAGSTER_HOME.
+"""The whole operation, for real: `dg dev` (webserver and daemon, as `make dev` runs it) on a persistent DAGSTER_HOME.
 
 - the landing sensor sees the deliveries and launches a run by itself;
 - a materialisation launched through the webserver's GraphQL API overlaps with it: the run queue
@@ -10,6 +10,7 @@
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -95,7 +96,7 @@ def dagster_dev(tmp_path):
     }
     log = (tmp_path / "dagster-dev.log").open("w")
     proc = subprocess.Popen(
-        [str(BIN / "dagster"), "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)],
+        [str(BIN / "dg"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],  # `make dev`'s command
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -147,6 +148,7 @@ def test_sensor_and_graphql_runs_overlap_safely_and_a_new_delivery_is_picked_up(
     # 2. a second materialisation through GraphQL, while the first may still run
     repo = graphql(port, "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }")
     node = repo["repositoriesOrError"]["nodes"][0]
+    assert node["location"]["name"] == "zorgstroom"  # the code location's name (workspace.yaml)
     launched = graphql(
         port,
         LAUNCH,
@@ -214,7 +216,6 @@ def test_sensor_and_graphql_runs_overlap_safely_and_a_new_delivery_is_picked_up(
     assert new_run["status"] == "SUCCESS"
     after = read_when_free(dagster_dev["url"], "delivery_log")
     assert set(after["source_file"]) - before == {"gemeente_den_haag_202303.csv"}
-    assert (
-        "database is locked" not in dagster_dev["log"].read_text()
-        and "Could not set lock" not in dagster_dev["log"].read_text()
-    )
+    log_text = dagster_dev["log"].read_text()
+    assert "database is locked" not in log_text and "Could not set lock" not in log_text
+    assert not re.search(r"(Deprecation|Supersession|Beta|Preview)Warning", log_text), log_text[-3000:]

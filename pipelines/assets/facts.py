@@ -3,7 +3,7 @@
 import dagster as dg
 
 from pipelines.incremental import Build, feed_partners
-from pipelines.metadata import deliveries_behind, warehouse_table_metadata
+from pipelines.metadata import deliveries_behind, definition_metadata, warehouse_table_metadata
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.tables import FEED_FACT, FEED_STAGING, TABLES
 from transforms.current_records import added_records_sql, latest_records_sql
@@ -20,6 +20,7 @@ def _current_records_asset(feed: str) -> dg.AssetsDefinition:
         deps=[source],
         kinds={"sql"},
         description=f"{table.description} Grain: {table.grain}.",
+        metadata=definition_metadata(table),
     )
     def _asset(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource

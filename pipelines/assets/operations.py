@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from pipelines.assets.statistics import Inputs
-from pipelines.metadata import deliveries_behind, markdown_preview, table_metadata
+from pipelines.metadata import deliveries_behind, definition_metadata, markdown_preview, table_metadata
 from pipelines.resources import WarehouseResource
 from schemas.tables import TABLES
 from transforms.completeness import delivery_completeness
@@ -22,6 +22,7 @@ TABLE = TABLES["fct_delivery_completeness"]
     kinds={"pandas", "sql"},
     deps=["stg_employment_spells", "stg_enrolments", "stg_municipal_participants", "dim_partner"],
     description=f"{TABLE.description} Grain: {TABLE.grain}.",
+    metadata=definition_metadata(TABLE),
 )
 def fct_delivery_completeness(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     data = Inputs(warehouse)

@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.incremental import Build
-from pipelines.metadata import table_metadata
+from pipelines.metadata import definition_metadata, table_metadata
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.pandera_schemas import pandera_schema
 from schemas.tables import TABLES
@@ -16,7 +16,13 @@ from warehouse.db import replace_table
 def _dimension_asset(name: str) -> dg.AssetsDefinition:
     table = TABLES[name]
 
-    @dg.asset(name=name, group_name="reference", kinds={"pandas", "sql"}, description=table.description)
+    @dg.asset(
+        name=name,
+        group_name="reference",
+        kinds={"pandas", "sql"},
+        description=table.description,
+        metadata=definition_metadata(table),
+    )
     def _asset(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource
     ) -> dg.MaterializeResult:

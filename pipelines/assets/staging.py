@@ -3,7 +3,7 @@
 import dagster as dg
 
 from core.paths import as_path
-from pipelines.metadata import deliveries_behind, warehouse_table_metadata
+from pipelines.metadata import deliveries_behind, definition_metadata, warehouse_table_metadata
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.tables import FEED_STAGING, TABLES
 from warehouse.db import distinct_values, read_table, row_count
@@ -19,6 +19,7 @@ def _staging_asset(feed: str) -> dg.AssetsDefinition:
         group_name="staging",
         kinds={"pandas", "csv", "excel"},
         description=f"{table.description} Grain: {table.grain}. Also writes delivery_log and quarantine_rows.",
+        metadata=definition_metadata(table),
     )
     def _asset(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource
@@ -36,7 +37,10 @@ def _staging_asset(feed: str) -> dg.AssetsDefinition:
         )
         rows = row_count(engine, name)
         files = [r["source_file"] for r in report.log_rows]
-        behind = deliveries_behind(read_table(engine, "delivery_log"), distinct_values(engine, name, "partner_code"))
+        log = read_table(engine, "delivery_log")
+        behind = deliveries_behind(log, distinct_values(engine, name, "partner_code"))
+        feed_partners = {code for code, p in ingest.partners().items() if p.feed == feed}
+        by_status = log.loc[log["partner_code"].isin(feed_partners), "delivery_status"].value_counts()
         rejected = {
             f"{r['partner_code']}/{r['source_file']}": f"{r['reason_code']}: {r['reason']}"
             for r in report.log_rows
@@ -62,6 +66,7 @@ def _staging_asset(feed: str) -> dg.AssetsDefinition:
                 rows_quarantined=report.rows_quarantined,
                 files_this_run=dg.MetadataValue.json(files[:200]),
                 **behind,
+                deliveries_by_status=dg.MetadataValue.json({str(k): int(v) for k, v in by_status.items()}),
                 rejected_files=dg.MetadataValue.json(rejected),
                 seconds_per_stage=dg.MetadataValue.json(report.timer.rounded()),
             )

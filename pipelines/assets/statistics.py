@@ -5,7 +5,13 @@ import dagster as dg
 import pandas as pd
 
 from pipelines.incremental import Build, incrementally
-from pipelines.metadata import deliveries_behind, markdown_preview, table_metadata, warehouse_table_metadata
+from pipelines.metadata import (
+    deliveries_behind,
+    definition_metadata,
+    markdown_preview,
+    table_metadata,
+    warehouse_table_metadata,
+)
 from pipelines.resources import WarehouseResource
 from schemas.tables import TABLES
 from transforms import publish
@@ -67,6 +73,7 @@ def _spec(name: str, group: str, deps: list[str]) -> dg.AssetSpec:
         deps=deps,
         kinds={"pandas", "sql"},
         description=f"{table.description} Grain: {table.grain}.",
+        metadata=definition_metadata(table),
     )
 
 
@@ -134,6 +141,7 @@ def retention_facts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     deps=FACTS_IN,
     kinds={"pandas", "sql"},
     description=f"{TABLES['fct_programme_flows'].description} Grain: {TABLES['fct_programme_flows'].grain}.",
+    metadata=definition_metadata(TABLES["fct_programme_flows"]),
 )
 @incrementally(["fct_programme_flows"])
 def fct_programme_flows(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
@@ -214,6 +222,7 @@ STAGING = ["stg_employment_spells", "stg_enrolments", "stg_municipal_participant
     deps=STAGING,
     kinds={"sql"},
     description=f"{TABLES['fct_person_residence'].description} Grain: {TABLES['fct_person_residence'].grain}.",
+    metadata=definition_metadata(TABLES["fct_person_residence"]),
 )
 def fct_person_residence(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """From every staging row of every feed, built in the warehouse (the rows never come to Python);
@@ -273,6 +282,7 @@ def _published(name: str, deps: list[str], build, extra=lambda df: {}) -> dg.Ass
         deps=deps,
         kinds={"pandas", "sql"},
         description=f"{table.description} Grain: {table.grain}. For BI tools: stable columns, aggregates only.",
+        metadata=definition_metadata(table),
     )
     @incrementally([name])
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource):

@@ -40,6 +40,8 @@ class Settings:
     report_dir: Path
     archive_dir: Path
     max_file_bytes: int
+    #: The BI tools' copy of the published tables (warehouse/bi_release.py); None on PostgreSQL unless set.
+    bi_path: Path | None = None
 
 
 def _default_warehouse_url() -> str:
@@ -74,18 +76,35 @@ def warn_if_development_key_by_default() -> bool:
     return True
 
 
+def default_bi_path(warehouse_url: str) -> Path | None:
+    """The BI copy beside a DuckDB warehouse file (data/warehouse.duckdb -> data/bi/zorgstroom.duckdb);
+    None for other warehouses (on PostgreSQL BI tools read the tables themselves)."""
+    prefix = "duckdb:///"
+    if not warehouse_url.startswith(prefix) or warehouse_url[len(prefix) :] in ("", ":memory:"):
+        return None
+    return Path(warehouse_url[len(prefix) :].split("?")[0]).resolve().parent / "bi" / "zorgstroom.duckdb"
+
+
+def _bi_path(warehouse_url: str) -> Path | None:
+    if os.environ.get("ZORGSTROOM_BI_PATH"):
+        return Path(os.environ["ZORGSTROOM_BI_PATH"]).resolve()
+    return default_bi_path(warehouse_url)
+
+
 def load_settings() -> Settings:
     warn_if_development_key_by_default()
     environment = os.environ.get("ZORGSTROOM_ENV", "development")
     if environment not in ENVIRONMENTS:
         raise SettingsError(f"ZORGSTROOM_ENV={environment!r} is not one of {', '.join(ENVIRONMENTS)}.")
+    warehouse_url = os.environ.get("ZORGSTROOM_WAREHOUSE_URL") or _default_warehouse_url()
     return Settings(
         environment=environment,
         pseudonym_key=pseudonym_key_from_env(environment),
-        warehouse_url=os.environ.get("ZORGSTROOM_WAREHOUSE_URL") or _default_warehouse_url(),
+        warehouse_url=warehouse_url,
         landing_dir=as_path(os.environ.get("ZORGSTROOM_LANDING_DIR") or DATA_DIR / "sample" / "landing"),
         feedback_dir=Path(os.environ.get("ZORGSTROOM_FEEDBACK_DIR") or DATA_DIR / "feedback"),
         report_dir=Path(os.environ.get("ZORGSTROOM_REPORT_DIR") or DATA_DIR / "report").resolve(),
         archive_dir=Path(os.environ.get("ZORGSTROOM_ARCHIVE_DIR") or DATA_DIR / "archive"),
         max_file_bytes=int(os.environ.get("ZORGSTROOM_MAX_FILE_BYTES") or 200 * 1024 * 1024),
+        bi_path=_bi_path(warehouse_url),
     )
