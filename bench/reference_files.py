@@ -82,7 +82,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SQL = Path(__file__).with_name("reference_files.sql")
 FLOWS_SQL = Path(__file__).with_name("reference_flows.sql")
 TARGETS_SQL = Path(__file__).with_name("reference_files_targets.sql")
-PARTNERS_DIR = ROOT / "config" / "partners"
+#: The partner mappings: ZORGSTROOM_PARTNERS_DIR as the pipeline reads it (the tests' fixtures), else config/partners.
+PARTNERS_DIR = Path(os.environ.get("ZORGSTROOM_PARTNERS_DIR") or ROOT / "config" / "partners")
 REFERENCE_DIR = ROOT / "config" / "reference"
 
 FEED = "employment_spells"

@@ -20,7 +20,7 @@ import yaml
 from sampledata import generate_sample_deliveries
 
 REPO = Path(__file__).resolve().parents[1]
-PARTNERS_DIR = REPO / "config" / "partners"
+PARTNERS_DIR = REPO / "tests" / "fixtures" / "partners"  # the tests' own mappings (conftest)
 SMALL = dict(seed=20191114, scale=0.1, first_period="2022-01", last_period="2022-06")
 # a second small range across thuiszorg's switch from serial numbers to date cells (2021-01)
 # and zorggroep's layout change (2022-01)

@@ -24,6 +24,7 @@ import python_calamine
 
 from core.errors import DeliveryRejected
 from ingest.partner_config import normalise_header
+from ingest.workbooks import check_sheet_size, choose_sheet, open_workbook, workbook_format
 
 HEADER_SEARCH_ROWS = 30
 #: Guards against zip bombs: an xlsx may unpack to at most this many bytes, at most this ratio per member.
@@ -241,17 +242,16 @@ def _sheet_rows(sheet) -> list[list[str]]:
     return rows[: last_filled + 1]
 
 
-def read_xlsx_path(path: Path, known_headers: set[str]) -> RawTable:
+def read_xlsx_path(path: Path, known_headers: set[str], sheet_name: str | None = None) -> RawTable:
+    """A workbook (xlsx, xls, ods: ingest/workbooks.py), its data on the named sheet or the first."""
     with path.open("rb") as fh:
-        if sniff_format(fh.read(8)) == "xlsx":
-            check_zip_bounds(path)
+        head = fh.read(8)
+    if sniff_format(head) == "xlsx":
+        check_zip_bounds(path)
+    file_format = workbook_format(path, head)
     try:
-        workbook = (
-            python_calamine.CalamineWorkbook.from_path(str(path))
-            if isinstance(path, Path)
-            else python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
-        )  # object store
-        sheet = workbook.get_sheet_by_index(0)
+        sheet = choose_sheet(open_workbook(path), sheet_name)
+        check_sheet_size(sheet)
         rows = _sheet_rows(sheet)
     except DeliveryRejected:
         raise
@@ -266,21 +266,21 @@ def read_xlsx_path(path: Path, known_headers: set[str]) -> RawTable:
             f"The spreadsheet cannot be opened ({type(exc).__name__}). Save it again as .xlsx and resend.",
         ) from None
     if not rows:
-        raise DeliveryRejected(
-            "FILE_EMPTY", "The spreadsheet's first sheet is empty. Put the export on the first sheet."
-        )
+        where = f"sheet {sheet_name!r}" if sheet_name else "first sheet"
+        raise DeliveryRejected("FILE_EMPTY", f"The spreadsheet's {where} is empty. Put the export on the {where}.")
     header_idx = find_header_row(rows, known_headers)
     frame, headers, issues = _frame_from_rows(rows, header_idx, first_row_number=1)
-    return RawTable(frame, headers, header_idx + 1, "xlsx", None, None, issues)
+    return RawTable(frame, headers, header_idx + 1, file_format, None, None, issues)
 
 
 #: Signatures of files that are certainly not a spreadsheet export.
 NOT_SPREADSHEET_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"Rar!", b"7z\xbc\xaf")
-SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
+SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".ods")
 
 
-def read_delivery_file(path: Path, known_headers: set[str]) -> RawTable:
-    """Read any supported delivery file. `known_headers` are normalised header names (for the header search)."""
+def read_delivery_file(path: Path, known_headers: set[str], sheet: str | None = None) -> RawTable:
+    """Read any supported delivery file. `known_headers` are normalised header names (for the header search);
+    `sheet` the worksheet of a workbook the partner's layout names (None: the first)."""
     with path.open("rb") as fh:
         head = fh.read(8)
     kind = sniff_format(head)
@@ -292,14 +292,16 @@ def read_delivery_file(path: Path, known_headers: set[str]) -> RawTable:
             f"The file {path.name!r} is not a spreadsheet export ({path.suffix or 'no extension'}). Send the agreed export as .xlsx or .csv.",
         )
     if kind == "xlsx":
-        return read_xlsx_path(path, known_headers)
-    if kind == "ole2":
+        return read_xlsx_path(path, known_headers, sheet)
+    if kind == "ole2":  # an old .xls, or a password-protected (encrypted) xlsx
         try:
-            return read_xlsx_path(path, known_headers)
+            return read_xlsx_path(path, known_headers, sheet)
         except DeliveryRejected as exc:
+            if exc.reason_code not in ("FILE_CORRUPT", "FILE_PASSWORD_PROTECTED"):
+                raise
             raise DeliveryRejected(
                 "FILE_PASSWORD_PROTECTED" if exc.reason_code == "FILE_PASSWORD_PROTECTED" else "FILE_OLD_OR_ENCRYPTED",
-                "The file is an old .xls or a password-protected workbook. Save it as .xlsx without a password "
-                "and resend.",
+                "The workbook cannot be opened: it is password-protected or damaged. Save it as .xlsx without a "
+                "password and resend.",
             ) from None
     return read_csv_bytes(path.read_bytes(), known_headers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -172,7 +173,7 @@ class PartnerConfig:
 
 
 def load_partners(partners_dir: Path | str | None = None) -> dict[str, PartnerConfig]:
-    partners_dir = Path(partners_dir) if partners_dir else DEFAULT_PARTNERS_DIR
+    partners_dir = Path(partners_dir or os.environ.get("ZORGSTROOM_PARTNERS_DIR") or DEFAULT_PARTNERS_DIR)
     configs: dict[str, PartnerConfig] = {}
     for path in sorted(partners_dir.glob("*.yaml")):
         with path.open(encoding="utf-8") as fh:

@@ -364,11 +364,14 @@ def ingest_feed(
     return FeedIngester(engine, feed, partners, reference, key, log, max_file_bytes).run(as_path(landing_dir))
 
 
-def log_unrouted_files(engine: sa.Engine, landing_dir: Path, partners: dict[str, PartnerConfig]) -> list[dict]:
+def log_unrouted_files(
+    engine: sa.Engine, landing_dir: Path, partners: dict[str, PartnerConfig] | frozenset[str] | set[str]
+) -> list[dict]:
     """Files in the landing zone that belong to no configured partner: logged once as rejected.
 
     A file directly in the landing folder, or in a folder that is not a partner's, cannot be
-    routed to a feed; the data engineer must move it or onboard the partner.
+    routed to a feed; the data engineer must move it or onboard the partner. `partners`: every partner
+    with a mapping file, broken ones included (their files wait for the fix, they are not unrouted).
     """
     landing_dir = as_path(landing_dir)
     with engine.begin() as conn:
@@ -388,8 +391,8 @@ def log_unrouted_files(engine: sa.Engine, landing_dir: Path, partners: dict[str,
         if d.delivery_id in known:
             continue
         reason = (
-            f"The folder {folder!r} is not a known partner: no config/partners/{folder}.yaml. "
-            "Onboard the partner (README, 'Onboarding a partner') or move the file to the right partner folder."
+            f"The folder {folder!r} is not a known partner: the pipeline team has not onboarded {folder!r} yet. "
+            "Ask them to, or move the file to the right partner's folder."
             if folder
             else "The file lies directly in the landing folder; put it in its partner's folder."
         )
