@@ -549,15 +549,17 @@ def _check_coverage(
         raise ConfigError(f"{lw}: maps none of the person identifiers {identifiers}")
     implied = set(identifiers) if any(p in cols for p in identifiers) else set()
     for c in spec.columns:
-        delivered = c.name in cols or c.name in derived
         if c.needed and c.name in not_delivered:
             raise ConfigError(
                 f"{lw}: {c.name} cannot be declared not_delivered: {' and '.join(c.needed_by)} need it. "
                 "Map it (columns) or derive it (derived) in every layout"
             )
+    for c in spec.columns:
+        delivered = c.name in cols or c.name in derived
         if c.needed and not delivered and c.name not in implied:
             raise ConfigError(
-                f"{lw}: {c.name} is not mapped: {' and '.join(c.needed_by)} need it. Map it (columns) or derive it"
+                f"{lw}: {c.name} is not mapped, and {' and '.join(c.needed_by)} need it. Map it (columns) or "
+                "derive it (derived)"
             )
         if not delivered and c.name not in not_delivered and c.name not in implied:
             raise ConfigError(

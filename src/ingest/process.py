@@ -144,6 +144,7 @@ def _parse_columns(
     reference: Reference,
     key: bytes,
     issues: IssueCollector,
+    not_derived: dict[str, pd.Series] | None = None,
 ) -> dict[str, pd.Series]:
     """Parse every input column once per distinct value (parse.on_unique), after the layout's written forms
     (patterns, labels: ingest/written_forms.py); masked values and reasons are built for the offending rows only."""
@@ -246,6 +247,8 @@ def _parse_columns(
             raise ValueError(col.kind)
         if col.required:
             missing = parse.on_unique(lambda v: (v, v.fillna("").str.strip() == ""), raw)[1]
+            if not_derived and col.name in not_derived:  # reported already: no rule matched
+                missing &= ~not_derived[col.name]
             issues.add(rows, missing, "ROW_MISSING_VALUE", col.name, header, f"{header} is required but empty")
         parsed[col.name] = values
     return parsed
@@ -253,11 +256,12 @@ def _parse_columns(
 
 def _derive_columns(
     df: pd.DataFrame, layout: Layout, headers: dict[str, str], issues: IssueCollector
-) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The layout's derived fields computed into the mapped frame; rows no rule matches reported."""
+) -> tuple[pd.DataFrame, dict[str, str], dict[str, pd.Series]]:
+    """The layout's derived fields computed into the mapped frame; rows no rule matches reported (and returned)."""
     if not layout.derived:
-        return df, headers
+        return df, headers, {}
     df, headers = df.copy(), dict(headers)
+    unmatched: dict[str, pd.Series] = {}
     for column, result in derive_all(df, layout).items():
         sources = [headers.get(n, n) for n in result.names]
         header = f"{column} (from {', '.join(sources)})"
@@ -272,7 +276,8 @@ def _derive_columns(
         issues.add(df[ROW_NUMBER], result.unmatched, "ROW_NOT_DERIVED", column, "|".join(sources), reason)
         df[column] = result.values
         headers[column] = header
-    return df, headers
+        unmatched[column] = result.unmatched
+    return df, headers, unmatched
 
 
 def _person_columns(
@@ -462,8 +467,8 @@ def _parse_group(items: list[ReadDelivery], partner: PartnerConfig, reference: R
     lineage = _lineage(items, partner)
     issues = IssueCollector()
 
-    df, headers = _derive_columns(df, layout, items[0].mapped.source_headers, issues)
-    parsed = _parse_columns(df, spec, partner, layout, headers, reference, key, issues)
+    df, headers, not_derived = _derive_columns(df, layout, items[0].mapped.source_headers, issues)
+    parsed = _parse_columns(df, spec, partner, layout, headers, reference, key, issues, not_derived)
     person = _person_columns(parsed, spec, df, headers, issues)
     _check_date_orders(parsed, spec, df, headers, issues)
 
