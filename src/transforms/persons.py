@@ -5,9 +5,10 @@ Definitions (docs/statistics_spec.md):
 - dim_person: every person_id in the employment spells, enrolments or municipal trajectories.
   person_id_kind and residence_municipality_code are those of the person's most recent record by
   delivery_period; birth_year that of the most recent record holding one (a partner that does not
-  deliver birth dates leaves it to the others: the BSN links the person to their birth year); is_employee / is_student / is_participant say in which feeds the person
-  occurs; target_group_codes (trajectories) and programme_codes (all three feeds) are the sorted
-  distinct codes joined by '|', NaN if none; first_seen_period / last_seen_period are the earliest and
+  deliver birth dates leaves it to the others: the BSN links the person to their birth year);
+  is_employee / is_student / is_participant say in which feeds the person occurs; target_group_codes
+  (trajectories) and programme_codes (all three feeds) are the sorted distinct codes joined by '|',
+  NaN if none; first_seen_period / last_seen_period are the earliest and
   latest delivery_period labels of the person's rows.
 - fct_person_residence: from the staging rows of all feeds, per person the runs of consecutive
   delivery periods with the same residence municipality: valid_from = first day of the first period
