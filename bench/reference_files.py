@@ -135,6 +135,8 @@ FEED_COLUMNS = {
         "placement_kind",
         "placement_end_date",
         "placement_result",
+        "trajectory_end_date",
+        "trajectory_result",
         "benefit_end_date",
         "benefit_end_reason",
         "civic_integration_required",
@@ -148,11 +150,11 @@ REQUIRED = {
         ("bsn",),
     ),
     "enrolments": (
-        ("enrolment_number", "birth_date", "crebo_code", "mbo_level", "learning_path", "start_date", "outcome"),
+        ("enrolment_number", "start_date", "outcome"),
         ("bsn", "onderwijsnummer"),
     ),
     "municipal_participants": (
-        ("trajectory_number", "bsn", "birth_date", "target_group", "benefit_type", "programme", "referral_date"),
+        ("trajectory_number", "bsn", "target_group", "benefit_type", "programme", "referral_date"),
         ("bsn",),
     ),
 }

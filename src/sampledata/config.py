@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from ingest.feeds import FEEDS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PARTNERS_DIR = REPO_ROOT / "config" / "partners"
 DEFAULT_REFERENCE_DIR = REPO_ROOT / "config" / "reference"
@@ -67,26 +69,10 @@ FEED_COLUMNS: dict[str, list[str]] = {
     ],
 }
 
+#: Columns whose empty cell rejects a row: what the pipeline's statistics need on every row (ingest/feeds.py,
+#: the one declaration; the generator's bad rows blank only these).
 REQUIRED: dict[str, list[str]] = {
-    "employment_spells": ["employee_number", "bsn", "birth_date", "function", "contract_type", "start_date"],
-    "enrolments": [
-        "enrolment_number",
-        "birth_date",
-        "crebo_code",
-        "mbo_level",
-        "learning_path",
-        "start_date",
-        "outcome",
-    ],
-    "municipal_participants": [
-        "trajectory_number",
-        "bsn",
-        "birth_date",
-        "target_group",
-        "benefit_type",
-        "programme",
-        "referral_date",
-    ],
+    feed: [c.name for c in spec.columns if c.required] for feed, spec in FEEDS.items()
 }
 
 # Columns that identify a record or a person: never blanked by a `missing_required` bad row.
