@@ -143,18 +143,30 @@ FEED_COLUMNS = {
     ],
 }
 RAW_TABLE = {"employment_spells": "emp_raw", "enrolments": "enr_raw", "municipal_participants": "mun_raw"}
-#: Per feed: required input columns and person identifiers (ingest/feeds.py), for the file-level header check.
+#: Per feed: the input columns a statistic needs (ingest/feeds.py needed_by: a file without one is rejected) and
+#: the person identifiers, for the file-level header check.
 REQUIRED = {
     "employment_spells": (
-        ("employee_number", "bsn", "birth_date", "function", "contract_type", "start_date"),
+        ("employee_number", "bsn", "birth_date", "function", "contract_type", "start_date", "end_date"),
         ("bsn",),
     ),
     "enrolments": (
-        ("enrolment_number", "start_date", "outcome"),
+        ("enrolment_number", "mbo_level", "learning_path", "start_date", "actual_end_date", "outcome"),
         ("bsn", "onderwijsnummer"),
     ),
     "municipal_participants": (
-        ("trajectory_number", "bsn", "target_group", "benefit_type", "programme", "referral_date"),
+        (
+            "trajectory_number",
+            "bsn",
+            "target_group",
+            "benefit_type",
+            "programme",
+            "referral_date",
+            "placement_date",
+            "placement_kind",
+            "placement_end_date",
+            "placement_result",
+        ),
         ("bsn",),
     ),
 }

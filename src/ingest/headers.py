@@ -1,6 +1,6 @@
 """Map a file's headers onto canonical columns with the partner's layout for the delivery's period.
 
-A required column that no header maps to rejects the file (saying which, and which headers were
+A column a statistic needs (feeds.py needed_by) that no header maps to rejects the file (saying which, and which headers were
 found). A header neither mapped nor listed as ignored is reported (delivery_log.unmapped_headers),
 never silently dropped. Two headers mapping onto one column reject the file: no guessing.
 """
@@ -42,7 +42,8 @@ def map_headers(raw: RawTable, partner: PartnerConfig, layout: Layout, spec: Fee
         if hits:
             source[column] = hits[0]
 
-    missing = [c.name for c in spec.columns if c.required and c.name not in source and c.name in layout.columns]
+    # a column a statistic needs is missing from the file: reject (its values would silently be empty)
+    missing = [c.name for c in spec.columns if c.needed and c.name not in source and c.name in layout.columns]
     missing += [name for name in layout.inputs if name not in source]
     if not any(p in source for p in spec.person_identifiers):
         missing += [p for p in spec.person_identifiers if p in layout.columns and p not in missing]

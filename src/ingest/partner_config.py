@@ -577,6 +577,13 @@ def parse_partner_config(raw: dict, source: Path, reference: Reference) -> Partn
     identity = parse_identity(raw, source, reference)
     spec = feed_spec(identity.feed)
     partner = _read_shared(raw, spec, where)
+    for name in partner.not_delivered:
+        col = spec.column(name)
+        if col.needed:
+            raise ConfigError(
+                f"{where} not_delivered: {name} cannot be declared not_delivered: {' and '.join(col.needed_by)} "
+                "need it. Map it (columns) or derive it (derived) in every layout"
+            )
     if not isinstance(raw["layouts"], list) or not raw["layouts"]:
         raise ConfigError(f"{where}: at least one layout is needed (layouts: a list)")
     layouts = tuple(_resolve_layout(lay, i, partner, spec, reference, where) for i, lay in enumerate(raw["layouts"]))
