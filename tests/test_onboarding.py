@@ -197,3 +197,15 @@ def test_the_bench_reference_rejects_files_for_the_same_needed_columns_as_the_pi
         needed, identifiers = module.REQUIRED[feed]
         assert set(needed) == {c.name for c in feed_spec.columns if c.needed}, feed
         assert identifiers == feed_spec.person_identifiers
+
+
+def test_the_mapping_reference_documents_every_key_and_every_canonical_column():
+    from ingest.feeds import FEEDS
+    from ingest.partner_config import LAYOUT_KEYS, RULE_KEYS, TOP_KEYS
+
+    text = (REPO_ROOT / "docs" / "mapping_reference.md").read_text(encoding="utf-8")
+    for key in {*TOP_KEYS, *LAYOUT_KEYS, *RULE_KEYS}:
+        assert f"`{key}`" in text, key
+    for spec in FEEDS.values():
+        for column in spec.columns:
+            assert f"| `{column.name}` | {column.kind} |" in text, column.name
