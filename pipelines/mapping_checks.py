@@ -59,10 +59,8 @@ def report_broken_mappings(context, ingest: IngestResource, feed: str) -> dict[s
 def partner_mappings_are_valid(ingest: IngestResource) -> dg.AssetCheckResult:
     mappings = ingest.partner_mappings()
     landing = as_path(ingest.landing_dir)
-    broken = {
-        code: {"error": b.error, "files_waiting": len(waiting_files(landing, code))}
-        for code, b in sorted(mappings.broken.items())
-    }
+    waiting = {code: len(waiting_files(landing, code)) for code in sorted(mappings.broken)}
+    broken = {code: {"error": b.error, "files_waiting": waiting[code]} for code, b in sorted(mappings.broken.items())}
     return dg.AssetCheckResult(
         passed=not broken,
         severity=dg.AssetCheckSeverity.ERROR,
@@ -70,7 +68,7 @@ def partner_mappings_are_valid(ingest: IngestResource) -> dg.AssetCheckResult:
             "valid_mappings": len(mappings.valid),
             "broken_mappings": len(broken),
             "broken": dg.MetadataValue.json(broken),
-            "files_waiting": sum(b["files_waiting"] for b in broken.values()),
+            "files_waiting": sum(waiting.values()),
         },
     )
 
