@@ -817,3 +817,13 @@ def test_the_code_lists_fit_the_sector():
     ):
         assert "onbekend" in lists[name], name  # declined / unknown is a code; missing is an empty cell
         assert "" not in lists[name]
+
+
+def test_a_period_no_layout_covers_is_rejected_in_words_for_the_partner(tmp_path):
+    body = SHEET_EMPLOYER.replace("    sheet: Dienstverbanden\n", '    valid_from: "2024-01"\n')
+    yaml_text = mapping("zorgthuis", EMPLOYER_HEAD, body)
+    _, _, log = onboard(
+        tmp_path, "zorgthuis", yaml_text, {"zorgthuis_2023-05.csv": csv_bytes(SHEET_ROWS)}, "employment_spells"
+    )
+    assert log[0]["delivery_status"] == "rejected" and log[0]["reason_code"] == "FILE_NO_LAYOUT"
+    assert "2023-05" in log[0]["reason"] and "config" not in log[0]["reason"] and ".yaml" not in log[0]["reason"]

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import pandera.pandas as pa
 
+from core.errors import ConfigError, DeliveryRejected
 from core.timing import NO_TIMER, StageTimer
 from ingest import parse
 from ingest.deliveries import Delivery, Period
@@ -407,7 +408,14 @@ def read_delivery(
     delivery: Delivery, partner: PartnerConfig, period: Period, version: int, timer: StageTimer = NO_TIMER
 ) -> ReadDelivery:
     """Read a delivery file and map its headers with the partner's layout for the period. Raises DeliveryRejected."""
-    layout = partner.layout_for(period.start_month)
+    try:
+        layout = partner.layout_for(period.start_month)
+    except ConfigError:
+        raise DeliveryRejected(
+            "FILE_NO_LAYOUT",
+            f"No agreed layout of this export covers the period {period.label}. Check the period in the file "
+            "name, or tell the pipeline team which export layout the file has.",
+        ) from None
     with timer.stage("read"):
         raw = read_delivery_file(delivery.path, partner.known_headers, sheet=layout.sheet)
     with timer.stage("map_parse"):
