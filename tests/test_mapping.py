@@ -5,9 +5,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURE_PARTNERS as PARTNERS_DIR
 
 from core.errors import ConfigError, DeliveryRejected
-from conftest import FIXTURE_PARTNERS as PARTNERS_DIR
 from ingest.deliveries import discover_deliveries, parse_period_and_version
 from ingest.partner_config import load_partner_configs
 from ingest.process import process_delivery
