@@ -2,7 +2,8 @@
 
 A column a statistic needs (feeds.py needed_by) that no header maps to rejects the file (saying
 which, and which headers were found); so does a missing input of a derived field. A header neither
-mapped nor listed as ignored is reported (delivery_log.unmapped_headers), never silently dropped. Two headers mapping onto one column reject the file: no guessing.
+mapped nor listed as ignored is reported (delivery_log.unmapped_headers), never silently dropped.
+Two headers mapping onto one column reject the file: no guessing.
 """
 
 from __future__ import annotations
