@@ -54,7 +54,11 @@ Known limits (rules not reproduced exactly; none occurs in the generated samples
 - code labels are compared with DuckDB lower() where the pipeline uses Python casefold() (they differ for a few
   characters such as 'ß'); digits and whitespace in identifiers, dates and postcodes are ASCII digits and
   Python's whitespace set here, where Python's regular expressions also accept other Unicode digits;
-- Python's strptime accepts a seconds value of 60 or 61 (rolled over); DuckDB does not (rejected here).
+- Python's strptime accepts a seconds value of 60 or 61 (rolled over); DuckDB does not (rejected here);
+- of the mapping language (docs/mapping_reference.md) this reads the columns and code labels of each layout era,
+  the partner's and layout's `patterns` (as RE2 regular expressions, case-insensitive) and `sheet`; not
+  reproduced (no generated partner uses them): `derived` fields and `inputs`, `bsn_or_onderwijsnummer`, labels of
+  columns that are not coded, `values` given per layout, and a declared `decimal_separator`.
 """
 
 from __future__ import annotations
