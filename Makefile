@@ -9,7 +9,7 @@ export ZORGSTROOM_LANDING_DIR ?= $(CURDIR)/$(SAMPLE_DIR)/landing
 SCALE ?= 1
 SEED ?= 20191114
 
-.PHONY: install demo sample pipeline summary dev grant-bi test test-fast lint format bench archive dictionary reset-warehouse clean
+.PHONY: install demo sample pipeline summary dev grant-bi test test-fast lint format bench archive dictionary check-partner reset-warehouse clean
 
 install: $(VENV)/.installed
 
@@ -87,6 +87,10 @@ archive: install
 
 dictionary: install
 	$(BIN)/python -m schemas.dictionary
+
+# Validate one partner mapping (none given: all), and with FILE=<delivery> show how that file would load.
+check-partner: install
+	$(BIN)/python -m ingest.check_partner $(PARTNER) $(FILE)
 
 reset-warehouse:
 	rm -f data/warehouse.duckdb data/warehouse.duckdb.wal data/bi/zorgstroom.duckdb

@@ -58,7 +58,11 @@ Known limits (rules not reproduced exactly; none occurs in the generated samples
 - code labels are compared with DuckDB lower() where the pipeline uses Python casefold() (they differ for a few
   characters such as 'ß'); digits and whitespace in identifiers, dates and postcodes are ASCII digits and
   Python's whitespace set here, where Python's regular expressions also accept other Unicode digits;
-- Python's strptime accepts a seconds value of 60 or 61 (rolled over); DuckDB does not (rejected here).
+- Python's strptime accepts a seconds value of 60 or 61 (rolled over); DuckDB does not (rejected here);
+- of the mapping language (docs/mapping_reference.md) this reads the columns and code labels of each layout era,
+  the partner's and layout's `patterns` (as RE2 regular expressions, case-insensitive) and `sheet`; not
+  reproduced (no generated partner uses them): `derived` fields and `inputs`, `bsn_or_onderwijsnummer`, labels of
+  columns that are not coded, `values` given per layout, and a declared `decimal_separator`.
 """
 
 from __future__ import annotations
@@ -86,7 +90,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SQL = Path(__file__).with_name("reference_files.sql")
 FLOWS_SQL = Path(__file__).with_name("reference_flows.sql")
 TARGETS_SQL = Path(__file__).with_name("reference_files_targets.sql")
-PARTNERS_DIR = ROOT / "config" / "partners"
+#: The partner mappings: ZORGSTROOM_PARTNERS_DIR as the pipeline reads it (the tests' fixtures), else config/partners.
+PARTNERS_DIR = Path(os.environ.get("ZORGSTROOM_PARTNERS_DIR") or ROOT / "config" / "partners")
 REFERENCE_DIR = ROOT / "config" / "reference"
 
 FEED = "employment_spells"
@@ -138,24 +143,38 @@ FEED_COLUMNS = {
         "placement_kind",
         "placement_end_date",
         "placement_result",
+        "trajectory_end_date",
+        "trajectory_result",
         "benefit_end_date",
         "benefit_end_reason",
         "civic_integration_required",
     ],
 }
 RAW_TABLE = {"employment_spells": "emp_raw", "enrolments": "enr_raw", "municipal_participants": "mun_raw"}
-#: Per feed: required input columns and person identifiers (ingest/feeds.py), for the file-level header check.
+#: Per feed: the input columns a statistic needs (ingest/feeds.py needed_by: a file without one is rejected) and
+#: the person identifiers, for the file-level header check.
 REQUIRED = {
     "employment_spells": (
-        ("employee_number", "bsn", "birth_date", "function", "contract_type", "start_date"),
+        ("employee_number", "bsn", "birth_date", "function", "contract_type", "start_date", "end_date"),
         ("bsn",),
     ),
     "enrolments": (
-        ("enrolment_number", "birth_date", "crebo_code", "mbo_level", "learning_path", "start_date", "outcome"),
+        ("enrolment_number", "mbo_level", "learning_path", "start_date", "actual_end_date", "outcome"),
         ("bsn", "onderwijsnummer"),
     ),
     "municipal_participants": (
-        ("trajectory_number", "bsn", "birth_date", "target_group", "benefit_type", "programme", "referral_date"),
+        (
+            "trajectory_number",
+            "bsn",
+            "target_group",
+            "benefit_type",
+            "programme",
+            "referral_date",
+            "placement_date",
+            "placement_kind",
+            "placement_end_date",
+            "placement_result",
+        ),
         ("bsn",),
     ),
 }
@@ -227,6 +246,9 @@ def load_partners(folder: Path = PARTNERS_DIR) -> dict[str, Partner]:
                     "valid_from": vf and str(vf),
                     "valid_to": vt and str(vt),
                     "columns": cols,
+                    # the mapping's sheet and patterns: the layout's own, else the partner's (ingest/partner_config.py)
+                    "sheet": lay.get("sheet") or raw.get("sheet"),
+                    "patterns": {**(raw.get("patterns") or {}), **(lay.get("patterns") or {})},
                 }
             )
         values = {
@@ -494,11 +516,11 @@ def inspect_xlsx(info: FileInfo, convert: bool, is_zip: bool) -> None:
         worst = max((m.file_size / max(m.compress_size, 1) for m in members), default=0)
         if total > MAX_XLSX_UNPACKED_BYTES or worst > MAX_XLSX_RATIO:
             raise Rejected("FILE_SUSPICIOUS_ARCHIVE")
-    rows = read_workbook_rows(info.path, python_calamine)
-    idx = find_header_row(rows, info.partner.known_headers)
-    headers = unique_headers(rows[idx])
     assert info.period_start is not None  # inspect rejects a file without a period before reading it
     lay = info.partner.layout_for(info.period_start.strftime("%Y-%m"))
+    rows = read_workbook_rows(info.path, python_calamine, lay["sheet"])
+    idx = find_header_row(rows, info.partner.known_headers)
+    headers = unique_headers(rows[idx])
     info.positions = map_positions(headers, info.partner, lay)
     info.fmt, info.width, info.read_path = "xlsx", len(headers), info.path
     if convert:
@@ -506,10 +528,18 @@ def inspect_xlsx(info: FileInfo, convert: bool, is_zip: bool) -> None:
         info.xlsx_table = xlsx_arrow(info)
 
 
-def read_workbook_rows(path: Path, python_calamine) -> list[list[str]]:
-    """The first sheet's rows as text (readers._sheet_rows): empty rows kept as [], trailing ones dropped."""
+def read_workbook_rows(path: Path, python_calamine, sheet_name: str | None = None) -> list[list[str]]:
+    """The rows of the named sheet (trimmed, case-insensitive; ingest/workbooks.py), else the first, as text
+    (readers._sheet_rows): empty rows kept as [], trailing ones dropped."""
     try:
-        sheet = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        if sheet_name is None:
+            sheet = workbook.get_sheet_by_index(0)
+        else:
+            names = [n for n in workbook.sheet_names if n.strip().casefold() == str(sheet_name).strip().casefold()]
+            if not names:
+                raise Rejected("FILE_NO_SHEET")
+            sheet = workbook.get_sheet_by_name(names[0])
         rows: list[list[str]] = []
         last = -1
         for row in sheet.iter_rows():
@@ -519,6 +549,8 @@ def read_workbook_rows(path: Path, python_calamine) -> list[list[str]]:
                 rows.append(texts)
             else:
                 rows.append([])
+    except Rejected:
+        raise
     except Exception:  # password, corrupt: calamine raises several types
         raise Rejected("FILE_CORRUPT") from None
     rows = rows[: last + 1]
@@ -570,6 +602,22 @@ def sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
+def cell_sql(f: FileInfo, column: str) -> str:
+    """The SQL of one canonical column's cell: its position, through the layout's pattern when it has one
+    (written_forms.rewrite: a full match, case-insensitive, is replaced by its first group, trimmed)."""
+    if column not in f.positions:
+        return "NULL"
+    cell = f"c{f.positions[column]}"
+    pattern = f.partner.layout_for(f.period_start.strftime("%Y-%m"))["patterns"].get(column)
+    if not pattern:
+        return cell
+    p = sql_str(pattern)
+    return (
+        f"CASE WHEN regexp_full_match(pystrip({cell}), {p}, 'i') "
+        f"THEN pystrip(regexp_extract(pystrip({cell}), '^(?:' || {p} || ')$', 1, 'i')) ELSE {cell} END"
+    )
+
+
 def csv_group_sql(files: list[FileInfo]) -> str:
     """One read_csv over files that share partner, era, dialect and column positions.
 
@@ -578,9 +626,7 @@ def csv_group_sql(files: list[FileInfo]) -> str:
     f0 = files[0]
     feed_columns = FEED_COLUMNS[f0.partner.feed]
     total = f0.width + OVERFLOW
-    select = ",\n       ".join(
-        (f"c{f0.positions[c]}" if c in f0.positions else "NULL") + f" AS {c}" for c in feed_columns
-    )
+    select = ",\n       ".join(f"{cell_sql(f0, c)} AS {c}" for c in feed_columns)
     all_cells = ", ".join(f"c{i}" for i in range(total))
     extra = ", ".join(f"c{i}" for i in range(f0.width, total))
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(total)) + "}"
@@ -605,9 +651,7 @@ def csv_group_sql(files: list[FileInfo]) -> str:
 
 def xlsx_group_sql(files: list[FileInfo], table: str) -> str:
     f0 = files[0]
-    select = ",\n       ".join(
-        (f"c{f0.positions[c]}" if c in f0.positions else "NULL") + f" AS {c}" for c in FEED_COLUMNS[f0.partner.feed]
-    )
+    select = ",\n       ".join(f"{cell_sql(f0, c)} AS {c}" for c in FEED_COLUMNS[f0.partner.feed])
     all_cells = ", ".join([*(f"c{i}" for i in range(f0.width)), "overflow"])
     return (
         f"-- {f0.partner.code}, layout {f0.layout}: {len(files)} xlsx file(s) converted to text cells, "

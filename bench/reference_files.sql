@@ -58,22 +58,31 @@ CREATE OR REPLACE TEMP MACRO pystrip(s) AS
 CREATE OR REPLACE TEMP MACRO date_in(t, pattern, fmt) AS
     CASE WHEN regexp_full_match(t, pattern) THEN try_strptime(t, fmt) END;
 
--- ingest/parse.py parse_dates: the formats in order, then Excel serial day numbers. NULL = not a date.
-CREATE OR REPLACE TEMP MACRO parse_date(t) AS coalesce(
+-- ingest/parse.py parse_dates: the formats in order, then Excel serial day numbers (a fraction is the time of
+-- day); the time of day is dropped (the fields are dates). NULL = not a date.
+CREATE OR REPLACE TEMP MACRO parse_date(t) AS date_trunc('day', coalesce(
     date_in(t, '\d{4}-\d{1,2}-\d{1,2}', '%Y-%m-%d'),
     date_in(t, '\d{1,2}-\d{1,2}-\d{4}', '%d-%m-%Y'),
     date_in(t, '\d{1,2}/\d{1,2}/\d{4}', '%d/%m/%Y'),
     date_in(t, '\d{1,2}\.\d{1,2}\.\d{4}', '%d.%m.%Y'),
     date_in(t, '\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{1,2}:\d{1,2}', '%Y-%m-%d %H:%M:%S'),
     date_in(t, '\d{1,2}-\d{1,2}-\d{4} \d{1,2}:\d{1,2}:\d{1,2}', '%d-%m-%Y %H:%M:%S'),
+    date_in(t, '\d{4}-\d{1,2}-\d{1,2}T\d{1,2}:\d{1,2}:\d{1,2}', '%Y-%m-%dT%H:%M:%S'),
+    date_in(t, '\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{1,2}:\d{1,2}\.\d{1,6}', '%Y-%m-%d %H:%M:%S.%f'),
+    date_in(t, '\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{1,2}', '%Y-%m-%d %H:%M'),
+    date_in(t, '\d{1,2}-\d{1,2}-\d{4} \d{1,2}:\d{1,2}', '%d-%m-%Y %H:%M'),
+    date_in(t, '\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{1,2}:\d{1,2}', '%d/%m/%Y %H:%M:%S'),
+    date_in(t, '\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{1,2}', '%d/%m/%Y %H:%M'),
     CASE WHEN NOT contains(t, '_') AND try_cast(t AS DOUBLE) BETWEEN 20000 AND 80000
-              AND try_cast(t AS DOUBLE) = round(try_cast(t AS DOUBLE))
-         THEN TIMESTAMP '1899-12-30' + to_days(CAST(try_cast(t AS DOUBLE) AS INTEGER)) END);
+         THEN TIMESTAMP '1899-12-30' + to_days(CAST(floor(try_cast(t AS DOUBLE)) AS INTEGER)) END));
 
--- ingest/parse.py parse_decimal: spaces dropped; with both ',' and '.', '.' is a thousands separator; ',' decimal.
+-- ingest/parse.py parse_decimal (no declared separator): spaces dropped; with both ',' and '.', the last one is
+-- the decimal separator and the other groups thousands; ',' alone is decimal.
 -- (decimal_text(t) is computed once per value in ref_rows, then parse_decimal of it.)
 CREATE OR REPLACE TEMP MACRO decimal_text(t) AS
-    replace(CASE WHEN contains(t, ',') AND contains(t, '.') THEN replace(replace(t, ' ', ''), '.', '')
+    replace(CASE WHEN contains(t, ',') AND contains(t, '.')
+                 THEN CASE WHEN strpos(reverse(t), ',') < strpos(reverse(t), '.') THEN replace(replace(t, ' ', ''), '.', '')
+                           ELSE replace(replace(t, ' ', ''), ',', '') END
                  ELSE replace(t, ' ', '') END, ',', '.');
 CREATE OR REPLACE TEMP MACRO parse_decimal(d) AS
     CASE WHEN NOT contains(d, '_') AND isfinite(try_cast(d AS DOUBLE)) THEN try_cast(d AS DOUBLE) END;

@@ -5,13 +5,14 @@
 -- ref_regions (municipalities.csv).
 --
 -- Rows (src/ingest/feeds.py, process.py), as for the employment spells:
---   enrolments   required enrolment_number, birth_date, crebo_code, mbo_level, learning_path, start_date, outcome,
---                and a BSN or an onderwijsnummer; a present BSN must pass the 11-check, a present onderwijsnummer
+--   enrolments   required enrolment_number, start_date, outcome, and a BSN or an onderwijsnummer (birth date,
+--                crebo, level and learning path may be empty: no statistic needs them on every row); a present BSN must pass the 11-check, a present onderwijsnummer
 --                (digits only, no padding) must start with 10 and have weighted sum mod 11 = 5; the person is the
 --                BSN when valid, else the onderwijsnummer (never linked to the other feeds); mbo_level a whole
---                number; actual and planned end not before the start; schema: mbo_level 1..4, crebo five digits.
---   municipal    required trajectory_number, bsn, birth_date, target_group, benefit_type, programme, referral_date;
---                placement_end_date not before placement_date.
+--                number; actual and planned end not before the start; schema (where present): mbo_level 1..4,
+--                crebo five digits, birth year 1900..2100.
+--   municipal    required trajectory_number, bsn, target_group, benefit_type, programme, referral_date;
+--                placement_end_date not before placement_date, trajectory_end_date not before referral_date.
 -- Targets (src/transforms/targets.py, read generically from targets.csv):
 --   events       employment_spells/start = start of any current care spell; enrolments/start = start of any
 --                current enrolment; municipal_participants/start = placement_date, /placement_end =
@@ -79,8 +80,7 @@ WITH stripped AS (
                 WHEN p.onr_sum % 11 = 5 THEN 'onr:' || p.onr_digits END AS person_key,
            CASE WHEN p.bsn_sum % 11 = 0 AND p.bsn_sum <> 0 THEN 'bsn'
                 WHEN p.onr_sum % 11 = 5 THEN 'onderwijsnummer' END AS person_id_kind,
-           (   p.enrolment_number IS NULL OR p.birth_date IS NULL OR p.crebo_code IS NULL OR p.mbo_level IS NULL
-            OR p.learning_path IS NULL OR p.start_date IS NULL OR p.outcome IS NULL                  -- ROW_MISSING_VALUE
+           (   p.enrolment_number IS NULL OR p.start_date IS NULL OR p.outcome IS NULL                  -- ROW_MISSING_VALUE
             OR (p.bsn IS NULL AND p.onderwijsnummer IS NULL)
             OR (p.bsn IS NOT NULL AND NOT coalesce(p.bsn_sum % 11 = 0 AND p.bsn_sum <> 0, false))   -- ROW_INVALID_BSN
             OR (p.onderwijsnummer IS NOT NULL AND NOT coalesce(p.onr_sum % 11 = 5, false))          -- ROW_INVALID_ONDERWIJSNUMMER
@@ -100,8 +100,8 @@ WITH stripped AS (
     FROM parsed p
 ), valid AS (
     SELECT *, NOT parse_rejected                                                             -- schema:
-           AND year(birth_ts) BETWEEN 1900 AND 2100 AND mbo_level BETWEEN 1 AND 4
-           AND regexp_full_match(crebo_code, '[0-9]{5}') AND version >= 1 AS row_valid
+           AND coalesce(year(birth_ts) BETWEEN 1900 AND 2100, true) AND coalesce(mbo_level BETWEEN 1 AND 4, true)
+           AND coalesce(regexp_full_match(crebo_code, '[0-9]{5}'), true) AND version >= 1 AS row_valid
     FROM checked
 ), first_valid AS (
     SELECT file_id, record_key, min(row_order) AS first_row
@@ -130,6 +130,8 @@ WITH stripped AS (
            nullif(pystrip(r.placement_kind), '') AS placement_kind,
            nullif(pystrip(r.placement_end_date), '') AS placement_end_date,
            nullif(pystrip(r.placement_result), '') AS placement_result,
+           nullif(pystrip(r.trajectory_end_date), '') AS trajectory_end_date,
+           nullif(pystrip(r.trajectory_result), '') AS trajectory_result,
            nullif(pystrip(r.benefit_end_date), '') AS benefit_end_date,
            nullif(pystrip(r.benefit_end_reason), '') AS benefit_end_reason,
            nullif(pystrip(r.civic_integration_required), '') AS civic_integration_required
@@ -146,11 +148,13 @@ WITH stripped AS (
            parse_date(s.referral_date) AS referral_ts,
            parse_date(s.placement_date) AS placement_ts,
            parse_date(s.placement_end_date) AS placement_end_ts,
+           parse_date(s.trajectory_end_date) AS trajectory_end_ts,
            parse_date(s.benefit_end_date) AS benefit_end_ts,
            yes_no(s.civic_integration_required) AS civic_integration,
            CASE WHEN s.pc4 >= 1000 THEN coalesce(pc.municipality_code, 'BUITEN_REGIO') END AS residence_municipality_code,
            tg.code AS target_group_code, bt.code AS benefit_type_code, pg.code AS programme_code,
-           pk.code AS placement_kind_code, pr.code AS placement_result_code, br.code AS benefit_end_reason_code
+           pk.code AS placement_kind_code, pr.code AS placement_result_code, br.code AS benefit_end_reason_code,
+           tr.code AS trajectory_result_code
     FROM prepared s
     LEFT JOIN ref_pc4_lookup pc ON pc.pc4 = s.pc4
     LEFT JOIN code_labels tg ON tg.partner_code = s.partner_code AND tg.column_name = 'target_group' AND tg.label_key = lower(s.target_group)
@@ -159,18 +163,20 @@ WITH stripped AS (
     LEFT JOIN code_labels pk ON pk.partner_code = s.partner_code AND pk.column_name = 'placement_kind' AND pk.label_key = lower(s.placement_kind)
     LEFT JOIN code_labels pr ON pr.partner_code = s.partner_code AND pr.column_name = 'placement_result' AND pr.label_key = lower(s.placement_result)
     LEFT JOIN code_labels br ON br.partner_code = s.partner_code AND br.column_name = 'benefit_end_reason' AND br.label_key = lower(s.benefit_end_reason)
+    LEFT JOIN code_labels tr ON tr.partner_code = s.partner_code AND tr.column_name = 'trajectory_result' AND tr.label_key = lower(s.trajectory_result)
 ), checked AS MATERIALIZED (
     SELECT p.file_id, p.partner_code, p.period_start, p.version, p.status, p.row_order, p.birth_ts,
            p.trajectory_number AS record_key, p.bsn_digits AS person_key, 'bsn' AS person_id_kind,
            p.target_group_code, p.benefit_type_code, p.programme_code, p.placement_kind_code, p.placement_result_code,
            p.placement_ts, p.placement_end_ts, p.residence_municipality_code,
-           (   p.trajectory_number IS NULL OR p.bsn IS NULL OR p.birth_date IS NULL OR p.target_group IS NULL
+           (   p.trajectory_number IS NULL OR p.bsn IS NULL OR p.target_group IS NULL
             OR p.benefit_type IS NULL OR p.programme IS NULL OR p.referral_date IS NULL              -- ROW_MISSING_VALUE
             OR (p.bsn IS NOT NULL AND NOT coalesce(p.bsn_sum % 11 = 0 AND p.bsn_sum <> 0, false))   -- ROW_INVALID_BSN
             OR (p.birth_date IS NOT NULL AND p.birth_ts IS NULL)                                     -- ROW_INVALID_DATE
             OR (p.referral_date IS NOT NULL AND p.referral_ts IS NULL)
             OR (p.placement_date IS NOT NULL AND p.placement_ts IS NULL)
             OR (p.placement_end_date IS NOT NULL AND p.placement_end_ts IS NULL)
+            OR (p.trajectory_end_date IS NOT NULL AND p.trajectory_end_ts IS NULL)
             OR (p.benefit_end_date IS NOT NULL AND p.benefit_end_ts IS NULL)
             OR (p.civic_integration_required IS NOT NULL AND p.civic_integration IS NULL)            -- ROW_INVALID_YES_NO
             OR (p.target_group IS NOT NULL AND p.target_group_code IS NULL)                          -- ROW_UNKNOWN_CODE
@@ -179,13 +185,15 @@ WITH stripped AS (
             OR (p.placement_kind IS NOT NULL AND p.placement_kind_code IS NULL)
             OR (p.placement_result IS NOT NULL AND p.placement_result_code IS NULL)
             OR (p.benefit_end_reason IS NOT NULL AND p.benefit_end_reason_code IS NULL)
+            OR (p.trajectory_result IS NOT NULL AND p.trajectory_result_code IS NULL)
             OR coalesce(p.placement_end_ts < p.placement_ts, false)                                  -- ROW_END_BEFORE_START
+            OR coalesce(p.trajectory_end_ts < p.referral_ts, false)
             OR p.too_many_values                                                                     -- ROW_TOO_MANY_VALUES
            ) AS parse_rejected
     FROM parsed p
 ), valid AS (
     SELECT *, NOT parse_rejected                                                             -- schema:
-           AND year(birth_ts) BETWEEN 1900 AND 2100 AND version >= 1 AS row_valid
+           AND coalesce(year(birth_ts) BETWEEN 1900 AND 2100, true) AND version >= 1 AS row_valid
     FROM checked
 ), first_valid AS (
     SELECT file_id, record_key, min(row_order) AS first_row

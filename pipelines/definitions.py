@@ -16,6 +16,7 @@ from pipelines.assets.staging import staging_assets
 from pipelines.assets.statistics import statistics_assets
 from pipelines.checks import all_checks
 from pipelines.faults import retry_only_infrastructure_faults
+from pipelines.mapping_checks import announce_broken_mappings, mapping_checks
 from pipelines.resources import build_resources
 from pipelines.schedules import build_nightly_schedule
 from pipelines.sensors import WRITES_WAREHOUSE_TAG, build_landing_sensor
@@ -66,9 +67,10 @@ nightly_schedule = build_nightly_schedule(everything_job)
 
 
 def build_definitions() -> dg.Definitions:
+    announce_broken_mappings()  # first, in plain words: a broken mapping stops only its own partner
     return dg.Definitions(
         assets=all_assets,
-        asset_checks=all_checks,
+        asset_checks=[*all_checks, *mapping_checks],
         jobs=[everything_job, reference_job, ingest_job, core_job, feedback_job, statistics_job, report_job],
         sensors=[landing_sensor],
         schedules=[nightly_schedule],

@@ -40,7 +40,7 @@ FULL_REBUILD_TAG = "zorgstroom/full-rebuild"
 
 def feed_partners(ingest: IngestResource, feeds: Iterable[str]) -> set[str]:
     feeds = set(feeds)
-    return {code for code, p in ingest.partners().items() if p.feed in feeds}
+    return {code for code, feed in ingest.partner_feeds().items() if feed in feeds}
 
 
 def full_rebuild_forced(context: dg.OpExecutionContext) -> bool:

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from pydantic import PrivateAttr
 
 from core.errors import ConfigError
-from core.paths import PARTNERS_DIR, REFERENCE_DIR
+from core.paths import REFERENCE_DIR
 from core.settings import default_bi_path, load_settings, pseudonym_key_from_env
-from ingest.partner_config import PartnerConfig, load_partner_configs
+from ingest.partner_config import PartnerConfig, PartnerMappings, default_partners_dir, load_partner_mappings
 from ingest.reference import Reference
 from warehouse.db import make_engine
 
@@ -73,10 +73,10 @@ class IngestResource(dg.ConfigurableResource):
     environment: str
     landing_dir: str
     feedback_dir: str
-    partners_dir: str = str(PARTNERS_DIR)
+    partners_dir: str = ""  # empty: ZORGSTROOM_PARTNERS_DIR, else config/partners
     reference_dir: str = str(REFERENCE_DIR)
     max_file_bytes: int = 200 * 1024 * 1024
-    _partners: dict[str, PartnerConfig] | None = PrivateAttr(default=None)
+    _mappings: PartnerMappings | None = PrivateAttr(default=None)
 
     def pseudonym_key(self) -> bytes:
         return pseudonym_key_from_env(self.environment)
@@ -85,11 +85,31 @@ class IngestResource(dg.ConfigurableResource):
     def reference(self) -> Reference:
         return Reference(Path(self.reference_dir))
 
+    @property
+    def partners_folder(self) -> Path:
+        return Path(self.partners_dir) if self.partners_dir else default_partners_dir()
+
+    def partner_mappings(self) -> PartnerMappings:
+        """Every partner mapping, read and validated once per run: the valid ones, and the broken ones apart
+        (a broken mapping stops only its own partner's deliveries)."""
+        if self._mappings is None:
+            self._mappings = load_partner_mappings(self.partners_folder, self.reference)
+        return self._mappings
+
     def partners(self) -> dict[str, PartnerConfig]:
-        """The validated partner mappings, read once per run (every staging asset and check asks)."""
-        if self._partners is None:
-            self._partners = load_partner_configs(Path(self.partners_dir), self.reference)
-        return self._partners
+        """The valid partner mappings (every staging asset and check asks)."""
+        return self.partner_mappings().valid
+
+    def partner_feeds(self) -> dict[str, str]:
+        """The feed of every partner whose identity is known, broken mappings included (their rows stay in force)."""
+        mappings = self.partner_mappings()
+        feeds = {code: p.feed for code, p in mappings.valid.items()}
+        feeds |= {code: b.identity.feed for code, b in mappings.broken.items() if b.identity is not None}
+        return feeds
+
+    def known_partner_codes(self) -> frozenset[str]:
+        """Every partner with a mapping file, valid or broken: rows they delivered earlier stay theirs."""
+        return self.partner_mappings().known_codes
 
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
@@ -101,6 +121,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             environment=settings.environment,
             landing_dir=str(settings.landing_dir),
             feedback_dir=str(settings.feedback_dir),
+            partners_dir=str(default_partners_dir()),
             max_file_bytes=settings.max_file_bytes,
         ),
     }

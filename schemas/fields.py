@@ -143,6 +143,13 @@ _FIELD_LIST = [
     _F("planned_end_date", "date", "Planned end of the enrolment."),
     _F("actual_end_date", "date", "Actual end of the enrolment (inclusive); empty while ongoing."),
     _F(
+        "enrolment_leaving_reason_code",
+        "string",
+        "Canonical reason for leaving an enrolment (diploma, werk_gevonden, verkeerde_studiekeuze, ...), apart from "
+        "the reasons for leaving a job; empty when not given, 'onbekend' when the partner says it is unknown.",
+        code_list="enrolment_leaving_reasons",
+    ),
+    _F(
         "enrolment_outcome_code",
         "string",
         "Outcome of the enrolment: lopend (ongoing), diploma, uitval (dropped out), overig.",
@@ -175,12 +182,23 @@ _FIELD_LIST = [
         "Kind of placement: wep (work-experience place), baan (paid job), opleiding (training).",
         code_list="placement_kinds",
     ),
-    _F("placement_end_date", "date", "End of the placement (inclusive)."),
+    _F("placement_end_date", "date", "End of the placement (inclusive); the trajectory may go on after it."),
     _F(
         "placement_result_code",
         "string",
-        "Result of the placement: werkfit, werk (into work), uitval, overig.",
+        "Result of the placement: werkfit, werk (into work), opleiding (started training), uitval, overig, onbekend.",
         code_list="placement_results",
+    ),
+    _F(
+        "trajectory_end_date",
+        "date",
+        "Last day of the participant's trajectory in the programme (inclusive), apart from the end of its placement.",
+    ),
+    _F(
+        "trajectory_result_code",
+        "string",
+        "Result of the trajectory as a whole: werk, opleiding, werkfit, uitval, verhuizing, overig, onbekend.",
+        code_list="trajectory_results",
     ),
     _F("benefit_end_date", "date", "Last day of the benefit."),
     _F("benefit_end_reason_code", "string", "Why the benefit ended.", code_list="benefit_end_reasons"),

@@ -67,19 +67,21 @@ PUBLISHED_PROGRAMME = Field(
 LINEAGE = (
     "delivery_id partner_code delivery_period delivery_version source_file content_hash source_row_number received_at"
 )
-PERSON = "person_id person_id_kind birth_year residence_municipality_code?"
+#: birth_year is optional where no statistic needs it (ingest/feeds.py); the employment feed requires the birth date.
+PERSON = "person_id person_id_kind birth_year? residence_municipality_code?"
 #: Each feed's own fields, shared by its staging table and its current-records fact table.
 EMPLOYMENT_FIELDS = (
     "function_code contract_type_code hours_per_week? is_apprenticeship? start_date end_date? leaving_reason_code? "
     "programme_code?"
 )
 ENROLMENT_FIELDS = (
-    "programme_code? crebo_code mbo_level learning_path_code start_date planned_end_date? actual_end_date? "
-    "enrolment_outcome_code leaving_reason_code? bbl_employer_name? has_work_placement_agreement?"
+    "programme_code? crebo_code? mbo_level? learning_path_code? start_date planned_end_date? actual_end_date? "
+    "enrolment_outcome_code enrolment_leaving_reason_code? bbl_employer_name? has_work_placement_agreement?"
 )
 MUNICIPAL_FIELDS = (
     "target_group_code benefit_type_code programme_code referral_date placement_date? placement_kind_code? "
-    "placement_end_date? placement_result_code? benefit_end_date? benefit_end_reason_code? civic_integration_required?"
+    "placement_end_date? placement_result_code? trajectory_end_date? trajectory_result_code? benefit_end_date? "
+    "benefit_end_reason_code? civic_integration_required?"
 )
 #: Where a current record came from (a fact row keeps its delivery and source row).
 CURRENT_LINEAGE = "delivery_id delivery_period source_row_number"
@@ -333,8 +335,10 @@ _TABLE_LIST = [
     Table(
         "dim_code_list",
         "dimension",
-        "The smaller canonical code lists in one table: contract types, leaving reasons, benefit types, placement "
-        "kinds and results, enrolment outcomes, learning paths, benefit end reasons.",
+        "The smaller canonical code lists in one table: contract types, leaving reasons (of a job and of an "
+        "enrolment), benefit types, placement kinds and results, trajectory results, enrolment outcomes, learning "
+        "paths, benefit end reasons. Each has 'onbekend' for a value the partner records as unknown or declined; an "
+        "empty value (missing) is never a code.",
         "one row per code list and code",
         _cols("code_list code code_name"),
         ("code_list", "code"),

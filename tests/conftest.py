@@ -13,6 +13,10 @@ import pytest
 import sqlalchemy as sa
 
 os.environ.setdefault("ZORGSTROOM_ENV", "test")
+#: The tests' own partner mappings (a snapshot of the six sample partners'): a partner added to config/partners
+#: (a yaml and a landing folder) cannot change what the tests see.
+FIXTURE_PARTNERS = Path(__file__).resolve().parent / "fixtures" / "partners"
+os.environ["ZORGSTROOM_PARTNERS_DIR"] = str(FIXTURE_PARTNERS)
 
 from core.settings import DEVELOPMENT_PSEUDONYM_KEY
 from sampledata.generate import generate_sample_deliveries

@@ -324,7 +324,7 @@ def edge_cases(landing: Path) -> None:
 
     tw = landing / "thuiszorg_westland"
     src = tw / "thuiszorg_westland_202205.xlsx"
-    cells = list(python_calamine.CalamineWorkbook.from_path(str(src)).get_sheet_by_index(0).iter_rows())
+    cells = list(python_calamine.CalamineWorkbook.from_path(str(src)).get_sheet_by_name("Dienstverbanden").iter_rows())
     hdr_idx = next(i for i, r in enumerate(cells) if "medewerker_id" in [str(c) for c in r])
     th, tdata = (
         [str(c) for c in cells[hdr_idx]],
@@ -354,7 +354,7 @@ def edge_cases(landing: Path) -> None:
     tdata = [r for i, r in enumerate(tdata) if i % 6]
     tdata += [
         trow(800001, bsn_medewerker=int(zero[1])),  # a number: leading zero lost
-        trow(800002, begin_dienstverband=datetime(2022, 5, 3, 10, 0), einde_dienstverband=datetime(2022, 5, 3, 8, 0)),
+        trow(800002, begin_dienstverband=datetime(2022, 5, 3, 10, 0), einde_dienstverband=datetime(2022, 5, 2, 8, 0)),
         trow(
             800003,
             begin_dienstverband=datetime(2022, 5, 4, 9, 30),

@@ -5,9 +5,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURE_PARTNERS as PARTNERS_DIR
 
 from core.errors import ConfigError, DeliveryRejected
-from core.paths import PARTNERS_DIR
 from ingest.deliveries import discover_deliveries, parse_period_and_version
 from ingest.partner_config import load_partner_configs
 from ingest.process import process_delivery
@@ -35,6 +35,7 @@ NEW_PARTNER = textwrap.dedent("""\
           end_date: [Einde]
           postcode: [PC]
     ignored_headers: [Naam]
+    not_delivered: [employment_number, hours_per_week, is_apprenticeship, leaving_reason, programme]
     values:
       function: {Thuiszorg helpende: HZW, Wijkverpleging: VPK}
       contract_type: {Vast contract: vast, Jaarcontract: tijdelijk}

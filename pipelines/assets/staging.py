@@ -3,6 +3,7 @@
 import dagster as dg
 
 from core.paths import as_path
+from pipelines.mapping_checks import report_broken_mappings
 from pipelines.metadata import deliveries_behind, definition_metadata, warehouse_table_metadata
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.tables import FEED_STAGING, TABLES
@@ -25,6 +26,7 @@ def _staging_asset(feed: str) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource
     ) -> dg.MaterializeResult:
         engine = warehouse.engine()
+        waiting = report_broken_mappings(context, ingest, feed)  # first, in plain words
         report = ingest_feed(
             engine,
             feed,
@@ -69,6 +71,7 @@ def _staging_asset(feed: str) -> dg.AssetsDefinition:
                 deliveries_by_status=dg.MetadataValue.json({str(k): int(v) for k, v in by_status.items()}),
                 rejected_files=dg.MetadataValue.json(rejected),
                 seconds_per_stage=dg.MetadataValue.json(report.timer.rounded()),
+                partners_waiting_for_a_valid_mapping=dg.MetadataValue.json(waiting),
             )
         )
 
@@ -86,7 +89,7 @@ def unrouted_deliveries(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, ingest: IngestResource
 ) -> dg.MaterializeResult:
     records = log_unrouted_files(
-        warehouse.engine(), as_path(ingest.landing_dir), ingest.partners(), ingest.max_file_bytes
+        warehouse.engine(), as_path(ingest.landing_dir), ingest.known_partner_codes(), ingest.max_file_bytes
     )
     for r in records:
         context.log.warning(f"{r['delivery_status']} {r['source_file']}: {r['reason']}")

@@ -4,6 +4,7 @@ whose behaviour the results depend on. Whatever is built from it is built again 
 from __future__ import annotations
 
 import hashlib
+import os
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -21,10 +22,15 @@ def code_version(root: Path = REPO_ROOT) -> str:
     """SHA-256 over the project's source and configuration files (names and contents) and the
     versions of the libraries that compute results."""
     digest = hashlib.sha256()
-    for folder in CODE_FOLDERS:
-        for path in sorted((root / folder).rglob("*")):
+    folders = [root / folder for folder in CODE_FOLDERS]
+    partners = os.environ.get("ZORGSTROOM_PARTNERS_DIR")  # partner mappings kept outside config/ (the tests')
+    if partners:
+        folders.append(Path(partners))
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts and path.suffix in CODE_SUFFIXES:
-                digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+                name = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+                digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     for name in RESULT_LIBRARIES:
         try:
             digest.update(f"{name}=={metadata.version(name)}\0".encode())

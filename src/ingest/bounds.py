@@ -3,7 +3,7 @@
 - CSV: the text is counted, not split: lines (rows), delimiters (cells) and the delimiters in each
   of the top lines (columns), all with C-speed counts, before a single row is parsed. Quoted
   delimiters and line breaks only make the counts larger, never smaller.
-- xlsx: the archive's declared sizes (a zip bomb), then the first sheet's XML is streamed once: it is
+- xlsx: the archive's declared sizes (a zip bomb), then the data sheet's XML (the layout's named sheet, else the first) is streamed once: it is
   decompressed as the archive declares it (a member that unpacks to more, or to other bytes, than
   declared fails its CRC and is refused), and the cells that lie far out (a column beyond Z, a row
   beyond 9,999) are collected to give the rectangle from A1 to the last filled cell, which is what the
@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import zipfile
 from dataclasses import dataclass
@@ -134,18 +135,31 @@ def _small_part(zf: zipfile.ZipFile, name: str) -> bytes:
     return zf.read(name)
 
 
-def first_sheet_member(zf: zipfile.ZipFile) -> str | None:
-    """The archive member of the workbook's first sheet (the one the reader reads), as workbook.xml
-    and its relationships name it; None when they do not (the reader then refuses the file itself)."""
+def sheet_member(zf: zipfile.ZipFile, sheet_name: str | None = None) -> str | None:
+    """The archive member of the sheet the reader reads (the one named `sheet_name`, trimmed and
+    case-insensitive, else the first), as workbook.xml and its relationships name it; None when they do
+    not (the reader then refuses the file itself, or says the named sheet is missing)."""
     names = set(zf.namelist())
     if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
         return None
-    sheet = re.search(rb"<(?:\w+:)?sheet\b[^>]*?\b(?:\w+:)?id=\"([^\"]+)\"", _small_part(zf, "xl/workbook.xml"))
-    if sheet is None:
+    rel_id = None
+    for element in re.finditer(rb"<(?:\w+:)?sheet\b[^>]*>", _small_part(zf, "xl/workbook.xml")):
+        found = re.search(rb"\b(?:\w+:)?id=\"([^\"]+)\"", element.group(0))
+        if found is None:
+            continue
+        if sheet_name is None:
+            rel_id = found.group(1)
+            break
+        label = re.search(rb"\bname=\"([^\"]*)\"", element.group(0))
+        text = html.unescape(label.group(1).decode("utf-8", "replace")) if label else ""
+        if text.strip().casefold() == sheet_name.strip().casefold():
+            rel_id = found.group(1)
+            break
+    if rel_id is None:
         return None
     rels = _small_part(zf, "xl/_rels/workbook.xml.rels")
     for rel in re.finditer(rb"<Relationship\b[^>]*>", rels):
-        if re.search(rb'\bId="' + re.escape(sheet.group(1)) + rb'"', rel.group(0)):
+        if re.search(rb'\bId="' + re.escape(rel_id) + rb'"', rel.group(0)):
             target = re.search(rb'\bTarget="([^"]+)"', rel.group(0))
             if target is None:
                 return None
@@ -186,21 +200,21 @@ class SheetExtent:
         if rows > limits.max_rows + 1:  # + 1: the header row
             raise over_limit(
                 "max_rows",
-                f"has a filled cell in row {rows:,} of its first sheet",
+                f"has a filled cell in row {rows:,} of its data sheet",
                 limits.max_rows,
                 "Delete the rows below the data (select them, right-click, Delete) or send CSV.",
             )
         if columns > limits.max_columns:
             raise over_limit(
                 "max_columns",
-                f"has a filled cell in column {columns:,} of its first sheet",
+                f"has a filled cell in column {columns:,} of its data sheet",
                 limits.max_columns,
                 "Delete the columns right of the data, or send CSV.",
             )
         if rows * columns > limits.max_cells:
             raise over_limit(
                 "max_cells",
-                f"spans {rows:,} rows by {columns:,} columns on its first sheet ({rows * columns:,} cells)",
+                f"spans {rows:,} rows by {columns:,} columns on its data sheet ({rows * columns:,} cells)",
                 limits.max_cells,
                 "Delete the rows and columns outside the data (a stray value far away makes the sheet that big), "
                 "or send CSV.",
@@ -250,14 +264,15 @@ class XlsxBound:
         )
 
 
-def check_xlsx_bounds(fh: IO[bytes], limits: ReadLimits) -> XlsxBound:
-    """Refuse an xlsx whose archive lies about its sizes, or whose first sheet is past the limits."""
+def check_xlsx_bounds(fh: IO[bytes], limits: ReadLimits, sheet_name: str | None = None) -> XlsxBound:
+    """Refuse an xlsx whose archive lies about its sizes, or whose data sheet (the named one, else the
+    first) is past the limits."""
     bound = None
     try:
         with zipfile.ZipFile(fh) as zf:
             members = zf.infolist()
             check_zip_sizes(members)
-            sheet = first_sheet_member(zf)
+            sheet = sheet_member(zf, sheet_name)
             for member in members:
                 if member.is_dir():
                     continue

@@ -32,7 +32,7 @@ from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 
-from core.errors import DeliveryRejected
+from core.errors import ConfigError, DeliveryRejected
 from core.timing import StageTimer
 from ingest.deliveries import Delivery, Period, open_no_follow
 from ingest.limits import ReadLimits, default_limits
@@ -86,7 +86,7 @@ def _validate_in_worker(
     return validate_deliveries(items, partner, reference, key, timer), timer.seconds
 
 
-def needs_isolation(delivery: Delivery, limits: ReadLimits) -> bool:
+def needs_isolation(delivery: Delivery, limits: ReadLimits, sheet: str | None = None) -> bool:
     """Whether a file must be read in an isolated worker rather than here: an xlsx whose first sheet is not
     certainly small (its reader allocates in native code, where running out of memory aborts the process
     instead of raising), or an old .xls / encrypted workbook. Raises DeliveryRejected for an xlsx past a limit."""
@@ -97,8 +97,16 @@ def needs_isolation(delivery: Delivery, limits: ReadLimits) -> bool:
         return False  # the read here will say what is wrong
     if kind == "text":
         return False
-    bound = xlsx_bound(delivery.path, limits) if kind == "xlsx" else None
+    bound = xlsx_bound(delivery.path, limits, sheet) if kind == "xlsx" else None
     return bound is None or not bound.small
+
+
+def _sheet_of(partner: PartnerConfig, period: Period) -> str | None:
+    """The sheet the partner's layout for the period names (None: the first, or no layout: the read says so)."""
+    try:
+        return partner.layout_for(period.start_month).sheet
+    except ConfigError:
+        return None
 
 
 class AheadReader:
@@ -170,7 +178,7 @@ class AheadReader:
         """Without a worker pool: CSV in this process, xlsx (and files to isolate) in an isolated worker."""
         delivery, partner, period, version = request
         self.on_read([delivery])
-        if delivery.delivery_id in self.isolate or needs_isolation(delivery, self.limits):
+        if delivery.delivery_id in self.isolate or needs_isolation(delivery, self.limits, _sheet_of(partner, period)):
             with self.timer.stage("read"):
                 return read_isolated(request, self.limits)
         return read_delivery(delivery, partner, period, version, self.timer, self.limits)

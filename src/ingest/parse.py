@@ -9,12 +9,28 @@ only a warning).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
-#: Date formats accepted in text, tried in this order. Day-first only: Dutch partners.
-DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S", "%d-%m-%Y %H:%M:%S")
-#: Excel serial day numbers accepted as dates: 1954-10-13 to 2119-06-19.
+#: Date formats accepted in text, tried in this order. Day-first only: Dutch partners. A time part
+#: (exports from HR and student systems often carry one) is accepted and dropped: the fields are dates.
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%d-%m-%Y",
+    "%d/%m/%Y",
+    "%d.%m.%Y",
+    "%Y-%m-%d %H:%M:%S",
+    "%d-%m-%Y %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%d %H:%M",
+    "%d-%m-%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+)
+#: Excel serial day numbers accepted as dates: 1954-10-13 to 2119-06-19 (a fraction is the time of day).
 EXCEL_SERIAL_MIN, EXCEL_SERIAL_MAX = 20000, 80000
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 YES = frozenset({"ja", "j", "yes", "y", "true", "waar", "1", "x"})
@@ -40,28 +56,50 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
             todo.loc[ok[ok].index] = False
     if todo.any():
         serial = pd.to_numeric(text[todo], errors="coerce")
-        ok = serial.notna() & (serial == serial.round()) & serial.between(EXCEL_SERIAL_MIN, EXCEL_SERIAL_MAX)
+        ok = serial.notna() & serial.between(EXCEL_SERIAL_MIN, EXCEL_SERIAL_MAX)
         if ok.any():
-            days = serial[ok].astype("int64")
+            days = np.floor(serial[ok]).astype("int64")
             result.loc[days.index] = (EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).astype("datetime64[us]")
             todo.loc[days.index] = False
-    return result, todo
+    return result.dt.normalize(), todo
 
 
-def parse_decimal(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Numbers with a decimal comma or point ('32,5', '32.5', '1.234,5')."""
+#: A number with a declared decimal separator: thousands in groups of three, set off by the other separator.
+_GROUPED = {
+    ",": re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?"),
+    ".": re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?"),
+}
+
+
+def parse_decimal(values: pd.Series, decimal: str | None = None) -> tuple[pd.Series, pd.Series]:
+    """Numbers with a decimal comma or point ('32,5', '32.5', '1.234,5', '1,234.5').
+
+    Without a declared `decimal` separator a number holding both takes the last one as the decimal
+    separator and the other as thousands; one separator alone is the decimal one ('1.234' is 1.234).
+    With `decimal` declared (a layout's decimal_separator) the other one may only group thousands:
+    '1.234' is 1234 under ',', and '32.5' is refused rather than read as 325.
+    """
     text = values.fillna("").str.strip().str.replace(" ", "", regex=False)
-    both = text.str.contains(",", regex=False) & text.str.contains(".", regex=False)
-    text = text.where(~both, text.str.replace(".", "", regex=False))
+    invalid_form = pd.Series(False, index=values.index)
+    if decimal in _GROUPED:
+        thousands = "." if decimal == "," else ","
+        present = text != ""
+        invalid_form = present & ~text.str.fullmatch(_GROUPED[decimal].pattern).fillna(False).astype(bool)
+        text = text.str.replace(thousands, "", regex=False)
+    else:
+        both = text.str.contains(",", regex=False) & text.str.contains(".", regex=False)
+        comma_last = text.str.rfind(",") > text.str.rfind(".")
+        text = text.where(~(both & comma_last), text.str.replace(".", "", regex=False))
+        text = text.where(~(both & ~comma_last), text.str.replace(",", "", regex=False))
     text = text.str.replace(",", ".", regex=False)
     number = pd.to_numeric(text.replace("", np.nan), errors="coerce").astype("float64")
-    invalid = number.isna() & (text != "")
+    invalid = (number.isna() & (text != "")) | invalid_form
     invalid |= ~np.isfinite(number.fillna(0))
     return number.where(~invalid), invalid
 
 
-def parse_integer(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    number, invalid = parse_decimal(values)
+def parse_integer(values: pd.Series, decimal: str | None = None) -> tuple[pd.Series, pd.Series]:
+    number, invalid = parse_decimal(values, decimal)
     fractional = number.notna() & (number != number.round())
     invalid = invalid | fractional
     return number.where(~invalid).round().astype("Int64"), invalid

@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 import pandas as pd
 import pandera.pandas as pa
 
-from core.errors import DeliveryRejected
+from core.errors import ConfigError, DeliveryRejected
 from core.timing import NO_TIMER, StageTimer
 from ingest import parse
 from ingest.deliveries import Delivery, Period
+from ingest.derive import derive_all
 from ingest.feeds import (
     BIRTH_DATE,
     BSN,
@@ -26,6 +27,7 @@ from ingest.feeds import (
     IDENTIFYING_KINDS,
     INTEGER,
     ONDERWIJSNUMMER,
+    PERSON_NUMBER,
     POSTCODE,
     TEXT,
     YES_NO,
@@ -35,10 +37,11 @@ from ingest.feeds import (
 from ingest.headers import MappedTable, map_headers
 from ingest.identifiers import DESCRIPTIONS, identifier_kinds, masked
 from ingest.limits import ReadLimits
-from ingest.partner_config import PartnerConfig
+from ingest.partner_config import Layout, PartnerConfig
 from ingest.pseudonymise import birth_years, check_and_pseudonymise, municipalities_from_postcodes
 from ingest.readers import ROW_NUMBER, read_delivery_file
 from ingest.reference import Reference
+from ingest.written_forms import rewrite
 from schemas.pandera_schemas import pandera_schema
 from schemas.tables import FEED_STAGING, TABLES, Table
 
@@ -186,23 +189,35 @@ def _identifiers_out_of_place(
     return kinds
 
 
+def _agreed_labels(labels: dict[str, str], limit: int = 12) -> str:
+    shown = list(labels)[:limit]
+    return ", ".join(shown) + (f" and {len(labels) - limit} more" if len(labels) > limit else "")
+
+
 def _parse_columns(
     df: pd.DataFrame,
     spec: FeedSpec,
     partner: PartnerConfig,
+    layout: Layout,
     headers: dict[str, str],
     reference: Reference,
     key: bytes,
     issues: IssueCollector,
+    not_derived: dict[str, pd.Series] | None = None,
 ) -> dict[str, pd.Series]:
-    """Parse every input column once per distinct value (parse.on_unique); masked values and reasons
-    are built for the offending rows only."""
+    """Parse every input column once per distinct value (parse.on_unique), after the layout's written forms
+    (patterns, labels: ingest/written_forms.py); masked values and reasons are built for the offending rows only."""
     rows = df[ROW_NUMBER]
     parsed: dict[str, pd.Series] = {}
     for col in spec.columns:
         raw = df[col.name]
         header = headers.get(col.name, col.name)
         suspects = _identifiers_out_of_place(raw, col, spec, header, rows, issues)
+        labels = layout.values.get(col.name, {})
+        written = raw
+        if col.kind not in IDENTIFYING_KINDS and (col.name in layout.patterns or (labels and col.kind != CODE)):
+            # a coded column's labels are applied by map_codes (closed list); other columns' here (open)
+            written = rewrite(raw, layout.patterns.get(col.name), None if col.kind == CODE else labels)
 
         def shown(idx: pd.Index, raw=raw, kind=col.kind, suspects=suspects) -> pd.Series:
             return shown_values(raw, idx, kind, suspects)
@@ -211,7 +226,7 @@ def _parse_columns(
             return lambda idx: header + " '" + shown(idx) + "'" + suffix
 
         if col.kind == TEXT:
-            values, invalid = parse.on_unique(parse.parse_text, raw)
+            values, invalid = parse.on_unique(parse.parse_text, written)
         elif col.kind in (BSN, ONDERWIJSNUMMER):
             values, invalid = parse.on_unique(check_and_pseudonymise, raw, col.kind, key)
             label = "BSN" if col.kind == BSN else "onderwijsnummer"
@@ -229,8 +244,24 @@ def _parse_columns(
                 f"{header}: the {label} (masked) fails {rule}; correct the number",
                 shown,
             )
+        elif col.kind == PERSON_NUMBER:
+            # a BSN or an onderwijsnummer: per row whichever check the number passes (the checks exclude each other)
+            as_bsn, not_bsn = parse.on_unique(check_and_pseudonymise, raw, BSN, key)
+            as_onr, not_onr = parse.on_unique(check_and_pseudonymise, raw, ONDERWIJSNUMMER, key)
+            parsed[f"{col.name}:{BSN}"], parsed[f"{col.name}:{ONDERWIJSNUMMER}"] = as_bsn, as_onr
+            values, invalid = as_bsn.where(as_bsn.notna(), as_onr), not_bsn & not_onr
+            issues.add(
+                rows,
+                invalid,
+                "ROW_INVALID_PERSON_NUMBER",
+                col.name,
+                header,
+                f"{header}: the number (masked) is neither a BSN (11-check) nor an onderwijsnummer (starts with 10, "
+                "11-check remainder 5); correct the number",
+                shown,
+            )
         elif col.kind in (DATE, BIRTH_DATE):
-            values, invalid = parse.on_unique(parse.parse_dates, raw)
+            values, invalid = parse.on_unique(parse.parse_dates, written)
             if col.kind == BIRTH_DATE:
                 reason = f"{header} (masked) is not a valid date ({DATE_HINT})"
             else:
@@ -250,16 +281,16 @@ def _parse_columns(
             )
             invalid = pd.Series(False, index=raw.index)  # flagged, not rejected
         elif col.kind == DECIMAL:
-            values, invalid = parse.on_unique(parse.parse_decimal, raw)
+            values, invalid = parse.on_unique(parse.parse_decimal, written, layout.decimal_separator)
             issues.add(rows, invalid, "ROW_INVALID_NUMBER", col.name, header, quoted(" is not a number"), shown)
         elif col.kind == INTEGER:
-            values, invalid = parse.on_unique(parse.parse_integer, raw)
+            values, invalid = parse.on_unique(parse.parse_integer, written, layout.decimal_separator)
             issues.add(rows, invalid, "ROW_INVALID_NUMBER", col.name, header, quoted(" is not a whole number"), shown)
         elif col.kind == YES_NO:
-            values, invalid = parse.on_unique(parse.parse_yes_no, raw)
+            values, invalid = parse.on_unique(parse.parse_yes_no, written)
             issues.add(rows, invalid, "ROW_INVALID_YES_NO", col.name, header, quoted(" is not ja or nee"), shown)
         elif col.kind == CODE:
-            values, invalid = parse.on_unique(parse.map_codes, raw, partner.values.get(col.name, {}))
+            values, invalid = parse.on_unique(parse.map_codes, written, labels)
             issues.add(
                 rows,
                 invalid,
@@ -267,8 +298,8 @@ def _parse_columns(
                 col.name,
                 header,
                 quoted(
-                    f" is not a known code for {partner.partner_code}; use one of the agreed codes, "
-                    f"or ask the pipeline team to add it under values.{col.name} in config/partners/{partner.partner_code}.yaml"
+                    f" is not one of the agreed values ({_agreed_labels(labels)}); send one of them, "
+                    "or agree the new value with the pipeline team"
                 ),
                 shown,
             )
@@ -276,9 +307,37 @@ def _parse_columns(
             raise ValueError(col.kind)
         if col.required:
             missing = parse.on_unique(lambda v: (v, v.fillna("").str.strip() == ""), raw)[1]
+            if not_derived and col.name in not_derived:  # reported already: no rule matched
+                missing &= ~not_derived[col.name]
             issues.add(rows, missing, "ROW_MISSING_VALUE", col.name, header, f"{header} is required but empty")
         parsed[col.name] = values
     return parsed
+
+
+def _derive_columns(
+    df: pd.DataFrame, layout: Layout, headers: dict[str, str], issues: IssueCollector
+) -> tuple[pd.DataFrame, dict[str, str], dict[str, pd.Series]]:
+    """The layout's derived fields computed into the mapped frame; rows no rule matches reported (and returned)."""
+    if not layout.derived:
+        return df, headers, {}
+    df, headers = df.copy(), dict(headers)
+    unmatched: dict[str, pd.Series] = {}
+    for column, result in derive_all(df, layout).items():
+        sources = [headers.get(n, n) for n in result.names]
+        header = f"{column} (from {', '.join(sources)})"
+
+        def reason(idx: pd.Index, names=result.names, sources=sources, column=column) -> pd.Series:
+            text = pd.Series("", index=idx, dtype="str")
+            for i, (n, src) in enumerate(zip(names, sources)):
+                cells = df.loc[idx, n].fillna("").map(lambda v: mask_value(v, TEXT))
+                text = text + (", " if i else "") + src + " '" + cells + "'"
+            return text + f": not a combination the mapping knows for {column}; send one of the agreed values"
+
+        issues.add(df[ROW_NUMBER], result.unmatched, "ROW_NOT_DERIVED", column, "|".join(sources), reason)
+        df[column] = result.values
+        headers[column] = header
+        unmatched[column] = result.unmatched
+    return df, headers, unmatched
 
 
 def _person_columns(
@@ -286,23 +345,28 @@ def _person_columns(
 ) -> pd.DataFrame:
     person_id = pd.Series(None, index=df.index, dtype="str")
     kind = pd.Series(None, index=df.index, dtype="str")
+    number = spec.person_number_column
     for ident in spec.person_identifiers:  # first identifier present wins (BSN before onderwijsnummer)
         values = parsed[ident]
+        if number:  # a column holding either number: the rows whose number passes this identifier's check
+            values = values.where(values.notna(), parsed[f"{number}:{ident}"])
         take = person_id.isna() & values.notna()
         person_id = person_id.where(~take, values)
         kind = kind.where(~take, ident)
-    if len(spec.person_identifiers) > 1:
+    identifiers = [*spec.person_identifiers, *([number] if number else [])]
+    if len(identifiers) > 1:
         none = pd.Series(True, index=df.index)
-        for ident in spec.person_identifiers:
+        for ident in identifiers:
             none &= df[ident].fillna("").str.strip() == ""
-        names = " or ".join(headers.get(i, i) for i in spec.person_identifiers)
+        delivered = [i for i in identifiers if i in headers] or identifiers
+        names = " or ".join(headers.get(i, i) for i in delivered)
         issues.add(
             df[ROW_NUMBER],
             none,
             "ROW_MISSING_VALUE",
-            "|".join(spec.person_identifiers),
+            "|".join(delivered),
             names,
-            f"{names}: one of them is required but both are empty",
+            f"{names}: a BSN or an onderwijsnummer is required, but the row has none",
         )
     return pd.DataFrame(
         {
@@ -409,10 +473,18 @@ def read_delivery(
     limits: ReadLimits | None = None,
 ) -> ReadDelivery:
     """Read a delivery file and map its headers with the partner's layout for the period. Raises DeliveryRejected."""
+    try:
+        layout = partner.layout_for(period.start_month)
+    except ConfigError:
+        raise DeliveryRejected(
+            "FILE_NO_LAYOUT",
+            f"No agreed layout of this export covers the period {period.label}. Check the period in the file "
+            "name, or tell the pipeline team which export layout the file has.",
+        ) from None
     with timer.stage("read"):
-        raw = read_delivery_file(delivery.path, partner.known_headers, limits)
+        raw = read_delivery_file(delivery.path, partner.known_headers, limits, sheet=layout.sheet)
     with timer.stage("map_parse"):
-        mapped = map_headers(raw, partner, partner.layout_for(period.start_month), feed_spec(partner.feed))
+        mapped = map_headers(raw, partner, layout, feed_spec(partner.feed))
     item = ReadDelivery(delivery, period, version, mapped, raw.row_issues, raw.file_format)
     if item.rows_read == 0:  # a header and nothing else: not a delivery of the period (completeness says 'empty')
         raise DeliveryRejected(
@@ -470,12 +542,13 @@ class _ParsedGroup:
 
 def _parse_group(items: list[ReadDelivery], partner: PartnerConfig, reference: Reference, key: bytes) -> _ParsedGroup:
     spec = feed_spec(partner.feed)
-    headers = items[0].mapped.source_headers
+    layout = partner.layout_named(items[0].mapped.layout)
     df = pd.concat([it.mapped.frame for it in items], ignore_index=True)
     lineage = _lineage(items, partner)
     issues = IssueCollector()
 
-    parsed = _parse_columns(df, spec, partner, headers, reference, key, issues)
+    df, headers, not_derived = _derive_columns(df, layout, items[0].mapped.source_headers, issues)
+    parsed = _parse_columns(df, spec, partner, layout, headers, reference, key, issues, not_derived)
     person = _person_columns(parsed, spec, df, headers, issues)
     _check_date_orders(parsed, spec, df, headers, issues)
 
@@ -526,12 +599,12 @@ def validate_deliveries(
 ) -> dict[str, DeliveryResult]:
     """Parse, pseudonymise and validate read deliveries of one partner; a result per delivery_id.
 
-    Deliveries with the same header names are validated together: the per-file cost of many
-    small vectorised steps is paid once per batch.
+    Deliveries with the same layout and header names are validated together: the per-file cost of
+    many small vectorised steps is paid once per batch.
     """
     groups: dict[tuple, list[ReadDelivery]] = {}
     for it in items:
-        groups.setdefault(tuple(sorted(it.mapped.source_headers.items())), []).append(it)
+        groups.setdefault((it.mapped.layout, *sorted(it.mapped.source_headers.items())), []).append(it)
     accepted_parts, issue_parts = [], []
     for group in groups.values():
         accepted, found = _validate_group(group, partner, reference, key, timer)

@@ -27,6 +27,7 @@ from ingest.bounds import XlsxBound, check_header, check_sheet_shape, check_text
 from ingest.identifiers import mask_identifiers
 from ingest.limits import LIMITS_NAME, ReadLimits, default_limits
 from ingest.partner_config import normalise_header
+from ingest.workbooks import choose_sheet, open_workbook, workbook_format
 
 HEADER_SEARCH_ROWS = 30
 MIN_HEADER_MATCHES = 2
@@ -301,25 +302,27 @@ def _is_panic(exc: BaseException) -> bool:
     return type(exc).__name__ == "PanicException"
 
 
-def xlsx_bound(path: Path, limits: ReadLimits | None = None) -> XlsxBound | None:
-    """The bounds of an xlsx (ingest/bounds.py; DeliveryRejected past a limit), None for an OLE2 file."""
+def xlsx_bound(path: Path, limits: ReadLimits | None = None, sheet_name: str | None = None) -> XlsxBound | None:
+    """The bounds of a zipped workbook's data sheet (ingest/bounds.py; DeliveryRejected past a limit), None for
+    an OLE2 file. An OpenDocument file has only its archive checked (its sheet's size is not known)."""
     with path.open("rb") as fh:
         if sniff_format(fh.read(8)) != "xlsx":
             return None
         fh.seek(0)
-        return check_xlsx_bounds(fh, limits or default_limits())
+        return check_xlsx_bounds(fh, limits or default_limits(), sheet_name)
 
 
-def read_xlsx_path(path: Path, known_headers: set[str], limits: ReadLimits | None = None) -> RawTable:
+def read_xlsx_path(
+    path: Path, known_headers: set[str], limits: ReadLimits | None = None, sheet_name: str | None = None
+) -> RawTable:
+    """A workbook (xlsx, xls, ods: ingest/workbooks.py), its data on the named sheet or the first."""
     limits = limits or default_limits()
-    xlsx_bound(path, limits)
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    file_format = workbook_format(path, head)
+    xlsx_bound(path, limits, sheet_name)
     try:
-        workbook = (
-            python_calamine.CalamineWorkbook.from_path(str(path))
-            if isinstance(path, Path)
-            else python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
-        )  # object store
-        sheet = workbook.get_sheet_by_index(0)
+        sheet = choose_sheet(open_workbook(path), sheet_name)
         check_sheet_shape(sheet.height, sheet.width, limits)  # before its rows become Python objects
         rows = _sheet_rows(sheet)
     except DeliveryRejected:
@@ -339,25 +342,27 @@ def read_xlsx_path(path: Path, known_headers: set[str], limits: ReadLimits | Non
             f"The spreadsheet cannot be opened ({type(exc).__name__}). Save it again as .xlsx and resend.",
         ) from None
     if not rows:
-        raise DeliveryRejected(
-            "FILE_EMPTY", "The spreadsheet's first sheet is empty. Put the export on the first sheet."
-        )
+        where = f"sheet {sheet_name!r}" if sheet_name else "first sheet"
+        raise DeliveryRejected("FILE_EMPTY", f"The spreadsheet's {where} is empty. Put the export on the {where}.")
     header_idx = find_header_row(rows, known_headers)
     frame, headers, issues = _frame_from_rows(rows, header_idx, 1, limits)
-    return RawTable(frame, headers, header_idx + 1, "xlsx", None, None, issues)
+    return RawTable(frame, headers, header_idx + 1, file_format, None, None, issues)
 
 
 #: Signatures of files that are certainly not a spreadsheet export.
 NOT_SPREADSHEET_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"Rar!", b"7z\xbc\xaf")
-SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
+SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".ods")
 
 
-def read_delivery_file(path: Path, known_headers: set[str], limits: ReadLimits | None = None) -> RawTable:
-    """Read any supported delivery file. `known_headers` are normalised header names (for the header search).
+def read_delivery_file(
+    path: Path, known_headers: set[str], limits: ReadLimits | None = None, sheet: str | None = None
+) -> RawTable:
+    """Read any supported delivery file. `known_headers` are normalised header names (for the header search);
+    `sheet` the worksheet of a workbook the partner's layout names (None: the first).
 
     A reader that runs out of memory rejects the file (FILE_UNREADABLE) rather than the run."""
     try:
-        return _read_delivery_file(path, known_headers, limits or default_limits())
+        return _read_delivery_file(path, known_headers, limits or default_limits(), sheet)
     except MemoryError:
         raise DeliveryRejected(
             "FILE_UNREADABLE",
@@ -365,7 +370,7 @@ def read_delivery_file(path: Path, known_headers: set[str], limits: ReadLimits |
         ) from None
 
 
-def _read_delivery_file(path: Path, known_headers: set[str], limits: ReadLimits) -> RawTable:
+def _read_delivery_file(path: Path, known_headers: set[str], limits: ReadLimits, sheet: str | None) -> RawTable:
     with path.open("rb") as fh:
         head = fh.read(8)
     kind = sniff_format(head)
@@ -377,14 +382,16 @@ def _read_delivery_file(path: Path, known_headers: set[str], limits: ReadLimits)
             f"The file {path.name!r} is not a spreadsheet export ({path.suffix or 'no extension'}). Send the agreed export as .xlsx or .csv.",
         )
     if kind == "xlsx":
-        return read_xlsx_path(path, known_headers, limits)
-    if kind == "ole2":
+        return read_xlsx_path(path, known_headers, limits, sheet)
+    if kind == "ole2":  # an old .xls, or a password-protected (encrypted) xlsx
         try:
-            return read_xlsx_path(path, known_headers, limits)
+            return read_xlsx_path(path, known_headers, limits, sheet)
         except DeliveryRejected as exc:
+            if exc.reason_code not in ("FILE_CORRUPT", "FILE_PASSWORD_PROTECTED"):
+                raise
             raise DeliveryRejected(
                 "FILE_PASSWORD_PROTECTED" if exc.reason_code == "FILE_PASSWORD_PROTECTED" else "FILE_OLD_OR_ENCRYPTED",
-                "The file is an old .xls or a password-protected workbook. Save it as .xlsx without a password "
-                "and resend.",
+                "The workbook cannot be opened: it is password-protected or damaged. Save it as .xlsx without a "
+                "password and resend.",
             ) from None
     return read_csv_bytes(path.read_bytes(), known_headers, limits)

@@ -23,6 +23,8 @@ CODE_LIST_FILES = {
     "placement_kinds": ("placement_kind_code", "placement_kind_name"),
     "placement_results": ("placement_result_code", "placement_result_name"),
     "enrolment_outcomes": ("enrolment_outcome_code", "enrolment_outcome_name"),
+    "enrolment_leaving_reasons": ("enrolment_leaving_reason_code", "enrolment_leaving_reason_name"),
+    "trajectory_results": ("trajectory_result_code", "trajectory_result_name"),
     "learning_paths": ("learning_path_code", "learning_path_name"),
 }
 #: Residence outside the nine municipalities of Haaglanden (valid postcode, other region).

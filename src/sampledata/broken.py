@@ -35,7 +35,7 @@ def write_broken_deliveries(landing: Path, last_period: str) -> list[dict]:
             b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
             "FILE_NOT_SPREADSHEET",
         ),
-        # a re-send whose export lost its qualification column
+        # a re-send whose export lost its end-date columns (the programme flows need them)
         (
             "roc_zuidwest",
             f"roc_zuidwest_{year}-Q{quarter}_v2.csv",

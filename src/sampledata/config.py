@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from ingest.feeds import FEEDS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PARTNERS_DIR = REPO_ROOT / "config" / "partners"
@@ -60,33 +63,17 @@ FEED_COLUMNS: dict[str, list[str]] = {
         "placement_kind",
         "placement_end_date",
         "placement_result",
+        "trajectory_end_date",
+        "trajectory_result",
         "benefit_end_date",
         "benefit_end_reason",
         "civic_integration_required",
     ],
 }
 
-REQUIRED: dict[str, list[str]] = {
-    "employment_spells": ["employee_number", "bsn", "birth_date", "function", "contract_type", "start_date"],
-    "enrolments": [
-        "enrolment_number",
-        "birth_date",
-        "crebo_code",
-        "mbo_level",
-        "learning_path",
-        "start_date",
-        "outcome",
-    ],
-    "municipal_participants": [
-        "trajectory_number",
-        "bsn",
-        "birth_date",
-        "target_group",
-        "benefit_type",
-        "programme",
-        "referral_date",
-    ],
-}
+#: Columns whose empty cell rejects a row: what the pipeline's statistics need on every row (ingest/feeds.py,
+#: the one declaration; the generator's bad rows blank only these).
+REQUIRED: dict[str, list[str]] = {feed: [c.name for c in spec.columns if c.required] for feed, spec in FEEDS.items()}
 
 # Columns that identify a record or a person: never blanked by a `missing_required` bad row.
 IDENTIFIER_COLUMNS = {
@@ -107,6 +94,7 @@ DATE_COLUMNS = {
     "referral_date",
     "placement_date",
     "placement_end_date",
+    "trajectory_end_date",
     "benefit_end_date",
 }
 BOOL_COLUMNS = {"is_apprenticeship", "has_work_placement_agreement", "civic_integration_required"}
@@ -115,7 +103,7 @@ BOOL_COLUMNS = {"is_apprenticeship", "has_work_placement_agreement", "civic_inte
 END_START: dict[str, list[tuple[str, str]]] = {
     "employment_spells": [("end_date", "start_date")],
     "enrolments": [("actual_end_date", "start_date")],
-    "municipal_participants": [("placement_end_date", "placement_date")],
+    "municipal_participants": [("placement_end_date", "placement_date"), ("trajectory_end_date", "referral_date")],
 }
 
 # the code column that gets an unknown label in an `unknown_code` bad row
@@ -172,7 +160,7 @@ class PartnerConfig:
 
 
 def load_partners(partners_dir: Path | str | None = None) -> dict[str, PartnerConfig]:
-    partners_dir = Path(partners_dir) if partners_dir else DEFAULT_PARTNERS_DIR
+    partners_dir = Path(partners_dir or os.environ.get("ZORGSTROOM_PARTNERS_DIR") or DEFAULT_PARTNERS_DIR)
     configs: dict[str, PartnerConfig] = {}
     for path in sorted(partners_dir.glob("*.yaml")):
         with path.open(encoding="utf-8") as fh:
@@ -262,6 +250,7 @@ def load_reference(reference_dir: Path) -> Reference:
         "placement_kind": ("placement_kinds.csv", "placement_kind_code"),
         "placement_result": ("placement_results.csv", "placement_result_code"),
         "benefit_end_reason": ("benefit_end_reasons.csv", "benefit_end_reason_code"),
+        "trajectory_result": ("trajectory_results.csv", "trajectory_result_code"),
     }
     codes = {}
     for column, (fname, key) in files.items():

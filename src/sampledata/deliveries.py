@@ -44,6 +44,7 @@ CODE_COLUMNS = {
     "placement_kind",
     "placement_result",
     "benefit_end_reason",
+    "trajectory_result",
 }
 
 
@@ -256,6 +257,8 @@ def render_cell(column: str, value, *, rec: Record, cfg: PartnerConfig, style: S
         if xlsx:
             return int(value) if float(value).is_integer() else float(value)
         return _number_text(value, style.decimal)
+    if column == "mbo_level" and style.level_format != "{}":
+        return style.level_format.format(value)
     if column in ("mbo_level", "employment_number"):
         return int(value) if xlsx else str(value)
     if column == "crebo_code":

@@ -248,7 +248,13 @@ def _write(delivery: Delivery, out_dir: Path, seed: int) -> None:
         sheet_rows.append(header)
         sheet_rows.extend(body)
         stamp = datetime.combine(period.export_date, time(6, 0))
-        data = xlsx_bytes(sheet_rows, sheet_title=style.sheet_title, timestamp=stamp, creator=style.creator)
+        data = xlsx_bytes(
+            sheet_rows,
+            sheet_title=style.sheet_title,
+            timestamp=stamp,
+            creator=style.creator,
+            notes_sheet=style.notes_sheet,
+        )
     delivery.data = data
     path = out_dir / delivery.path
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,8 @@ class Style:
     header_row: int = 1  # spreadsheet row number of the header
     title: Callable[[Period], str] | None = None
     sheet_title: str = "Blad1"
+    notes_sheet: str | None = None  # a sheet before the data's (the mapping names the data's sheet)
+    level_format: str = "{}"  # how the mbo level is written ("Niveau {}": the mapping's pattern reads it)
     trailing_empty_rows: tuple[int, int] | None = None
     dotted_bsn: bool = False  # some BSNs written as 123.456.789
     order: dict[str, list[str]] = field(default_factory=dict)  # layout name or "*" -> columns
@@ -98,6 +100,7 @@ STYLES: dict[str, Style] = {
         header_row=3,
         title=lambda p: f"Export dienstverbanden Thuiszorg Westland periode {p.label}",
         sheet_title="Dienstverbanden",
+        notes_sheet="Toelichting",
         order={
             "*": [
                 "employee_number",
@@ -156,6 +159,7 @@ STYLES: dict[str, Style] = {
         header_row=1,
         sheet_title="Inschrijvingen",
         dotted_bsn=True,
+        level_format="Niveau {}",
         order={
             "*": [
                 "enrolment_number",

@@ -915,7 +915,12 @@ class World:
             "placement_result": timeline(None),
             "benefit_end_date": timeline(None),
             "benefit_end_reason": timeline(None),
+            "trajectory_end_date": timeline(None),
+            "trajectory_result": timeline(None),
         }
+        if close is not None:  # the trajectory as a whole: its own end and result, apart from the placement's
+            push(tl["trajectory_end_date"], close, close)
+            push(tl["trajectory_result"], close, "werk" if hire else (result or "overig"))
         if kind is not None:
             known = max(r, pd - days(rng.randint(0, 14)))
             push(tl["placement_date"], known, pd)

@@ -39,9 +39,21 @@ def _normalise_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def xlsx_bytes(rows: list[list], *, sheet_title: str, timestamp: datetime, creator: str = "export") -> bytes:
-    """rows: every spreadsheet row from row 1 on (title rows, empty rows, header, data)."""
+def xlsx_bytes(
+    rows: list[list],
+    *,
+    sheet_title: str,
+    timestamp: datetime,
+    creator: str = "export",
+    notes_sheet: str | None = None,
+) -> bytes:
+    """rows: every spreadsheet row from row 1 on (title rows, empty rows, header, data); with `notes_sheet`
+    a sheet of that name comes first, explaining the export (the data is on `sheet_title`)."""
     wb = Workbook(write_only=True)
+    if notes_sheet:
+        notes = wb.create_sheet(notes_sheet)
+        notes.append([f"Toelichting bij de export ({creator})"])
+        notes.append([f"De gegevens staan op het tabblad {sheet_title}."])
     ws = wb.create_sheet(sheet_title)
     for row in rows:
         ws.append(row)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 
-from ingest.partner_config import PartnerConfig
+from ingest.partner_config import PartnerConfig, PartnerIdentity
 from ingest.reference import Reference
 
 
@@ -59,19 +61,11 @@ def dim_target(ref: Reference) -> pd.DataFrame:
     return df
 
 
-def dim_partner(partners: dict[str, PartnerConfig]) -> pd.DataFrame:
-    rows = [
-        {
-            "partner_code": p.partner_code,
-            "partner_name": p.partner_name,
-            "partner_kind": p.partner_kind,
-            "feed": p.feed,
-            "location_municipality_code": p.location_municipality_code,
-            "delivery_cadence": p.delivery_cadence,
-        }
-        for p in partners.values()
-    ]
-    return pd.DataFrame(rows).astype("str")
+def dim_partner(partners: dict[str, PartnerConfig] | list[PartnerIdentity]) -> pd.DataFrame:
+    """One row per partner: from its mapping's identity keys (name, kind, feed, location, cadence)."""
+    identities = [p.identity for p in partners.values()] if isinstance(partners, dict) else partners
+    rows = [dataclasses.asdict(p) for p in sorted(identities, key=lambda p: p.partner_code)]
+    return pd.DataFrame(rows, columns=[f.name for f in dataclasses.fields(PartnerIdentity)]).astype("str")
 
 
 DIMENSIONS = {

@@ -3,10 +3,12 @@
 Definitions (docs/statistics_spec.md):
 
 - dim_person: every person_id in the employment spells, enrolments or municipal trajectories.
-  person_id_kind, birth_year and residence_municipality_code are those of the person's most recent
-  record by delivery_period; is_employee / is_student / is_participant say in which feeds the person
-  occurs; target_group_codes (trajectories) and programme_codes (all three feeds) are the sorted
-  distinct codes joined by '|', NaN if none; first_seen_period / last_seen_period are the earliest and
+  person_id_kind and residence_municipality_code are those of the person's most recent record by
+  delivery_period; birth_year that of the most recent record holding one (a partner that does not
+  deliver birth dates leaves it to the others: the BSN links the person to their birth year);
+  is_employee / is_student / is_participant say in which feeds the person occurs; target_group_codes
+  (trajectories) and programme_codes (all three feeds) are the sorted distinct codes joined by '|',
+  NaN if none; first_seen_period / last_seen_period are the earliest and
   latest delivery_period labels of the person's rows.
 - fct_person_residence: from the staging rows of all feeds, per person the runs of consecutive
   delivery periods with the same residence municipality: valid_from = first day of the first period
@@ -87,6 +89,17 @@ def _joined_codes(person: np.ndarray, codes: pd.Series, n_persons: int) -> pd.Se
     return out.astype("str")
 
 
+def _latest_known(values: pd.Series, order: np.ndarray, person_of_order: np.ndarray, n: int) -> np.ndarray:
+    """Per person the value of their most recent row (rows in `order`, oldest first) that holds one."""
+    known = values.iloc[order].notna().to_numpy()
+    out = pd.array([pd.NA] * n, dtype=values.dtype)
+    rows, persons = order[known], person_of_order[known]
+    if len(rows):
+        last = np.r_[persons[1:] != persons[:-1], True]
+        out[persons[last]] = values.iloc[rows[last]].to_numpy()
+    return out
+
+
 def dim_person(spells: pd.DataFrame, enrolments: pd.DataFrame, trajectories: pd.DataFrame) -> pd.DataFrame:
     """dim_person: one row per person over the three feeds."""
     frames = [
@@ -120,7 +133,7 @@ def dim_person(spells: pd.DataFrame, enrolments: pd.DataFrame, trajectories: pd.
 
     out = pd.DataFrame({"person_id": pd.Series(np.asarray(person_ids, dtype=object), dtype="str")})
     out["person_id_kind"] = col("person_id_kind").iloc[latest].to_numpy()
-    out["birth_year"] = col("birth_year").iloc[latest].to_numpy()
+    out["birth_year"] = _latest_known(col("birth_year"), order, P, n)
     out["residence_municipality_code"] = col("residence_municipality_code").iloc[latest].to_numpy()
     for name, i in (("is_employee", 0), ("is_student", 1), ("is_participant", 2)):
         out[name] = np.bincount(person[keep & (feed == i)], minlength=n) > 0

@@ -5,8 +5,9 @@ One row per route start and per route end, on or before the cutoff:
 - every enrolment (route_kind `enrolment`, feed `enrolments`): start = start_date; end =
   actual_end_date with outcome diploma -> diploma, uitval -> dropout, overig -> other;
 - every municipal placement (route_kind = placement_kind_code, feed `municipal_participants`):
-  start = placement_date; end = placement_end_date with werk -> into_work, uitval -> dropout,
-  werkfit -> other, overig -> other;
+  start = placement_date; end = placement_end_date (the placement's own end, not the trajectory's:
+  trajectory_end_date is a field of its own) with werk -> into_work, uitval -> dropout, werkfit,
+  opleiding (started training) and overig -> other;
 - every employment spell with a programme_code (route_kind `job`, feed `employment_spells`):
   start = start_date; end = end_date -> other, outcome_detail = leaving_reason_code.
 
@@ -53,7 +54,13 @@ COLUMNS = [
     "target_group_code",
 ]
 ENROLMENT_OUTCOMES = {"diploma": "diploma", "uitval": "dropout", "overig": "other"}
-PLACEMENT_OUTCOMES = {"werk": "into_work", "uitval": "dropout", "werkfit": "other", "overig": "other"}
+PLACEMENT_OUTCOMES = {
+    "werk": "into_work",
+    "uitval": "dropout",
+    "werkfit": "other",
+    "opleiding": "other",  # started training: outcome_detail keeps it
+    "overig": "other",
+}
 PLACEMENT_KINDS = ("wep", "baan", "opleiding")
 
 

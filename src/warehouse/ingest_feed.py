@@ -419,15 +419,16 @@ def ingest_feed(
 def log_unrouted_files(
     engine: sa.Engine,
     landing_dir: Path,
-    partners: dict[str, PartnerConfig],
+    partners: dict[str, PartnerConfig] | frozenset[str] | set[str],
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> list[dict]:
     """Files in the landing zone that belong to no configured partner: logged once as rejected.
 
     A file directly in the landing folder, or in a folder that is not a partner's, cannot be
-    routed to a feed; the data engineer must move it or onboard the partner. Links anywhere outside the
-    partner folders (a partner folder that is itself a link included) are logged as rejected
-    (FILE_LINK), hidden names as skipped; none is followed, read or moved.
+    routed to a feed; the data engineer must move it or onboard the partner. `partners`: every partner
+    with a mapping file, broken ones included (their files wait for the fix, they are not unrouted).
+    Links anywhere outside the partner folders (a partner folder that is itself a link included) are
+    logged as rejected (FILE_LINK), hidden names as skipped; none is followed, read or moved.
     """
     landing_dir = as_path(landing_dir)
     with engine.begin() as conn:
@@ -451,8 +452,8 @@ def log_unrouted_files(
         if d.delivery_id in known:
             continue
         reason = (
-            f"The folder {folder!r} is not a known partner: no config/partners/{folder}.yaml. "
-            "Onboard the partner (README, 'Onboarding a partner') or move the file to the right partner folder."
+            f"The folder {folder!r} is not a known partner: the pipeline team has not onboarded {folder!r} yet. "
+            "Ask them to, or move the file to the right partner's folder."
             if folder
             else "The file lies directly in the landing folder; put it in its partner's folder."
         )
