@@ -17,8 +17,8 @@ files, so it redoes the pipeline's ingest independently (it imports nothing from
 Python (file-level decisions only; timed as `scan_s`, the xlsx part as `xlsx_s`):
 - inventory: the files in <landing>/<partner_code>/ (sub-folders included) of the partners in config/partners,
   hidden files and links left out (the pipeline logs those as skipped or rejected without reading them; they
-  are left out of the comparison of deliveries too); SHA-256 of each file, arrival = its mtime, period and version from the file name
-  (YYYYMM, YYYY-MM, YYYY-Qn, _vN), the layout era covering the period's first month;
+  are left out of the comparison of deliveries too); SHA-256 of each file, arrival = its mtime, period and
+  version from the file name (YYYYMM, YYYY-MM, YYYY-Qn, _vN), the layout era covering the period's first month;
 - per file the checks that reject a whole file (ingest/readers.py, headers.py, ingest_feed.py): no period, over
   ZORGSTROOM_MAX_FILE_BYTES (200 MiB), not a spreadsheet (magic bytes, suffix), empty, NUL bytes, corrupt or
   zip-bomb xlsx, no header row among the first 30 rows, a required column missing, two headers on one column;
@@ -47,7 +47,8 @@ Known limits (rules not reproduced exactly; none occurs in the generated samples
 - CSV parsing is DuckDB's, not Python's csv module: a row with more than header width + 8 values, or a quoted
   value followed by more text ("f"g, which Python reads as fg), makes DuckDB stop with an error (loudly, never
   a silent difference); the pipeline rejects the first row and keeps the second. A CSV that Python's csv module
-  cannot parse past its first 30 records is rejected whole by the pipeline but read here; UTF-16 CSVs go to DuckDB as 'utf-16' (untested);
+  cannot parse past its first 30 records is rejected whole by the pipeline but read here; UTF-16 CSVs go to
+  DuckDB as 'utf-16' (untested);
 - current records: two loaded deliveries of one partner with the same period start and version (a monthly and
   a quarterly file starting in the same month) are ordered by row order here, by source row number (then load
   order) in the pipeline;
@@ -608,6 +609,7 @@ def cell_sql(f: FileInfo, column: str) -> str:
     if column not in f.positions:
         return "NULL"
     cell = f"c{f.positions[column]}"
+    assert f.period_start is not None  # a file without a period is rejected before its columns are mapped
     pattern = f.partner.layout_for(f.period_start.strftime("%Y-%m"))["patterns"].get(column)
     if not pattern:
         return cell

@@ -389,14 +389,17 @@ def report(results: list[dict]) -> None:
                 print(f"{r['scale']:>5g} {n:>11,} {stage:<34} {sec:>8.2f} {n / sec if sec else 0:>10,.0f}")
         print(
             f"{r['scale']:>5g} {n:>11,} {'END TO END (dagster CLI process)':<34} {full.get('wall_s', 0):>8.2f} "
-            f"{n / full['wall_s'] if full.get('wall_s') else 0:>10,.0f}   peak RSS tree {fmt(full.get('peak_rss_tree_mib'))} MiB,"
+            f"{n / full['wall_s'] if full.get('wall_s') else 0:>10,.0f}   peak RSS tree "
+            f"{fmt(full.get('peak_rss_tree_mib'))} MiB,"
             f" largest process {fmt(full.get('gnu_time_max_rss_mib'))} MiB"
         )
         fref = r.get("reference_files")
         if fref:
             print(
-                f"{r['scale']:>5g} {n:>11,} {'REFERENCE from the files (DuckDB)':<34} {fmt(fref.get('wall_s'), '8.2f'):>8} "
-                f"{n / fref['wall_s'] if fref.get('wall_s') else 0:>10,.0f}   SQL {fmt(fref.get('sql_s'), '.2f')} s, xlsx "
+                f"{r['scale']:>5g} {n:>11,} {'REFERENCE from the files (DuckDB)':<34} "
+                f"{fmt(fref.get('wall_s'), '8.2f'):>8} "
+                f"{n / fref['wall_s'] if fref.get('wall_s') else 0:>10,.0f}   SQL {fmt(fref.get('sql_s'), '.2f')} s, "
+                "xlsx "
                 f"conversion {fmt(fref.get('xlsx_s'), '.2f')} s, file scan {fmt(fref.get('scan_s'), '.2f')} s; "
                 f"peak RSS {fmt(fref.get('peak_rss_tree_mib'))} MiB"
             )
@@ -406,10 +409,13 @@ def report(results: list[dict]) -> None:
                     f"{full['wall_s'] / fref['wall_s']:,.1f}x"
                 )
             deliveries = fref.get("delivery_differences")
+            statuses = (
+                "no result" if deliveries is None else "EQUAL" if not deliveries else f"DIFFERENT for {len(deliveries)}"
+            )
             print(
                 f"      reference from the files vs pipeline: inflow/outflow {fref.get('verdict', 'no result')}, "
                 f"target attainment {fref.get('targets_verdict', 'no result')}, delivery statuses and accepted rows "
-                f"{'no result' if deliveries is None else 'EQUAL' if not deliveries else f'DIFFERENT for {len(deliveries)}'}"
+                f"{statuses}"
             )
             for d in [*fref.get("differences", []), *fref.get("target_differences", []), *(deliveries or [])][:20]:
                 print(f"        {d}")
@@ -422,7 +428,8 @@ def report(results: list[dict]) -> None:
         inc = r.get("incremental")
         if inc and full.get("wall_s"):
             print(
-                f"{r['scale']:>5g} {'':>11} {'INCREMENTAL run (one new delivery)':<34} {inc['wall_s']:>8.2f} {'':>10}   "
+                f"{r['scale']:>5g} {'':>11} {'INCREMENTAL run (one new delivery)':<34} {inc['wall_s']:>8.2f} {'':>10} "
+                "  "
                 f"{100 * inc['wall_s'] / full['wall_s']:.0f}% of the full run ({r['incremental_file']}),"
                 f" peak RSS tree {fmt(inc.get('peak_rss_tree_mib'))} MiB"
             )
@@ -451,7 +458,8 @@ def target_lines(results: list[dict]) -> list[str]:
         )
     peak = max((r["full"].get("peak_rss_tree_mib") or 0) for r in ok)
     lines.append(
-        f"{'met' if peak < TARGET_PEAK_MIB else 'NOT met'}: peak memory under 4 GiB: {peak:,.0f} MiB (largest over the scales)"
+        f"{'met' if peak < TARGET_PEAK_MIB else 'NOT met'}: peak memory under 4 GiB: {peak:,.0f} MiB (largest over "
+        "the scales)"
     )
     if big.get("incremental", {}).get("wall_s"):
         share = big["incremental"]["wall_s"] / big["full"]["wall_s"]
@@ -463,7 +471,8 @@ def target_lines(results: list[dict]) -> list[str]:
     if demo:
         wall = demo[0]["full"]["wall_s"]
         lines.append(
-            f"{'met' if wall < TARGET_DEMO_S else 'NOT met'}: demo-sized pipeline run under {TARGET_DEMO_S:g} s: {wall:.1f} s"
+            f"{'met' if wall < TARGET_DEMO_S else 'NOT met'}: demo-sized pipeline run under {TARGET_DEMO_S:g} s: "
+            f"{wall:.1f} s"
         )
     return lines
 

@@ -4,6 +4,7 @@ published, and the quality rules of config/checks.yaml hold."""
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import dagster as dg
 
@@ -52,7 +53,7 @@ def tables_in_sql(sql: str) -> tuple[str, ...]:
 
 
 def schema_conformance(
-    table_name: str, engine, code_lists, where: str = "", params: dict | None = None, **metadata: object
+    table_name: str, engine, code_lists, where: str = "", params: dict | None = None, **metadata: Any
 ) -> dg.AssetCheckResult:
     """Run a table's schema rules in the warehouse (over the rows a SQL `where` selects, default all);
     failures counted per column and check, with a masked sample."""
@@ -89,8 +90,8 @@ def _schema_check(table_name: str) -> CheckDef:
             f"{table_name}_conforms_to_schema",
             asset=table_name,
             blocking=True,
-            description=f"Every row of {table_name} passes its schema rules (generated from schemas/tables.py, the same "
-            "rules as its Pandera schema, run as SQL in the warehouse: schemas/sql_checks.py).",
+            description=f"Every row of {table_name} passes its schema rules (generated from schemas/tables.py, "
+            "the same rules as its Pandera schema, run as SQL in the warehouse: schemas/sql_checks.py).",
         ),
         run,
         reads=(table_name,),
@@ -137,9 +138,10 @@ def _staging_schema_check(feed: str) -> CheckDef:
             name,
             asset=table_name,
             blocking=True,
-            description=f"Every row of {table_name} passes its schema rules (generated from schemas/tables.py, the same "
-            "rules as its Pandera schema, run as SQL in the warehouse: schemas/sql_checks.py). Rows of deliveries that "
-            "passed before under the same code and configuration are not checked again (staging rows never change).",
+            description=f"Every row of {table_name} passes its schema rules (generated from schemas/tables.py, "
+            "the same rules as its Pandera schema, run as SQL in the warehouse: schemas/sql_checks.py). Rows of "
+            "deliveries that passed before under the same code and configuration are not checked again (staging "
+            "rows never change).",
         ),
         run,
     )
@@ -388,7 +390,8 @@ def _asset_checks(asset: dg.AssetKey, checks: list[CheckDef]) -> dg.AssetChecksD
                     metadata={
                         "rechecked": False,
                         "input_fingerprint": inputs[:12],
-                        "note": f"Not run again: {', '.join(check.reads)} unchanged (same code and configuration) since it passed.",
+                        "note": f"Not run again: {', '.join(check.reads)} unchanged (same code and configuration) "
+                        "since it passed.",
                     },
                 )
                 continue

@@ -165,7 +165,8 @@ class Follower:
             mat = event.event_specific_data.materialization
             md = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
             rows = md.get("dagster/row_count")
-            state = {True: "rebuilt", False: "unchanged"}.get(md.get("rebuilt"), "written")
+            rebuilt = md.get("rebuilt")
+            state = "rebuilt" if rebuilt is True else "unchanged" if rebuilt is False else "written"
             if md.get("updated_from_new_deliveries"):
                 state = "updated from the new deliveries"
             if "deliveries_loaded" in md:

@@ -7,9 +7,9 @@ Dagster's staleness both say nothing changed) instead of rebuilding; otherwise i
 results with `versioned()` and calls `done()`. A table whose rows depend on known deliveries only (a
 partner's current records, a person's residence history) asks `added()` first: the new deliveries
 when they are the only change since it was built, which it then applies on its own
-(`updated_from_new_deliveries` in the metadata), or None: rebuild whole. A run tagged `zorgstroom/full-rebuild=true` (the UI's
-Launchpad) or a run process with ZORGSTROOM_FULL_REBUILD=1 (`ZORGSTROOM_FULL_REBUILD=1 make pipeline`)
-rebuilds everything whole.
+(`updated_from_new_deliveries` in the metadata), or None: rebuild whole. A run tagged
+`zorgstroom/full-rebuild=true` (the UI's Launchpad) or a run process with ZORGSTROOM_FULL_REBUILD=1
+(`ZORGSTROOM_FULL_REBUILD=1 make pipeline`) rebuilds everything whole.
 """
 
 from __future__ import annotations
@@ -33,7 +33,10 @@ from warehouse.build_state import (
 )
 from warehouse.db import row_count
 
-UNCHANGED = "Not rebuilt: no new deliveries for the feeds it depends on, and the same code and configuration, since it was built."
+UNCHANGED = (
+    "Not rebuilt: no new deliveries for the feeds it depends on, and the same code and configuration, since it was "
+    "built."
+)
 #: Run tag that makes every derived table rebuild, whatever its fingerprint (after repairing a table by hand, say).
 FULL_REBUILD_TAG = "zorgstroom/full-rebuild"
 
@@ -43,7 +46,9 @@ def feed_partners(ingest: IngestResource, feeds: Iterable[str]) -> set[str]:
     return {code for code, feed in ingest.partner_feeds().items() if feed in feeds}
 
 
-def full_rebuild_forced(context: dg.OpExecutionContext) -> bool:
+def full_rebuild_forced(
+    context: dg.OpExecutionContext | dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+) -> bool:
     return context.run.tags.get(FULL_REBUILD_TAG) == "true" or os.environ.get("ZORGSTROOM_FULL_REBUILD") == "1"
 
 

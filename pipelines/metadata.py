@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dagster as dg
 import pandas as pd
 
 from ingest.identifiers import masked
 from schemas.tables import Table
 from warehouse.db import read_table
+
+#: Asset and check metadata as Dagster takes it (values: plain values or dg.MetadataValue).
+Metadata = dict[str, Any]
 
 PREVIEW_ROWS = 10
 PSEUDONYM_COLUMNS = ("person_id",)
@@ -29,7 +34,7 @@ def column_schema(table: Table) -> dg.TableSchema:
     )
 
 
-def definition_metadata(table: Table) -> dict[str, object]:
+def definition_metadata(table: Table) -> Metadata:
     """What the UI shows on an asset's page whatever its last materialization says: column schema
     (with descriptions), table name and grain."""
     return {
@@ -57,7 +62,7 @@ def markdown_preview(df: pd.DataFrame, rows: int = PREVIEW_ROWS) -> str:
     return "\n".join(lines)
 
 
-def table_metadata(table: Table, df: pd.DataFrame, *, rows: int | None = None, **extra: object) -> dict[str, object]:
+def table_metadata(table: Table, df: pd.DataFrame, *, rows: int | None = None, **extra: Any) -> Metadata:
     """Row count, schema, grain and a preview. `df` is the table, or only its first rows when `rows`
     gives the count (tables built inside the warehouse are never read whole for their metadata)."""
     return {
@@ -70,7 +75,7 @@ def table_metadata(table: Table, df: pd.DataFrame, *, rows: int | None = None, *
     }
 
 
-def warehouse_table_metadata(engine, table: Table, rows: int, **extra: object) -> dict[str, object]:
+def warehouse_table_metadata(engine, table: Table, rows: int, **extra: Any) -> Metadata:
     """`table_metadata` of a table built in the warehouse: only its first rows are read, for the preview."""
     return table_metadata(table, read_table(engine, table.name, limit=PREVIEW_ROWS), rows=rows, **extra)
 
@@ -78,7 +83,7 @@ def warehouse_table_metadata(engine, table: Table, rows: int, **extra: object) -
 MAX_LISTED_DELIVERIES = 100
 
 
-def deliveries_behind(log: pd.DataFrame, partner_codes: set[str] | None = None) -> dict[str, object]:
+def deliveries_behind(log: pd.DataFrame, partner_codes: set[str] | None = None) -> Metadata:
     """Metadata naming the delivery files in force behind a table (all partners, or the given ones)."""
     loaded = log[log["delivery_status"] == "loaded"]
     if partner_codes is not None:
@@ -88,7 +93,7 @@ def deliveries_behind(log: pd.DataFrame, partner_codes: set[str] | None = None) 
     )
 
 
-def delivery_files_metadata(files) -> dict[str, object]:
+def delivery_files_metadata(files) -> Metadata:
     """`deliveries_in_force` and the (first) `delivery_files`, as partner/file."""
     files = sorted(files)
     return {

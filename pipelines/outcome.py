@@ -120,10 +120,10 @@ def run_outcome(instance: dg.DagsterInstance, run_ids: list[str]) -> RunOutcome:
                 if kind == DagsterEventType.RUN_FAILURE and run_id == run_ids[-1]:
                     outcome.run_failure = _run_failure_text(instance, run_id, record.user_message or "")
             elif kind == DagsterEventType.ASSET_MATERIALIZATION:
-                mat = event.event_specific_data.materialization
+                mat = event.step_materialization_data.materialization
                 materialized[mat.asset_key.to_user_string()] = {k: _value(v) for k, v in mat.metadata.items()}
             elif kind == DagsterEventType.ASSET_CHECK_EVALUATION:
-                ev = event.event_specific_data
+                ev = event.asset_check_evaluation_data
                 outcome.checks[ev.check_name] = CheckOutcome(
                     name=ev.check_name,
                     asset=ev.asset_key.to_user_string(),

@@ -2,9 +2,9 @@
 queue has work, started by `make pipeline` when no daemon (`make dev`'s) serves the instance.
 
 It holds DAGSTER_HOME/zorgstroom-daemon.lock while it runs (a second one exits at once), runs
-`dagster-daemon run -w workspace.yaml` (the code location `zorgstroom`), and stops it once no run has been queued, running or awaiting its retry for
-IDLE_SECONDS (then starts it again if a run was queued meanwhile). Its output goes to
-DAGSTER_HOME/zorgstroom-daemon.log.
+`dagster-daemon run -w workspace.yaml` (the code location `zorgstroom`), and stops it once no run has
+been queued, running or awaiting its retry for IDLE_SECONDS (then starts it again if a run was queued
+meanwhile). Its output goes to DAGSTER_HOME/zorgstroom-daemon.log.
 """
 
 from __future__ import annotations

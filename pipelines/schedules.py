@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -11,7 +11,7 @@ from pipelines.sensors import WRITES_WAREHOUSE_TAG
 if TYPE_CHECKING:
     from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-    JobLike = Union[dg.JobDefinition, UnresolvedAssetJobDefinition]
+    JobLike = dg.JobDefinition | UnresolvedAssetJobDefinition
 
 NIGHTLY_CRON = "0 2 * * *"
 NIGHTLY_TIMEZONE = "Europe/Amsterdam"

@@ -24,7 +24,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus, RunsFilter
@@ -36,7 +36,7 @@ from ingest.deliveries import FILE, list_landing, listing_fingerprint, sha256_of
 if TYPE_CHECKING:
     from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-    JobLike = Union[dg.JobDefinition, UnresolvedAssetJobDefinition]
+    JobLike = dg.JobDefinition | UnresolvedAssetJobDefinition
 
 #: Runs that write the warehouse carry this tag; the production instance allows one such run at a
 #: time (config/dagster/dagster.production.yaml, `tag_concurrency_limits`).

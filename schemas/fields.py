@@ -62,7 +62,9 @@ _FIELD_LIST = [
     _F(
         "content_hash",
         "string",
-        "SHA-256 of the delivery file's bytes (hex). Identical files are loaded once. For an entry that is never read (a link, a hidden file, a file over the size limit): a SHA-256 of what the listing shows (name, size, modification time), so it is logged once.",
+        "SHA-256 of the delivery file's bytes (hex). Identical files are loaded once. For an entry that is never "
+        "read (a link, a hidden file, a file over the size limit): a SHA-256 of what the listing shows (name, size, "
+        "modification time), so it is logged once.",
         pattern=r"[0-9a-f]{64}",
     ),
     _F(
@@ -561,7 +563,8 @@ _FIELD_LIST = [
     _F(
         "completeness_status",
         "string",
-        "on_time, late, missing (past due and not received), empty (only files without data rows arrived, past due) or not_yet_due.",
+        "on_time, late, missing (past due and not received), empty (only files without data rows arrived, past due) "
+        "or not_yet_due.",
         code_list="completeness_statuses",
     ),
     # --- audit ----------------------------------------------------------------------------------------
@@ -595,7 +598,8 @@ _FIELD_LIST = [
     _F(
         "attempted_at",
         "timestamp",
-        "When a run started reading the file, UTC. The record is removed with the file's delivery_log record; one that remains means that run stopped while reading it.",
+        "When a run started reading the file, UTC. The record is removed with the file's delivery_log record; one "
+        "that remains means that run stopped while reading it.",
     ),
     # --- build state: which inputs each derived table was last built from ---------------------------
     _F(

@@ -433,7 +433,10 @@ _TABLE_LIST = [
     Table(
         "read_attempts",
         "audit",
-        "Delivery files a run has started to read and not yet logged: recorded (and committed) before the file is read, removed with its delivery_log record. A file still here was being read when a run stopped; the next run reads it only in an isolated worker bounded in memory and time, so a file that crashes the reader is rejected with the cause instead of stopping every run.",
+        "Delivery files a run has started to read and not yet logged: recorded (and committed) before the file is "
+        "read, removed with its delivery_log record. A file still here was being read when a run stopped; the next "
+        "run reads it only in an isolated worker bounded in memory and time, so a file that crashes the reader is "
+        "rejected with the cause instead of stopping every run.",
         "one row per delivery file being read",
         _cols("delivery_id partner_code source_file content_hash attempted_at"),
         ("delivery_id",),

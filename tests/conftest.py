@@ -18,8 +18,8 @@ os.environ.setdefault("ZORGSTROOM_ENV", "test")
 FIXTURE_PARTNERS = Path(__file__).resolve().parent / "fixtures" / "partners"
 os.environ["ZORGSTROOM_PARTNERS_DIR"] = str(FIXTURE_PARTNERS)
 
-from core.settings import DEVELOPMENT_PSEUDONYM_KEY
-from sampledata.generate import generate_sample_deliveries
+from core.settings import DEVELOPMENT_PSEUDONYM_KEY  # noqa: E402 (after the environment above)
+from sampledata.generate import generate_sample_deliveries  # noqa: E402
 
 TEST_KEY = DEVELOPMENT_PSEUDONYM_KEY.encode()
 

@@ -268,7 +268,10 @@ def test_a_bi_tool_reads_the_attainment_of_each_target_from_a_separate_process(l
     url = engine.url
     if url.get_backend_name() == "duckdb":
         engine.dispose()  # DuckDB: the reader opens the file read-only once the writer is done
-        code = f"import duckdb; con = duckdb.connect({url.database!r}, read_only=True); print(con.execute({BI_QUERY!r}).fetchall())"
+        code = (
+            f"import duckdb; con = duckdb.connect({url.database!r}, read_only=True); "
+            f"print(con.execute({BI_QUERY!r}).fetchall())"
+        )
     else:
         plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
         code = (

@@ -39,14 +39,14 @@ PARTNERS = pd.DataFrame(
 ).astype("str")
 
 SPEC_COLUMNS = {  # copied from docs/statistics_spec.md, "Published statistics"
-    "pub_sector_flows": "period_month, period_quarter, period_year, area_level, area_code, area_name, measure, breakdown, "
-    "breakdown_value, persons, is_provisional, suppressed, suppression_reason",
+    "pub_sector_flows": "period_month, period_quarter, period_year, area_level, area_code, area_name, measure, "
+    "breakdown, breakdown_value, persons, is_provisional, suppressed, suppression_reason",
     "pub_retention": "cohort_month, cohort_quarter, cohort_year, area_level, area_code, area_name, horizon_months, "
     "cohort_persons, retained_persons, retained_share, suppressed, suppression_reason",
-    "pub_programme_flows": "period_month, period_quarter, period_year, area_level, area_code, area_name, programme_code, "
-    "route_kind, event_type, outcome, persons, suppressed, suppression_reason",
-    "pub_target_attainment": "target_code, target_name, as_of_date, is_latest, window_start, window_end, target_number, "
-    "achieved, share_attained, expected_to_date, status, forecast, required_monthly_rate, "
+    "pub_programme_flows": "period_month, period_quarter, period_year, area_level, area_code, area_name, "
+    "programme_code, route_kind, event_type, outcome, persons, suppressed, suppression_reason",
+    "pub_target_attainment": "target_code, target_name, as_of_date, is_latest, window_start, window_end, "
+    "target_number, achieved, share_attained, expected_to_date, status, forecast, required_monthly_rate, "
     "suppressed, suppression_reason",
 }
 
@@ -591,7 +591,7 @@ def test_programme_flows_outcomes_add_up_and_small_counts_are_suppressed():
     assert at.loc[("ALL", "wep_trein", "wep", "end", "into_work"), "persons"] == 12
     assert at.loc[(REGION, "wep_trein", "wep", "end", "total"), "persons"] == 8 + 12
     # Where an end's total and all its outcomes are published, they add up.
-    for key, group in pub[pub["event_type"] == "end"].groupby(["area_code", "programme_code", "route_kind"]):
+    for _key, group in pub[pub["event_type"] == "end"].groupby(["area_code", "programme_code", "route_kind"]):
         if not group["suppressed"].any():
             assert (
                 group.loc[group["outcome"] != "total", "persons"].sum()

@@ -269,8 +269,9 @@ def test_a_run_killed_mid_way_is_retried_and_the_retry_completes(queue_env):
 def _step_started(instance: dg.DagsterInstance, run_id: str, step: str) -> int | None:
     """The pid of the run's process once `step` has started."""
     for record in instance.all_logs(run_id, of_type=DagsterEventType.STEP_START):
-        if record.step_key == step and record.dagster_event.pid:
-            return record.dagster_event.pid
+        event = record.dagster_event
+        if record.step_key == step and event is not None and event.pid:
+            return event.pid
     return None
 
 

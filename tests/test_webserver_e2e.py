@@ -198,7 +198,7 @@ def test_sensor_and_graphql_runs_overlap_safely_and_a_new_delivery_is_picked_up(
         latest = graphql(
             port,
             """query($key: AssetKeyInput!, $name: String!) {
-                                    assetCheckExecutions(assetKey: $key, checkName: $name, limit: 1) { runId status } }""",
+                assetCheckExecutions(assetKey: $key, checkName: $name, limit: 1) { runId status } }""",
             {"key": {"path": [asset]}, "name": check},
         )["assetCheckExecutions"]
         assert latest and latest[0]["status"] == "SUCCEEDED" and latest[0]["runId"] in status, (check, latest)

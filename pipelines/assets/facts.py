@@ -3,7 +3,7 @@
 import dagster as dg
 
 from pipelines.incremental import Build, feed_partners
-from pipelines.metadata import deliveries_behind, definition_metadata, warehouse_table_metadata
+from pipelines.metadata import definition_metadata, deliveries_behind, warehouse_table_metadata
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.tables import FEED_FACT, FEED_STAGING, TABLES
 from transforms.current_records import added_records_sql, latest_records_sql

@@ -30,7 +30,7 @@ def partner_feedback(
     quarantine = rows_of_deliveries(engine, "quarantine_rows", [d["delivery_id"] for d in due])
     written = write_feedback_reports(pd.DataFrame(due, columns=log.columns), quarantine, folder)
     context.log.info(f"{len(written)} feedback report(s) written to {folder}; {current} already up to date")
-    per_partner = {}
+    per_partner: dict[str, int] = {}
     for path in written:
         per_partner[path.parent.name] = per_partner.get(path.parent.name, 0) + 1
     return dg.MaterializeResult(

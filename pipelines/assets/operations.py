@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from pipelines.assets.statistics import Inputs
-from pipelines.metadata import deliveries_behind, definition_metadata, markdown_preview, table_metadata
+from pipelines.metadata import definition_metadata, deliveries_behind, markdown_preview, table_metadata
 from pipelines.resources import WarehouseResource
 from schemas.tables import TABLES
 from transforms.completeness import delivery_completeness

@@ -4,7 +4,7 @@ import dagster as dg
 
 from core.paths import as_path
 from pipelines.mapping_checks import report_broken_mappings
-from pipelines.metadata import deliveries_behind, definition_metadata, warehouse_table_metadata
+from pipelines.metadata import definition_metadata, deliveries_behind, warehouse_table_metadata
 from pipelines.resources import IngestResource, WarehouseResource
 from schemas.tables import FEED_STAGING, TABLES
 from warehouse.db import distinct_values, read_table, row_count

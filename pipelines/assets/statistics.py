@@ -6,8 +6,8 @@ import pandas as pd
 
 from pipelines.incremental import Build, incrementally
 from pipelines.metadata import (
-    deliveries_behind,
     definition_metadata,
+    deliveries_behind,
     markdown_preview,
     table_metadata,
     warehouse_table_metadata,

@@ -3,16 +3,16 @@
 - CSV: the text is counted, not split: lines (rows), delimiters (cells) and the delimiters in each
   of the top lines (columns), all with C-speed counts, before a single row is parsed. Quoted
   delimiters and line breaks only make the counts larger, never smaller.
-- xlsx: the archive's declared sizes (a zip bomb), then the data sheet's XML (the layout's named sheet, else the first) is streamed once: it is
-  decompressed as the archive declares it (a member that unpacks to more, or to other bytes, than
-  declared fails its CRC and is refused), and the cells that lie far out (a column beyond Z, a row
-  beyond 9,999) are collected to give the rectangle from A1 to the last filled cell, which is what the
-  xlsx reader allocates (32 bytes a cell). Every other filled cell lies within Z9999, so for a regular
-  sheet (each cell's position its first attribute, as Excel, LibreOffice and openpyxl write them) the
-  rectangle is bounded from above too: such a sheet that is small (`XlsxBound.small`) may be read in the
-  run process, any other is read in an isolated worker (ingest/sandbox.py). Cells without a position, or
-  with their position not first, are rare; such a sheet is bounded by the reader's own report
-  (`check_sheet_shape`) and the worker's memory limit instead.
+- xlsx: the archive's declared sizes (a zip bomb), then the data sheet's XML (the layout's named sheet, else
+  the first) is streamed once: it is decompressed as the archive declares it (a member that unpacks to more,
+  or to other bytes, than declared fails its CRC and is refused), and the cells that lie far out (a column
+  beyond Z, a row beyond 9,999) are collected to give the rectangle from A1 to the last filled cell, which is
+  what the xlsx reader allocates (32 bytes a cell). Every other filled cell lies within Z9999, so for a
+  regular sheet (each cell's position its first attribute, as Excel, LibreOffice and openpyxl write them) the
+  rectangle is bounded from above too: such a sheet that is small (`XlsxBound.small`) may be read in the run
+  process, any other is read in an isolated worker (ingest/sandbox.py). Cells without a position, or with
+  their position not first, are rare; such a sheet is bounded by the reader's own report (`check_sheet_shape`)
+  and the worker's memory limit instead.
 """
 
 from __future__ import annotations

@@ -95,7 +95,8 @@ def write_report(frame: pd.DataFrame, delivery: dict, feedback_dir: Path) -> tup
     )
     ws.append(
         [
-            f"Rows read: {delivery['rows_read']}, loaded: {delivery['rows_accepted']}, not loaded: {delivery['rows_quarantined']}. "
+            f"Rows read: {delivery['rows_read']}, loaded: {delivery['rows_accepted']}, not loaded: "
+            f"{delivery['rows_quarantined']}. "
             "Correct the rows below in your system; they will be loaded from your next delivery."
         ]
     )

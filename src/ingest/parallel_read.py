@@ -115,7 +115,8 @@ class AheadReader:
     `read(request)` returns the ReadDelivery or raises DeliveryRejected, like `read_delivery`. Requests
     must be asked for in the order given to the constructor; a request that is never asked for (a
     duplicate decided without reading) is skipped. Without workers it reads CSV and small xlsx files in
-    this process and other xlsx files isolated. `isolate`: delivery ids always read isolated (an earlier run stopped on them);
+    this process and other xlsx files isolated. `isolate`: delivery ids always read isolated (an earlier run
+    stopped on them);
     `on_read` is called with the deliveries about to be read (in this process or handed to a worker).
     """
 

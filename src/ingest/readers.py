@@ -211,7 +211,8 @@ def _frame_from_rows(
                         (
                             number,
                             "ROW_TOO_MANY_VALUES",
-                            f"Row has {len(row)} values but the header has {width} columns; check for an unquoted delimiter in a value.",
+                            f"Row has {len(row)} values but the header has {width} columns; check for an unquoted "
+                            "delimiter in a value.",
                             "",
                         )
                     )
@@ -379,7 +380,8 @@ def _read_delivery_file(path: Path, known_headers: set[str], limits: ReadLimits,
     ):
         raise DeliveryRejected(
             "FILE_NOT_SPREADSHEET",
-            f"The file {path.name!r} is not a spreadsheet export ({path.suffix or 'no extension'}). Send the agreed export as .xlsx or .csv.",
+            f"The file {path.name!r} is not a spreadsheet export ({path.suffix or 'no extension'}). Send the agreed "
+            "export as .xlsx or .csv.",
         )
     if kind == "xlsx":
         return read_xlsx_path(path, known_headers, limits, sheet)

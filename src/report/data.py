@@ -84,7 +84,7 @@ def sector_flow_charts(flows: pd.DataFrame) -> list[dict]:
     for area in areas.itertuples():
         own = muni[muni["area_code"] == area.area_code]
 
-        def series(measure: str, breakdown: str, value: str):
+        def series(measure: str, breakdown: str, value: str, own: pd.DataFrame = own):
             cells = own[
                 (own["measure"] == measure) & (own["breakdown"] == breakdown) & (own["breakdown_value"] == value)
             ]

@@ -516,7 +516,7 @@ def publish_target_attainment(attainment: pd.DataFrame, targets: pd.DataFrame) -
     out["target_number"] = out["target_number"].astype("Float64").astype("Int64")
     out["is_latest"] = out["is_latest"].astype("boolean")
     out["suppressed"] = pd.array(hide | hide_forecast | hide_status, dtype="boolean")
-    why_all = np.where(hide, reason, np.where(hide_forecast | hide_status, SECONDARY, None))
+    why_all = np.where(hide, reason, np.where(hide_forecast | hide_status, SECONDARY, None))  # type: ignore[call-overload]
     out["suppression_reason"] = pd.Series(why_all, dtype="str")
     return _finish(out, PUB_TARGET_ATTAINMENT_COLUMNS)
 
@@ -566,11 +566,11 @@ def _status_guard(
         if not todo.any():
             # A pin that hiding its own status cannot lift comes from its hidden neighbours' statuses.
             spread = np.zeros(n, dtype=bool)
-            for i in np.flatnonzero(pinned):
-                j = i
+            for pin in np.flatnonzero(pinned):
+                j = int(pin)
                 while j > 0 and hidden[j - 1]:
                     j -= 1
-                k = i
+                k = int(pin)
                 while k < n - 1 and hidden[k + 1]:
                     k += 1
                 spread[j : k + 1] = True

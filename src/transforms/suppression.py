@@ -99,6 +99,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -155,7 +156,7 @@ class Hierarchy:
             raise SuppressionError(f"hierarchy {self.name!r}: a key is its own parent")
 
     @classmethod
-    def tree(cls, column: str, parent_of: Mapping[Hashable, Hashable], name: str | None = None) -> Hierarchy:
+    def tree(cls, column: str, parent_of: Mapping[Any, Any], name: str | None = None) -> Hierarchy:
         """A hierarchy in one key column: each value listed sums, with its siblings, to its parent value."""
         links = pd.DataFrame({column: list(parent_of.keys()), PARENT_PREFIX + column: list(parent_of.values())})
         return cls((column,), links, name or column)
@@ -327,7 +328,7 @@ def suppression_pattern(
     # Rule 4: a total that is a small count in ANY count column hides the rows under it. In that column
     # every positive member is a small count too (suppressed already), so no secondary suppression could
     # stop a reader from counting them (four members, each >= 1, under a total <= 4 are each 1).
-    small_total = ((values >= 1) & (values < t)).any(axis=1)
+    small_total = np.asarray(((values >= 1) & (values < t)).any(axis=1))
     dropped = _dropped(small_total, rels)
     sup, reason = _solve(values, rels, t, link, dropped, forced)
     # Fail closed: nothing may be left that the relations give away (rows under a small total are not shown).
@@ -464,7 +465,8 @@ def _check_additive(cells: pd.DataFrame, keys: list[str], counts: list[str], rel
                 key = cells.iloc[rels.total_cell[r]][keys].to_dict()
                 members = values[rels.cell[(rels.relation == r) & rels.is_member], j].sum()
                 examples.append(
-                    f"{rels.hierarchy[r]} total {key}: {c} {values[rels.total_cell[r], j]:.0f} but members sum to {members:.0f}"
+                    f"{rels.hierarchy[r]} total {key}: {c} {values[rels.total_cell[r], j]:.0f} but members sum to "
+                    f"{members:.0f}"
                 )
             raise SuppressionError(f"table not additive in {bad.size} relation(s): " + "; ".join(examples))
 
@@ -658,7 +660,7 @@ def _determined(
     if not rels.count or not unknown.any():
         return determined, certificates
     component = _components(unknown, rels)
-    positive = (values > 0).any(axis=1)
+    positive = np.asarray((values > 0).any(axis=1))
     todo = np.unique(component[unknown & check])
     if not todo.size:
         return determined, certificates
@@ -696,7 +698,7 @@ def _choose_for_determined(
     """For each determined cell: the smallest positive published cell that its derivation uses (a cell
     with a net weight in the certificate's combination of relations). Suppressing it takes that
     derivation away; the next round checks whether another one is left."""
-    positive = (values > 0).any(axis=1)
+    positive = np.asarray((values > 0).any(axis=1))
     by_rel = np.argsort(rels.relation, kind="stable")
     start = np.searchsorted(rels.relation[by_rel], np.arange(rels.count + 1))
     chosen = set()

@@ -74,6 +74,7 @@ def _copy_inside_duckdb(engine: sa.Engine, staged: Path, tables: list[str]) -> d
     alias = "bi_release_" + uuid.uuid4().hex[:8]
     with engine.connect() as conn:
         raw = conn.connection.driver_connection
+        assert raw is not None  # an open DuckDB connection
         raw.execute(f"ATTACH '{_quoted(staged)}' AS {alias}")
         try:
             for name in tables:

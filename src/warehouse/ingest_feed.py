@@ -301,7 +301,10 @@ class FeedIngester:
                     period=period,
                     version=version,
                     reason_code="FILE_OLDER_VERSION",
-                    reason=f"Version {version} arrived after version {same_scope[newer[0]]} of the same period; not loaded.",
+                    reason=(
+                        f"Version {version} arrived after version {same_scope[newer[0]]} of the same period; not "
+                        "loaded."
+                    ),
                     superseded_by=newer[0],
                 )
             )
