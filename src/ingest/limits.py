@@ -20,8 +20,6 @@ from core.errors import ConfigError, DeliveryRejected
 from core.paths import CONFIG_DIR
 
 LIMITS_FILE = CONFIG_DIR / "ingest_limits.yaml"
-#: How the limits are named in messages to partners and operators (never an internal path).
-LIMITS_NAME = "config/ingest_limits.yaml"
 
 
 @dataclass(frozen=True)
@@ -73,6 +71,6 @@ def over_limit(limit: str, found: str, value: int, hint: str) -> DeliveryRejecte
     """The rejection of a file past `limit` (a ReadLimits field): what was found, the limit, what to do."""
     return DeliveryRejected(
         REASON_CODES[limit],
-        f"The file {found}; the limit is {limit} = {value:,} ({LIMITS_NAME}). {hint} "
+        f"The file {found}; the read limit is {limit} = {value:,}. {hint} "
         "If the export is right as it is, ask the pipeline team to raise the limit.",
     )

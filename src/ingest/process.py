@@ -314,6 +314,31 @@ def _parse_columns(
     return parsed
 
 
+def _identifiers_in_input(df: pd.DataFrame, name: str, header: str, issues: IssueCollector) -> pd.Series | None:
+    """A column read only by a derived field's rules that holds what looks like an identifier: its rows are
+    quarantined with the column named, and the kinds found returned so that every reason masks the value."""
+    raw = df[name]
+    kinds = parse.on_unique(lambda v: (k := identifier_kinds(v), k.notna()), raw)[0]
+    found = kinds.notna()
+    if not found.any():
+        return None
+    issues.add(
+        df[ROW_NUMBER],
+        found,
+        "ROW_IDENTIFIER_IN_WRONG_COLUMN",
+        name,
+        header,
+        lambda idx: (
+            header
+            + ": the value (masked) looks like "
+            + kinds.loc[idx].map(DESCRIPTIONS)
+            + "; identifiers belong only in their own column. Remove it from this column and resend the row."
+        ),
+        lambda idx: raw.loc[idx].fillna("").map(masked),
+    )
+    return kinds
+
+
 def _derive_columns(
     df: pd.DataFrame, layout: Layout, headers: dict[str, str], issues: IssueCollector
 ) -> tuple[pd.DataFrame, dict[str, str], dict[str, pd.Series]]:
@@ -321,6 +346,7 @@ def _derive_columns(
     if not layout.derived:
         return df, headers, {}
     df, headers = df.copy(), dict(headers)
+    suspects = {n: _identifiers_in_input(df, n, headers.get(n, n), issues) for n in layout.inputs if n in df}
     unmatched: dict[str, pd.Series] = {}
     for column, result in derive_all(df, layout).items():
         sources = [headers.get(n, n) for n in result.names]
@@ -329,7 +355,7 @@ def _derive_columns(
         def reason(idx: pd.Index, names=result.names, sources=sources, column=column) -> pd.Series:
             text = pd.Series("", index=idx, dtype="str")
             for i, (n, src) in enumerate(zip(names, sources)):
-                cells = df.loc[idx, n].fillna("").map(lambda v: mask_value(v, TEXT))
+                cells = shown_values(df[n], idx, TEXT, suspects.get(n))
                 text = text + (", " if i else "") + src + " '" + cells + "'"
             return text + f": not a combination the mapping knows for {column}; send one of the agreed values"
 

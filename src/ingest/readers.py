@@ -25,7 +25,7 @@ import python_calamine
 from core.errors import DeliveryRejected
 from ingest.bounds import XlsxBound, check_header, check_sheet_shape, check_text_shape, check_xlsx_bounds
 from ingest.identifiers import mask_identifiers
-from ingest.limits import LIMITS_NAME, ReadLimits, default_limits
+from ingest.limits import ReadLimits, default_limits
 from ingest.partner_config import normalise_header
 from ingest.workbooks import choose_sheet, open_workbook, workbook_format
 
@@ -176,7 +176,7 @@ def _too_long_cells(
                     int(number),
                     "ROW_VALUE_TOO_LONG",
                     f"{h}: the value has {int(n):,} characters; a cell may hold at most {max_chars:,} "
-                    f'(max_cell_chars, {LIMITS_NAME}). Check the value; in a CSV an unclosed quote (") '
+                    '(the read limit max_cell_chars). Check the value; in a CSV an unclosed quote (") '
                     "makes the rest of the file one value.",
                     h,
                 )

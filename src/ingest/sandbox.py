@@ -31,7 +31,7 @@ from typing import Any
 
 from core.errors import DeliveryRejected
 from ingest.deliveries import Delivery, Period
-from ingest.limits import LIMITS_NAME, ReadLimits
+from ingest.limits import ReadLimits
 from ingest.partner_config import PartnerConfig
 
 ReadRequest = tuple[Delivery, PartnerConfig, Period, int]
@@ -106,18 +106,18 @@ def bound_worker(limits: ReadLimits) -> None:
 def out_of_memory(limits: ReadLimits) -> DeliveryRejected:
     return DeliveryRejected(
         "FILE_UNREADABLE",
-        f"Reading the file needs more memory than one file may use (worker_memory_mib = {limits.worker_memory_mib:,}, "
-        f"{LIMITS_NAME}). Delete empty rows and columns around the data, split the export or send CSV; "
-        "if the export is right as it is, ask the pipeline team to raise the limit.",
+        "Reading the file needs more memory than one file may use (read limit "
+        f"worker_memory_mib = {limits.worker_memory_mib:,}). Delete empty rows and columns around the data, split "
+        "the export or send CSV; if the export is right as it is, ask the pipeline team to raise the limit.",
     )
 
 
 def out_of_time(limits: ReadLimits) -> DeliveryRejected:
     return DeliveryRejected(
         "FILE_UNREADABLE",
-        f"Reading the file took longer than one file may take (worker_seconds = {limits.worker_seconds:,}, "
-        f"{LIMITS_NAME}). Split the export, or send CSV; if the export is right as it is, ask the pipeline team "
-        "to raise the limit.",
+        "Reading the file took longer than one file may take (read limit "
+        f"worker_seconds = {limits.worker_seconds:,}). Split the export, or send CSV; if the export is right as it "
+        "is, ask the pipeline team to raise the limit.",
     )
 
 
