@@ -196,3 +196,44 @@ def test_a_header_only_delivery_is_logged_as_empty_and_leaves_the_original_in_fo
     assert "no data rows" in log["gemeente_den_haag_202201_v2.csv"]["reason"]
     assert log["gemeente_den_haag_202201.csv"]["delivery_status"] == "loaded"
     assert read_table(engine, "stg_municipal_participants")["record_key"].tolist() == ["T1"]
+
+
+def _ods(rows: list[list[str]], far: bytes = b"", sheet: str = "Blad1") -> bytes:
+    """An OpenDocument spreadsheet of `rows` (header first), with `far` (raw table rows) appended to its sheet."""
+    import pandas as pd
+
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="odf") as writer:
+        pd.DataFrame(rows[1:], columns=rows[0]).to_excel(writer, sheet_name=sheet, index=False)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "content.xml" and far:
+                data = data.replace(b"</table:table>", far + b"</table:table>", 1)
+            dst.writestr(item, data)
+    return out.getvalue()
+
+
+def test_an_ods_whose_repeated_rows_reach_far_is_refused_before_the_reader_expands_them(tmp_path):
+    header = [["Trajectnummer", "BSN", "Geboortedatum", "Doelgroep"], ["T1", "111222333", "01-01-1990", "Bijstand"]]
+    far = (  # a million empty rows written once, then one filled cell in column 61: a few bytes on disk
+        b'<table:table-row table:number-rows-repeated="1048570"><table:table-cell '
+        b'table:number-columns-repeated="60"/></table:table-row><table:table-row><table:table-cell '
+        b'table:number-columns-repeated="60"/><table:table-cell office:value-type="string"><text:p>x</text:p>'
+        b"</table:table-cell></table:table-row>"
+    )
+    path = tmp_path / "g_202201.ods"
+    path.write_bytes(_ods(header, far))
+    assert path.stat().st_size < 10_000
+    exc = rejected(lambda: read_delivery_file(path, KNOWN))
+    assert exc.reason_code == "FILE_TOO_MANY_CELLS" and "1,048,573 rows by 61 columns" in exc.message
+    repeated = b'<table:table-row table:number-rows-repeated="150"><table:table-cell office:value-type="string">'
+    repeated += b"<text:p>T9</text:p></table:table-cell></table:table-row>"  # 150 filled rows written once
+    path.write_bytes(_ods(header, repeated))
+    assert rejected(lambda: read_delivery_file(path, KNOWN, SMALL)).reason_code == "FILE_TOO_MANY_ROWS"
+    trailing = b'<table:table-row table:number-rows-repeated="1048000"><table:table-cell/></table:table-row>'
+    path.write_bytes(_ods(header, trailing))  # formatted empty rows below the data do not count
+    raw = read_delivery_file(path, KNOWN, SMALL)
+    assert raw.file_format == "ods" and list(raw.frame["Trajectnummer"]) == ["T1"]

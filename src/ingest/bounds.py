@@ -22,6 +22,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from typing import IO
+from xml.etree import ElementTree
 
 from core.errors import DeliveryRejected
 from ingest.limits import ReadLimits, over_limit
@@ -297,3 +298,65 @@ def check_sheet_shape(height: int, width: int, limits: ReadLimits) -> None:
     extent = SheetExtent()
     extent.rows, extent.columns = height, width
     extent.check(limits)
+
+
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+
+
+def check_ods_bounds(fh: IO[bytes], limits: ReadLimits, sheet_name: str | None = None) -> XlsxBound:
+    """Refuse an OpenDocument spreadsheet whose archive lies about its sizes, or whose data sheet (the named
+    one, else the first) reaches past the limits. An .ods writes runs of equal rows and cells once with a
+    repeat count, so a file of a few KB can describe a million rows; the reader expands them. The sheet's
+    XML is streamed and the repeats added up to the last filled cell, as the reader would lay them out."""
+    try:
+        with zipfile.ZipFile(fh) as zf:
+            members = zf.infolist()
+            check_zip_sizes(members)
+            if "content.xml" not in zf.namelist():
+                raise _corrupt()
+            extent = SheetExtent()
+            with zf.open("content.xml") as content:
+                _ods_extent(content, sheet_name, extent)
+            extent.check(limits)
+            return XlsxBound(None, sum(m.file_size for m in members))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError, ValueError):
+        raise _corrupt() from None
+    except ElementTree.ParseError:
+        raise _corrupt() from None
+
+
+def _ods_extent(content: IO[bytes], sheet_name: str | None, extent: SheetExtent) -> None:
+    wanted = None if sheet_name is None else sheet_name.strip().casefold()
+    in_sheet = done = False
+    rows_before = 0  # rows above the current one, filled or not
+    row_columns = row_last_filled = 0
+    row_filled = False
+    for event, element in ElementTree.iterparse(content, events=("start", "end")):
+        tag = element.tag
+        if event == "start":
+            if tag == _ODS_TABLE + "table" and not done:
+                name = (element.get(_ODS_TABLE + "name") or "").strip().casefold()
+                in_sheet = wanted is None or name == wanted
+                rows_before = 0
+            elif tag == _ODS_TABLE + "table-row" and in_sheet:
+                row_columns = row_last_filled = 0
+                row_filled = False
+            continue
+        if in_sheet and tag in (_ODS_TABLE + "table-cell", _ODS_TABLE + "covered-table-cell"):
+            repeat = int(element.get(_ODS_TABLE + "number-columns-repeated") or 1)
+            row_columns += repeat
+            if element.get(_ODS_OFFICE + "value-type") is not None or len(element) or (element.text or "").strip():
+                row_filled = True
+                row_last_filled = row_columns
+        elif in_sheet and tag == _ODS_TABLE + "table-row":
+            repeat = int(element.get(_ODS_TABLE + "number-rows-repeated") or 1)
+            rows_before += repeat
+            if row_filled:
+                extent.rows = max(extent.rows, rows_before)
+                extent.columns = max(extent.columns, row_last_filled)
+            element.clear()
+        elif in_sheet and tag == _ODS_TABLE + "table":
+            in_sheet, done = False, True
+        if tag == _ODS_TABLE + "table":
+            element.clear()

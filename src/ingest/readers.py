@@ -23,7 +23,14 @@ import pandas as pd
 import python_calamine
 
 from core.errors import DeliveryRejected
-from ingest.bounds import XlsxBound, check_header, check_sheet_shape, check_text_shape, check_xlsx_bounds
+from ingest.bounds import (
+    XlsxBound,
+    check_header,
+    check_ods_bounds,
+    check_sheet_shape,
+    check_text_shape,
+    check_xlsx_bounds,
+)
 from ingest.identifiers import mask_identifiers
 from ingest.limits import ReadLimits, default_limits
 from ingest.partner_config import normalise_header
@@ -304,12 +311,15 @@ def _is_panic(exc: BaseException) -> bool:
 
 
 def xlsx_bound(path: Path, limits: ReadLimits | None = None, sheet_name: str | None = None) -> XlsxBound | None:
-    """The bounds of a zipped workbook's data sheet (ingest/bounds.py; DeliveryRejected past a limit), None for
-    an OLE2 file. An OpenDocument file has only its archive checked (its sheet's size is not known)."""
+    """The bounds of a zipped workbook's data sheet, xlsx or ods (ingest/bounds.py; DeliveryRejected past a
+    limit), None for an OLE2 file (an old .xls holds at most 65,536 x 256 cells)."""
     with path.open("rb") as fh:
-        if sniff_format(fh.read(8)) != "xlsx":
+        head = fh.read(8)
+        if sniff_format(head) != "xlsx":
             return None
         fh.seek(0)
+        if workbook_format(path, head) == "ods":
+            return check_ods_bounds(fh, limits or default_limits(), sheet_name)
         return check_xlsx_bounds(fh, limits or default_limits(), sheet_name)
 
 
