@@ -182,3 +182,28 @@ def test_an_unset_environment_warns_once_and_loudly_that_the_development_key_is_
     with caplog.at_level(logging.WARNING, logger="zorgstroom.settings"):
         settings_module.load_settings()
     assert not [r for r in caplog.records if r.name == "zorgstroom.settings"]
+
+
+def test_a_file_swapped_for_a_link_after_it_was_listed_is_refused_by_the_reader(tmp_path):
+    """The listing never follows links; the readers do not either, should an entry become one in between."""
+    import openpyxl
+
+    from core.errors import DeliveryRejected
+    from ingest.readers import read_delivery_file
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    municipal_file(outside, "gemeente_den_haag_202201.csv", ROW_T1)
+    wb = openpyxl.Workbook()
+    wb.active.append(["Trajectnummer", "BSN"])
+    wb.save(outside / "gemeente_den_haag_202202.xlsx")
+    folder = tmp_path / "landing" / "gemeente_den_haag"
+    folder.mkdir(parents=True)
+    known = PARTNERS["gemeente_den_haag"].known_headers
+    for name in ("gemeente_den_haag_202201.csv", "gemeente_den_haag_202202.xlsx"):
+        assert read_delivery_file(outside / name, known).headers  # the real file reads
+        os.symlink(outside / name, folder / name)
+        with pytest.raises(DeliveryRejected) as caught:
+            read_delivery_file(folder / name, known)
+        assert caught.value.reason_code == "FILE_LINK", name
+        assert str(outside) not in caught.value.message  # where the link points is never shown

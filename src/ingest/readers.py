@@ -31,6 +31,7 @@ from ingest.bounds import (
     check_text_shape,
     check_xlsx_bounds,
 )
+from ingest.deliveries import open_no_follow
 from ingest.identifiers import mask_identifiers
 from ingest.limits import ReadLimits, default_limits
 from ingest.partner_config import normalise_header
@@ -382,17 +383,39 @@ def read_delivery_file(
 
 
 def _read_delivery_file(path: Path, known_headers: set[str], limits: ReadLimits, sheet: str | None) -> RawTable:
-    with path.open("rb") as fh:
-        head = fh.read(8)
-    kind = sniff_format(head)
-    if head.startswith(NOT_SPREADSHEET_MAGIC) or (
-        kind == "text" and path.suffix.lower() not in SUPPORTED_SUFFIXES and head
-    ):
+    try:  # never through a link: a file swapped for one after it was listed is refused here
+        with open_no_follow(path) as fh:
+            head = fh.read(8)
+            if sniff_format(head) == "text":
+                return _read_text(path, head + fh.read(), known_headers, limits)
+    except OSError as exc:
+        if not _is_link(path):
+            raise
+        raise DeliveryRejected(
+            "FILE_LINK", "The entry became a link after it was listed; links are never followed. Send the file itself."
+        ) from exc
+    return _read_workbook(path, head, known_headers, limits, sheet)
+
+
+def _read_text(path: Path, data: bytes, known_headers: set[str], limits: ReadLimits) -> RawTable:
+    if data.startswith(NOT_SPREADSHEET_MAGIC) or (path.suffix.lower() not in SUPPORTED_SUFFIXES and data[:8]):
         raise DeliveryRejected(
             "FILE_NOT_SPREADSHEET",
             f"The file {path.name!r} is not a spreadsheet export ({path.suffix or 'no extension'}). Send the agreed "
             "export as .xlsx or .csv.",
         )
+    return read_csv_bytes(data, known_headers, limits)
+
+
+def _is_link(path: Path) -> bool:
+    try:
+        return isinstance(path, Path) and path.is_symlink()
+    except OSError:
+        return False
+
+
+def _read_workbook(path: Path, head: bytes, known_headers: set[str], limits: ReadLimits, sheet: str | None) -> RawTable:
+    kind = sniff_format(head)
     if kind == "xlsx":
         return read_xlsx_path(path, known_headers, limits, sheet)
     if kind == "ole2":  # an old .xls, or a password-protected (encrypted) xlsx
@@ -406,4 +429,4 @@ def _read_delivery_file(path: Path, known_headers: set[str], limits: ReadLimits,
                 "The workbook cannot be opened: it is password-protected or damaged. Save it as .xlsx without a "
                 "password and resend.",
             ) from None
-    return read_csv_bytes(path.read_bytes(), known_headers, limits)
+    raise AssertionError(kind)  # pragma: no cover - text is read by _read_delivery_file

@@ -34,6 +34,10 @@ def workbook_format(path: Path, head: bytes) -> str:
 
 def open_workbook(path: Path) -> python_calamine.CalamineWorkbook:
     if isinstance(path, Path):
+        if path.is_symlink():  # the reader opens by name: refuse an entry swapped for a link since it was listed
+            raise DeliveryRejected(
+                "FILE_LINK", "The entry became a link after it was listed; links are never followed. Send the file."
+            )
         return python_calamine.CalamineWorkbook.from_path(str(path))
     return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))  # object store
 
