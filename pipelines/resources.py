@@ -36,7 +36,7 @@ class WarehouseResource(dg.ConfigurableResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """Refuse to write another warehouse than the one the run was submitted for: `make pipeline`
         submits to a queue whose daemon (`make dev`'s, say) may run with other settings."""
-        run = context.dagster_run
+        run = context.run
         wanted = run.tags.get(WAREHOUSE_TAG) if run is not None else None
         if wanted and wanted != self.display_url():
             raise ConfigError(

@@ -672,6 +672,7 @@ def test_audit_of_random_cohort_tables_with_several_counts_links_and_forced_cell
     assert min(seen.values()) > 50, seen
 
 
+@pytest.mark.slow
 def test_a_table_of_two_hundred_thousand_cells_is_protected():
     """Correctness at the size of a real pub_sector_flows (speed is measured in bench/, not here)."""
     rng = np.random.default_rng(3)
