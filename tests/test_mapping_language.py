@@ -3,6 +3,7 @@ real CSV, xlsx, xls or ods file, and every row's parsed values are checked (docs
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from datetime import datetime
 from pathlib import Path
@@ -41,7 +42,7 @@ def _pid(kind: str, number: str) -> str:
     return pseudonym(kind, number, KEY)
 
 
-def test_the_test_numbers_pass_their_checks():
+def test_the_test_numbers_pass_their_checks(onboard):
     from ingest.pseudonymise import is_valid_bsn, is_valid_onderwijsnummer
 
     assert all(is_valid_bsn(b) for b in (BSN_A, BSN_B, BSN_C, BSN_ZERO))
@@ -52,7 +53,7 @@ def mapping(code: str, head: str, body: str) -> str:
     return f"partner_code: {code}\n" + textwrap.dedent(head) + textwrap.dedent(body)
 
 
-def onboard(tmp_path: Path, code: str, yaml_text: str, files: dict[str, bytes], feed: str, url: str | None = None):
+def _onboard(tmp_path: Path, code: str, yaml_text: str, files: dict[str, bytes], feed: str, url: str | None = None):
     """Write the mapping and the deliveries, ingest them; (staging rows by file and row, quarantine, log)."""
     partners = tmp_path / "partners"
     partners.mkdir(exist_ok=True)
@@ -71,6 +72,12 @@ def onboard(tmp_path: Path, code: str, yaml_text: str, files: dict[str, bytes], 
     quarantine = read_table(engine, "quarantine_rows").sort_values(["source_file", "source_row_number"])
     engine.dispose()
     return staged, quarantine.reset_index(drop=True), report.log_rows
+
+
+@pytest.fixture
+def onboard(warehouse_url):
+    """`_onboard` on each warehouse: DuckDB and a real PostgreSQL."""
+    return functools.partial(_onboard, url=warehouse_url)
 
 
 def csv_bytes(rows: list[list[str]], delimiter: str = ";") -> bytes:
@@ -114,7 +121,7 @@ LEVEL_TRAINER = """\
     """
 
 
-def test_a_level_written_as_niveau_2_mbo_2_n2_or_2_is_read_by_a_declared_pattern(tmp_path):
+def test_a_level_written_as_niveau_2_mbo_2_n2_or_2_is_read_by_a_declared_pattern(tmp_path, onboard):
     yaml_text = mapping("leerhuis", TRAINER_HEAD, LEVEL_TRAINER)
     rows = [
         ["Nr", "BSN", "Niveau", "Leerweg", "Start", "Einde", "Resultaat"],
@@ -140,7 +147,7 @@ def test_a_level_written_as_niveau_2_mbo_2_n2_or_2_is_read_by_a_declared_pattern
     assert reasons == {7: "ROW_INVALID_NUMBER", 8: "ROW_SCHEMA"}
 
 
-def test_labels_work_for_any_column_numbers_included(tmp_path):
+def test_labels_work_for_any_column_numbers_included(tmp_path, onboard):
     yaml_text = mapping(
         "zorgthuis",
         EMPLOYER_HEAD,
@@ -207,7 +214,7 @@ PERSON_NUMBER_TRAINER = """\
     """
 
 
-def test_one_identifier_column_holds_a_bsn_or_an_onderwijsnummer_per_row(tmp_path):
+def test_one_identifier_column_holds_a_bsn_or_an_onderwijsnummer_per_row(tmp_path, onboard):
     head = ["Inschrijving", "BSN/Onderwijsnummer", "Start", "Einde", "Niveau", "Leerweg", "Resultaat"]
     sheet = [
         head,
@@ -285,7 +292,7 @@ DERIVED_TRAINER = """\
     """
 
 
-def test_an_outcome_is_derived_from_diploma_behaald_the_end_date_and_the_reason_by_rules_as_data(tmp_path):
+def test_an_outcome_is_derived_from_diploma_behaald_the_end_date_and_the_reason_by_rules_as_data(tmp_path, onboard):
     head = ["Inschrijving", "BSN", "Start", "Einddatum", "Diploma behaald", "Reden uitschrijving", "Niveau", "Leerweg"]
     rows = [
         head,
@@ -318,7 +325,7 @@ def test_an_outcome_is_derived_from_diploma_behaald_the_end_date_and_the_reason_
     assert by_row.loc[7, "reason_code"] == "ROW_MISSING_VALUE"
 
 
-def test_a_trajectory_result_is_derived_from_an_exit_reason_column(tmp_path):
+def test_a_trajectory_result_is_derived_from_an_exit_reason_column(tmp_path, onboard):
     yaml_text = mapping(
         "gemeente_test",
         MUNICIPAL_HEAD,
@@ -420,7 +427,7 @@ ERA_EMPLOYER = """\
     """
 
 
-def test_values_per_layout_era_fall_back_to_the_partners(tmp_path):
+def test_values_per_layout_era_fall_back_to_the_partners(tmp_path, onboard):
     bad = mapping("zorgthuis", EMPLOYER_HEAD, ERA_EMPLOYER)
     (tmp_path / "zorgthuis.yaml").write_text(bad, encoding="utf-8")
     with pytest.raises(
@@ -466,7 +473,7 @@ def test_values_per_layout_era_fall_back_to_the_partners(tmp_path):
 # --- 5. fields a partner does not deliver ------------------------------------------------------------------------
 
 
-def test_a_trainer_without_birth_dates_is_onboarded_and_the_birth_year_comes_from_another_feed(tmp_path):
+def test_a_trainer_without_birth_dates_is_onboarded_and_the_birth_year_comes_from_another_feed(tmp_path, onboard):
     from transforms.persons import dim_person
 
     yaml_text = mapping("leerhuis", TRAINER_HEAD, DERIVED_TRAINER)  # declares birth_date not delivered
@@ -526,7 +533,7 @@ def test_a_field_neither_mapped_nor_declared_is_refused_naming_it(tmp_path):
 # --- 6. the municipal trajectory as it is ----------------------------------------------------------------------
 
 
-def test_placement_and_trajectory_ends_are_separate_fields_each_with_its_own_date_order(tmp_path, warehouse_url):
+def test_placement_and_trajectory_ends_are_separate_fields_each_with_its_own_date_order(tmp_path, onboard):
     yaml_text = mapping(
         "gemeente_test",
         MUNICIPAL_HEAD,
@@ -652,7 +659,6 @@ def test_placement_and_trajectory_ends_are_separate_fields_each_with_its_own_dat
         yaml_text,
         {"gemeente_test_2024-09.csv": csv_bytes(rows, ",")},
         "municipal_participants",
-        warehouse_url,
     )
     assert staged["record_key"].tolist() == ["M1", "M2"]
     days = lambda col: [str(pd.Timestamp(d).date()) for d in staged[col]]  # noqa: E731
@@ -729,7 +735,7 @@ def _ods_bytes(sheets: dict[str, list[list]]) -> bytes:
     ("suffix", "writer"),
     [(".xlsx", xlsx_bytes), (".xls", _xls_bytes), (".ods", _ods_bytes)],
 )
-def test_the_data_on_a_named_sheet_of_several_in_xlsx_xls_and_ods(tmp_path, suffix, writer):
+def test_the_data_on_a_named_sheet_of_several_in_xlsx_xls_and_ods(tmp_path, suffix, writer, onboard):
     data = writer(
         {"Toelichting": [["Export dienstverbanden"], ["zie tabblad Dienstverbanden"]], "Dienstverbanden": SHEET_ROWS}
     )
@@ -758,7 +764,7 @@ def test_thousands_are_read_under_a_declared_decimal_comma():
     assert auto.tolist() == [1234.5, 1234.5, 12.5]
 
 
-def test_a_workbook_without_the_declared_sheet_is_rejected_saying_which_sheets_it_has(tmp_path):
+def test_a_workbook_without_the_declared_sheet_is_rejected_saying_which_sheets_it_has(tmp_path, onboard):
     data = xlsx_bytes({"Blad1": SHEET_ROWS})
     yaml_text = mapping("zorgthuis", EMPLOYER_HEAD, SHEET_EMPLOYER)
     staged, _, log = onboard(tmp_path, "zorgthuis", yaml_text, {"zorgthuis_2024-03.xlsx": data}, "employment_spells")
@@ -766,7 +772,7 @@ def test_a_workbook_without_the_declared_sheet_is_rejected_saying_which_sheets_i
     assert "'Dienstverbanden'" in log[0]["reason"] and "'Blad1'" in log[0]["reason"] and len(staged) == 0
 
 
-def test_excel_date_cells_with_a_time_part_are_dates(tmp_path):
+def test_excel_date_cells_with_a_time_part_are_dates(tmp_path, onboard):
     rows = [
         SHEET_ROWS[0],
         [
@@ -821,7 +827,7 @@ def test_the_code_lists_fit_the_sector():
         assert "" not in lists[name]
 
 
-def test_a_period_no_layout_covers_is_rejected_in_words_for_the_partner(tmp_path):
+def test_a_period_no_layout_covers_is_rejected_in_words_for_the_partner(tmp_path, onboard):
     body = SHEET_EMPLOYER.replace("    sheet: Dienstverbanden\n", '    valid_from: "2024-01"\n')
     yaml_text = mapping("zorgthuis", EMPLOYER_HEAD, body)
     _, _, log = onboard(
@@ -831,7 +837,7 @@ def test_a_period_no_layout_covers_is_rejected_in_words_for_the_partner(tmp_path
     assert "2023-05" in log[0]["reason"] and "config" not in log[0]["reason"] and ".yaml" not in log[0]["reason"]
 
 
-def test_an_identifier_in_a_column_only_a_derived_field_reads_is_quarantined_and_masked(tmp_path):
+def test_an_identifier_in_a_column_only_a_derived_field_reads_is_quarantined_and_masked(tmp_path, onboard):
     head = ["Inschrijving", "BSN", "Start", "Einddatum", "Diploma behaald", "Reden uitschrijving", "Niveau", "Leerweg"]
     rows = [
         head,
