@@ -187,7 +187,9 @@ def make_bad(
         v["bsn"] = invalidate_bsn(v["bsn"], rng)
         column = "bsn"
     elif kind == "end_before_start":
-        end_col, start_col = END_START[feed][0]
+        end_col, start_col = next(
+            (e, s) for e, s in END_START[feed] if e in cols and s in cols and v.get(s) is not None
+        )
         v[end_col] = v[start_col] - timedelta(days=rng.randint(1, 90))
         column = end_col
     elif kind == "impossible_date":
