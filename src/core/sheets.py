@@ -82,6 +82,8 @@ def write_frame(ws: Worksheet, frame: pd.DataFrame, *, header: list[str] | None 
         for cell in row:
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # text, never a formula
+                if len(cell.value) > MAX_WIDTH:
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
             elif isinstance(cell.value, dt.datetime):
                 cell.number_format = DATETIME_FORMAT
             elif isinstance(cell.value, dt.date):
