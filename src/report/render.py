@@ -613,6 +613,16 @@ def slide_svg(chart: Chart, *, cutoff, run_id: str) -> str:
     )
 
 
+def _whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Counts as whole numbers in the CSV ('7', never '7.0'); an empty cell stays empty."""
+    out = frame.copy()
+    for col in out.columns:
+        values = out[col]
+        if pd.api.types.is_float_dtype(values) and ((values.dropna() % 1) == 0).all():
+            out[col] = values.astype("Int64")
+    return out
+
+
 def write_pngs(charts: list[Chart], folder: Path, *, cutoff, run_id: str) -> list[Path]:
     """Each chart as a 1600x900 PNG for slides with its data as CSV beside it (`;`, UTF-8 with BOM). The CSVs
     are written always; the PNGs need cairosvg (without it: none)."""
@@ -624,7 +634,7 @@ def write_pngs(charts: list[Chart], folder: Path, *, cutoff, run_id: str) -> lis
     written = []
     for chart in charts:
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", chart.chart_id)
-        chart.data.to_csv(folder / f"{name}.csv", sep=";", index=False, encoding="utf-8-sig")
+        _whole_numbers(chart.data).to_csv(folder / f"{name}.csv", sep=";", index=False, encoding="utf-8-sig")
         if cairosvg is None:
             continue
         doc = slide_svg(chart, cutoff=cutoff, run_id=run_id)
