@@ -30,7 +30,9 @@ def _render(tmp_path, tables=None, png=False, workbook=None):
 
 
 def _figure(html: str, chart_id: str) -> str:
-    return re.search(rf'<figure data-chart="{re.escape(chart_id)}".*?</figure>', html, re.S).group(0)
+    found = re.search(rf'<figure data-chart="{re.escape(chart_id)}".*?</figure>', html, re.S)
+    assert found is not None, chart_id
+    return found.group(0)
 
 
 def test_a_municipality_with_nothing_publishable_is_one_dutch_line_not_an_empty_chart(tmp_path):
