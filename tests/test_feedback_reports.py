@@ -48,13 +48,13 @@ def test_every_reason_code_the_code_can_emit_has_dutch_and_english_texts():
         "The file has 3,000,001 rows; the limit is max_rows = 2,000,000 (config/ingest_limits.yaml). Split it.",
         "A value is 40,000 characters long (max_cell_chars, config/ingest_limits.yaml). Check the value.",
         "Split it by period, or ask the pipeline team to raise ZORGSTROOM_MAX_FILE_BYTES.",
-        "The CSV file cannot be read (Error reading /work/main/data/sample/landing/p/x.csv: bad). Export it again.",
+        "The CSV file cannot be read (Error reading /srv/landing/p/x.csv: bad). Export it again.",
         "See C:\\zorgstroom\\config\\partners.yaml or partner_config.py for details.",
     ],
 )
 def test_reasons_never_name_an_internal_path(reason):
     safe = partner_safe(reason)
-    for internal in ("config/", "/work", "ZORGSTROOM_", ".yaml", ".py", "C:\\", "()"):
+    for internal in ("config/", "/srv", "ZORGSTROOM_", ".yaml", ".py", "C:\\", "()"):
         assert internal not in safe, (internal, safe)
     assert len(safe) >= 15 and safe.endswith(".")  # the rest of the sentence is kept
 
