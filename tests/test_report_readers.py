@@ -160,8 +160,12 @@ def _png_size(path) -> tuple[int, int]:
 
 def test_every_chart_is_a_slide_with_its_data_beside_it(tmp_path):
     pytest.importorskip("cairosvg", reason="PNG charts need cairosvg (optional)")
+    stale = tmp_path / "r" / "charts" / "flows-GM0503.png"  # a chart of an earlier run, not drawn now
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"old")
     path = _render(tmp_path, png=True)
     folder = path.parent / "charts"
+    assert not stale.exists()
     pngs = sorted(folder.glob("*.png"))
     html = path.read_text(encoding="utf-8")
     drawn = set(re.findall(r'data-chart="([^"]+)" data-chart-kind="(?!table)', html))

@@ -632,6 +632,10 @@ def write_pngs(charts: list[Chart], folder: Path, *, cutoff, run_id: str) -> lis
     except (ImportError, OSError):  # OSError: cairosvg installed but the system's libcairo missing
         cairosvg = None
     written = []
+    names = {re.sub(r"[^A-Za-z0-9_.-]", "_", chart.chart_id) for chart in charts}
+    for old in [*folder.glob("*.png"), *folder.glob("*.csv")]:  # a chart no longer drawn leaves no stale slide
+        if old.stem not in names:
+            old.unlink()
     for chart in charts:
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", chart.chart_id)
         _whole_numbers(chart.data).to_csv(folder / f"{name}.csv", sep=";", index=False, encoding="utf-8-sig")
