@@ -73,7 +73,7 @@ table{border-collapse:collapse;font-size:.9em} td,th{border:1px solid #ddd;paddi
 .meta{font-size:.9em;color:#444}
 .cards{display:flex;flex-wrap:wrap;gap:14px;margin:10px 0}
 .card{border:1px solid #ddd;border-left:6px solid #888;border-radius:4px;padding:8px 12px;min-width:230px}
-.card{background:#fafafa}
+.card{background:#fafafa;width:270px}
 .card .big{font-size:1.6em;font-weight:bold} .card .st{font-weight:bold}
 .leeg{color:#555;font-style:italic}
 """
@@ -153,10 +153,15 @@ def _card(t: dict) -> str:
     """What a manager reads in five seconds: achieved of target, status, forecast, required per month, trend."""
     nl, en = status_words(t["status"])
     color = STATUS_COLORS.get(t["status"] or "", "#888")
+    detail_nl = ""
     if t["suppressed"]:
         why_nl, why_en = suppression_words(t["suppression_reason"])
-        achieved = f"onderdrukt: {why_nl}"
-        achieved_en = f"suppressed: {why_en}"
+        achieved, detail_nl, achieved_en = "onderdrukt", why_nl, f"suppressed: {why_en}"
+        shown = [p for p in t["points"] if p["achieved"] is not None]
+        if shown:
+            value, on = fmt.number(shown[-1]["achieved"]), fmt.date(shown[-1]["as_of_date"])
+            detail_nl += f"; laatst gepubliceerd {value} op {on}"
+            achieved_en += f"; last published {value} on {on}"
     else:
         achieved = fmt.number(t["achieved"]) + (
             f" van {fmt.number(t['target_number'])}" if t["target_number"] is not None else ""
@@ -166,7 +171,9 @@ def _card(t: dict) -> str:
     lines = [
         f'<div class="card" data-target-card="{escape(t["target_code"])}" style="border-left-color:{color}">',
         f"<div><b>{escape(t['target_name'])}</b></div>",
-        f'<div class="big">{escape(achieved)}</div><div class="en">{escape(achieved_en)}</div>',
+        f'<div class="big">{escape(achieved)}</div>'
+        + (f"<div>{escape(detail_nl)}</div>" if detail_nl else "")
+        + f'<div class="en">{escape(achieved_en)}</div>',
         f'<div class="st" style="color:{color}">{escape(nl)}</div><div class="en">{escape(en)}</div>',
     ]
     if t["target_number"] is not None:
