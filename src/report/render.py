@@ -340,6 +340,7 @@ def _retention_series(r: dict) -> list[dict[str, Any]]:
             "through": True,
         }
         for i, c in enumerate(r["curves"])
+        if any(p["share"] is not None for p in c["points"])  # a cohort with nothing published draws no curve
     ]
 
 
