@@ -32,7 +32,7 @@ def test_definitions_load_with_every_asset_check_and_job():
     assert {"everything", "reference_layer", "staging_layer", "core_layer", "statistics_layer"} <= {
         j.name for j in repo.get_all_jobs()
     }
-    assert len(repo.asset_graph.asset_check_keys) == 47
+    assert len(repo.asset_graph.asset_check_keys) == 48  # 47 + partner_mappings_are_valid
     for key in repo.asset_graph.get_all_asset_keys():
         node = repo.asset_graph.get(key)
         assert node.group_name in {

@@ -81,7 +81,7 @@ def test_a_row_with_an_identifier_in_its_key_or_a_code_is_quarantined_and_shown_
     text = q.to_csv()
     for raw in ("111222333", "2511 AB", "Quaadvliet"):
         assert raw not in text
-    assert "Doelgroep 'Bijstnd' is not a known code" in text  # a label shared by 5 rows is shown: not a name
+    assert "Doelgroep 'Bijstnd' is not one of the agreed values" in text  # shared by 5 rows: shown, not a name
     staged = read_table(engine, "stg_municipal_participants")
     assert "111222333" not in set(staged["record_key"])
     preview = markdown_preview(pd.DataFrame({"record_key": ["T1", "111222333"], "x": [1, 2]}))

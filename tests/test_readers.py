@@ -131,7 +131,10 @@ def test_encodings_delimiters_and_header_rows_detected(sample):
     }
     for partner, (fmt, enc, delim, header_row) in expect.items():
         path = sorted((landing / partner).iterdir())[0]
-        raw = read_delivery_file(path, PARTNERS[partner].known_headers)
+        sheet = None  # a workbook's data is on the sheet its layout names
+        if fmt == "xlsx":
+            sheet = PARTNERS[partner].layout_for(parse_period_and_version(path.name)[0].start_month).sheet
+        raw = read_delivery_file(path, PARTNERS[partner].known_headers, sheet=sheet)
         assert (raw.file_format, raw.encoding, raw.delimiter, raw.header_row_number) == (fmt, enc, delim, header_row), (
             partner
         )

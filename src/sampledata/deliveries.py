@@ -187,7 +187,7 @@ def make_bad(
         v["bsn"] = invalidate_bsn(v["bsn"], rng)
         column = "bsn"
     elif kind == "end_before_start":
-        end_col, start_col = next(
+        end_col, start_col = next(  # the first pair of this row that has its start (applicable_kinds)
             (e, s) for e, s in END_START[feed] if e in cols and s in cols and v.get(s) is not None
         )
         v[end_col] = v[start_col] - timedelta(days=rng.randint(1, 90))

@@ -60,6 +60,7 @@ TRAINING_HEADER = [
     "niveau",
     "leerweg",
     "datum_inschrijving",
+    "datum_uitschrijving",
     "uitstroomresultaat",
     "leerbedrijf",
 ]
@@ -268,7 +269,7 @@ def write_hostile_corpus(landing: Path, outside: Path, seed: int = 13) -> Corpus
             zip(
                 TRAINING_HEADER,
                 [number, people.name().split()[1], people.bsn(), "", people.birth_date()[0],
-                 people.postcode().replace(" ", ""), "25480", "3", "bbl", "01-09-2021", "actief", "Zorggroep West"],
+                 people.postcode().replace(" ", ""), "25480", "3", "bbl", "01-09-2021", "", "actief", "Zorggroep West"],
                 strict=True,
             )
         )  # fmt: skip
