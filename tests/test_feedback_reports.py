@@ -164,6 +164,7 @@ def test_a_delivery_report_summarises_first_then_lists_rows_in_dutch_and_english
 
 def test_a_rejected_file_gets_dutch_and_english_and_no_internal_path(tmp_path):
     delivery = _delivery(
+        delivery_period=float("nan"),  # as delivery_log holds a file with no period in its name
         delivery_status="rejected",
         rows_read=0,
         rows_accepted=0,
@@ -176,6 +177,8 @@ def test_a_rejected_file_gets_dutch_and_english_and_no_internal_path(tmp_path):
     book = openpyxl.load_workbook(xlsx)
     text = "\n".join(str(c) for ws in book.worksheets for r in ws.iter_rows(values_only=True) for c in r if c)
     assert "Het bestand heeft meer rijen dan toegestaan." in text
+    summary = {r[0]: r[1] for r in book["Samenvatting"].iter_rows(values_only=True) if r and r[0]}
+    assert summary["Periode (period)"] == "onbekend" and summary["Status"] == "afgewezen (rejected)"
     assert "The file has 3,000,001 rows" in text
     assert "config/" not in text and "ingest_limits" not in text
     assert "config/" not in xlsx.with_suffix(".csv").read_text(encoding="utf-8-sig")

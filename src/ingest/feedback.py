@@ -124,7 +124,7 @@ def summary_lines(delivery: dict, rows: pd.DataFrame, context: FeedbackContext) 
         (),
         ("Partner", context.partner_name(delivery["partner_code"])),
         ("Bestand (file)", safe_file_stem(str(delivery["source_file"]))),
-        ("Periode (period)", delivery.get("delivery_period") or "onbekend / unknown"),
+        ("Periode (period)", period if isinstance(period := delivery.get("delivery_period"), str) else "onbekend"),
         ("Status", f"{status_nl} ({status_en})"),
         ("Aangehouden (held)", "ja (yes)" if status == "held" else "nee (no)"),
         ("Rijen gelezen (rows read)", read),
