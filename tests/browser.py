@@ -99,8 +99,11 @@ class Page:
         self.ws.settimeout(30)
 
 
-def visit(browser: str, url: str, profile: Path, screenshot: Path, count_selector: str) -> dict:
-    """Open `url`; return console errors, exceptions, requested URLs and the count of elements matching the selector."""
+def visit(
+    browser: str, url: str, profile: Path, screenshot: Path, count_selector: str, probes: dict[str, str] | None = None
+) -> dict:
+    """Open `url`; return console errors, exceptions, requested URLs, the count of elements matching the selector,
+    and the value of each JavaScript expression in `probes` (by its name)."""
     with chromium(browser, profile) as ws:
         page = Page(ws)
         for domain in ("Page", "Network", "Runtime", "Log"):
@@ -120,6 +123,10 @@ def visit(browser: str, url: str, profile: Path, screenshot: Path, count_selecto
                 ".filter(el => { const r = el.getBoundingClientRect(); return r.width > 50 && r.height > 50; }).length"
             ),
         )["result"]["value"]
+        probed = {
+            name: page.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
+            for name, expression in (probes or {}).items()
+        }
         shot = page.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
         screenshot.write_bytes(base64.b64decode(shot["data"]))
     events = page.events
@@ -141,4 +148,5 @@ def visit(browser: str, url: str, profile: Path, screenshot: Path, count_selecto
         "exceptions": exceptions,
         "count": count,
         "rendered": rendered,
+        "probes": probed,
     }

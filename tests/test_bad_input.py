@@ -176,9 +176,10 @@ def test_feedback_cells_are_safe_against_formula_injection(tmp_path):
     from ingest.feedback import report_frame
 
     xlsx, csv_path = write_report(report_frame(delivery, rows), delivery, tmp_path)
-    ws = openpyxl.load_workbook(xlsx).active
-    cells = [c for row in ws.iter_rows(min_row=5) for c in row]
-    assert all(c.data_type == "s" for c in cells if c.value is not None)
+    book = openpyxl.load_workbook(xlsx)
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
+    assert all(c.data_type == "s" for c in cells if isinstance(c.value, str))
+    assert all(c.data_type == "n" for c in book["Rijen"]["A"][1:])  # row numbers are numbers
     values = [c.value for c in cells if isinstance(c.value, str)]
     assert not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in values)
     with csv_path.open(encoding="utf-8-sig", newline="") as fh:

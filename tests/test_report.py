@@ -96,6 +96,9 @@ def _flows() -> pd.DataFrame:
         add("2024-12-01", code, name, "inflow", "total", "total", 7)
         add("2024-12-01", code, name, "inflow", "inflow_kind", "overig", 7)  # no herintreder/zij_instromer row: 0
     add("2024-11-01", "ALL", "Alle", "inflow", "total", "total", 40, level="all")
+    for month in ("2024-11-01", "2024-12-01"):  # Delft: nothing publishable
+        add(month, "GM0503", "Delft", "inflow", "total", "total", None, hidden=True)
+        add(month, "GM0503", "Delft", "outflow", "total", "total", None, hidden=True)
     df = pd.DataFrame(rows)
     df["persons"] = df["persons"].astype("Int64")
     return df
@@ -188,6 +191,9 @@ def _tables() -> dict[str, pd.DataFrame]:
         "pub_retention": _retention(),
         "fct_delivery_completeness": _completeness(),
         "quarantine_summary": _quarantine(),
+        "dim_partner": pd.DataFrame(
+            {"partner_code": ["p_maand", "p_kwartaal"], "partner_name": ["Zorg Maandelijks", "Zorg Per Kwartaal"]}
+        ),
     }
 
 
@@ -304,9 +310,39 @@ def test_pngs_beside_the_report(tmp_path):
 ARTIFACTS = Path(__file__).resolve().parents[1] / "data" / "test-artifacts"
 
 
+#: In the browser: per chart figure, how many marks it draws (bars, lines, points, cells) that are data,
+#: not grid, gap ticks or axes; and the page's visible text.
+PROBES = {
+    "marks": (
+        "Array.from(document.querySelectorAll('figure[data-chart] svg')).map(svg => ["
+        "svg.closest('figure').dataset.chart,"
+        "Array.from(svg.querySelectorAll('rect, path, circle')).filter(el => {"
+        " const fill = el.getAttribute('fill'), stroke = el.getAttribute('stroke');"
+        " const b = el.getBBox(); if (b.width <= 0 && b.height <= 0) return false;"
+        " return (fill && fill !== 'none' && fill !== '#bbb') || (el.tagName === 'path' && stroke); }).length])"
+    ),
+    "text": "document.body.innerText",
+}
+DUTCH_LABELS = [
+    "Doelen: behaald tegen verwacht",
+    "Instroom en uitstroom zorgsector per gemeente",
+    "Behoud van instromers",
+    "Volledigheid en tijdigheid van leveringen",
+    "Quarantaine in de laatste periode per partner",
+    "Geen publiceerbare cijfers",  # the municipality with nothing to show: one line, no empty chart
+    "behaald",
+    "geen doelaantal",
+    "ongeldige datum",
+    "Zorg Maandelijks",  # partner names, not codes
+    "te laat",
+    "Peildatum",
+]
+
+
 @pytest.mark.slow
 def test_report_renders_in_headless_chromium_without_errors_or_network(rendered, tmp_path):
-    """Every chart rendered, no console error, no request beyond the file itself; a screenshot is kept."""
+    """Every chart rendered and none empty, no console error, no request beyond the file itself, the Dutch labels
+    on the page; a screenshot is kept as a test artifact (data/test-artifacts/, git-ignored)."""
     browser = chromium_path()
     if browser is None:
         if os.environ.get("ZORGSTROOM_REQUIRE_CHROMIUM") == "1":
@@ -316,9 +352,15 @@ def test_report_renders_in_headless_chromium_without_errors_or_network(rendered,
         )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "report-screenshot.png"
-    seen = visit(browser, rendered.as_uri(), tmp_path / "profile", shot, "figure[data-chart]")
+    seen = visit(browser, rendered.as_uri(), tmp_path / "profile", shot, "figure[data-chart]", PROBES)
     charts = rendered.read_text(encoding="utf-8").count("<figure data-chart=")
     assert charts >= 7 and seen["count"] == charts and seen["rendered"] == charts
+    marks = dict(seen["probes"]["marks"])
+    assert len(marks) == charts - 1  # every figure but the quarantine table draws a chart
+    assert {chart: n for chart, n in marks.items() if n == 0} == {}  # no empty chart
+    text = seen["probes"]["text"]
+    assert [label for label in DUTCH_LABELS if label not in text] == []
+    assert "ROW_INVALID_DATE" not in text and "p_maand" not in text  # no codes where words belong
     assert seen["console_errors"] == [] and seen["exceptions"] == []
     assert seen["requests"] == [rendered.as_uri()]  # the page itself, nothing from the network
     assert shot.stat().st_size > 20_000

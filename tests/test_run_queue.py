@@ -164,6 +164,36 @@ def test_two_pipelines_at_once_both_succeed_one_after_the_other(queue_env):
     assert release_run_id(queue_env["bi"]) == later.dagster_run.run_id
 
 
+def test_the_demo_run_leaves_the_report_its_slides_the_workbook_and_the_feedback(queue_env):
+    """What `make demo` hands its readers: the report linking the workbook, every chart as a 1600x900 PNG with a
+    CSV beside it, the workbook with a sheet per published table, feedback per delivery and per partner."""
+    import openpyxl
+
+    from report.render import REPORT_NAME
+    from report.workbook import WORKBOOK_NAME
+
+    root, env, home = queue_env["root"], queue_env["env"], queue_env["home"]
+    if not (root / "report" / REPORT_NAME).is_file():  # run alone: make the demo's run first
+        finished(pipeline(env), home)
+    html = (root / "report" / REPORT_NAME).read_text(encoding="utf-8")
+    assert f'href="{WORKBOOK_NAME}"' in html and "Peildatum" in html
+    charts = set(re.findall(r'<figure data-chart="([^"]+)" data-chart-kind="(?!table)', html))
+    pngs = sorted((root / "report" / "charts").glob("*.png"))
+    assert {p.stem for p in pngs} == charts and len(charts) >= 4
+    for png in pngs:
+        head = png.read_bytes()[:24]
+        assert int.from_bytes(head[16:20], "big") >= 1600 and int.from_bytes(head[20:24], "big") >= 900
+        assert png.with_suffix(".csv").stat().st_size > 0
+    book = openpyxl.load_workbook(root / "report" / WORKBOOK_NAME, read_only=True)
+    assert book.sheetnames[0] == "Toelichting" and set(PUBLISHED) <= set(book.sheetnames)
+    feedback = root / "feedback"
+    reports = list(feedback.rglob("*_feedback.xlsx"))
+    overviews = list(feedback.rglob("*_overzicht.xlsx"))
+    assert reports and overviews
+    assert openpyxl.load_workbook(reports[0], read_only=True).sheetnames[:2] == ["Samenvatting", "Rijen"]
+    assert openpyxl.load_workbook(overviews[0], read_only=True).sheetnames == ["Overzicht", "Per periode", "Leveringen"]
+
+
 def test_a_run_while_a_bi_reader_holds_the_release_open_succeeds_and_nothing_new_keeps_every_schema(queue_env):
     env, home, bi = queue_env["env"], queue_env["home"], queue_env["bi"]
     reader = duckdb.connect(str(bi), read_only=True)  # a BI tool left open, as BI tools are

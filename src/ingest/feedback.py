@@ -1,9 +1,13 @@
 """Feedback reports for partners: which rows of a delivery were rejected or flagged, and why.
 
-One report per delivery with quarantined rows or a rejected file, as xlsx and as CSV (`;`, UTF-8
-with BOM: opens in Dutch Excel), in `<feedback_dir>/<partner_code>/`. Values are the masked ones
-from quarantine_rows. Every cell is safe against formula injection, and file names are sanitised
-so a delivery's name cannot make the pipeline write outside the feedback folder.
+One report per delivery with quarantined rows, a rejected file or a held delivery, as xlsx and as CSV (`;`,
+UTF-8 with BOM: opens in Dutch Excel), in `<feedback_dir>/<partner_code>/`. The workbook's first sheet sums
+the delivery up (rows read, accepted, rejected, the top reasons, held or not); the next lists each problem
+with its row number (a number), the partner's header, the masked value, the reason in Dutch
+(config/reference/reason_texts.csv) with the English one beside it and what to do; for an unknown code a sheet
+lists the agreed values. Reasons never name an internal path (feedback_text.partner_safe). Every cell is safe
+against formula injection, and file names are sanitised so a delivery's name cannot make the pipeline write
+outside the feedback folder. Per partner, an overview across its deliveries: partner_overview.py.
 """
 
 from __future__ import annotations
@@ -11,36 +15,52 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
-from openpyxl.styles import Font
 
+from core.labels import label, reason_text
+from core.sheets import neutralise_formula, set_widths, write_frame, write_pairs
 from core.versions import code_version
+from ingest.feedback_text import AgreedValues, dutch_reasons, field_label, partner_safe
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+__all__ = ["neutralise_formula", "report_frame", "reports_due", "write_feedback_reports", "write_report"]
+
 #: Feedback on files that belong to no partner (for the data engineer, not a partner).
 UNROUTED_FOLDER = "_unrouted"
+#: The problem list's columns: (key in report_frame, header in the files).
 REPORT_COLUMNS = {
-    "source_row_number": "Rij (row)",
-    "source_columns": "Veld (field)",
-    "masked_value": "Waarde (value, identifiers masked)",
-    "reason": "Reden (reason)",
-    "severity": "Gevolg (effect)",
+    "row": "Rij (row)",
+    "field": "Kolom (column)",
+    "value": "Waarde (value, identifiers masked)",
+    "reden": "Reden",
+    "wat_te_doen": "Wat te doen",
+    "reason_en": "Reason (English)",
+    "what_to_do": "What to do (English)",
+    "effect": "Gevolg (effect)",
+    "code": "Code",
 }
-SEVERITY_TEXT = {
-    "row_rejected": "row not loaded",
-    "flagged": "row loaded, please check",
-    "file_rejected": "file not loaded",
-}
+#: How many reasons the summary sheet names.
+TOP_REASONS = 5
+#: Statuses whose delivery always gets a report (a held delivery is not loaded until released).
+ALWAYS_REPORTED = ("rejected", "held")
 
 
-def neutralise_formula(value: object) -> object:
-    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+@dataclass
+class FeedbackContext:
+    """What the reports know beyond the warehouse rows: partner names, and per delivery the labels its
+    partner agreed for each coded column (from the partner's mapping, the delivery's layout)."""
+
+    partner_names: dict[str, str] = field(default_factory=dict)
+    agreed_values: Callable[[dict], AgreedValues] | None = None
+
+    def partner_name(self, code: object) -> str:
+        if not isinstance(code, str):
+            return "(geen partner / no partner)"
+        return self.partner_names.get(code, code)
 
 
 def safe_file_stem(source_file: str) -> str:
@@ -51,28 +71,116 @@ def safe_file_stem(source_file: str) -> str:
     return stem[:120]
 
 
-def report_frame(delivery: dict, rows: pd.DataFrame) -> pd.DataFrame:
-    """The rows of one delivery's report: one line per problem, or one line for a rejected file."""
+def _effect(severity: str) -> str:
+    nl, en = label("severity", severity)
+    return f"{nl} ({en})"
+
+
+def report_frame(delivery: dict, rows: pd.DataFrame, agreed: AgreedValues | None = None) -> pd.DataFrame:
+    """The problems of one delivery, one line each (or one line for a rejected file), columns REPORT_COLUMNS."""
     if delivery["delivery_status"] == "rejected":
-        return pd.DataFrame(
+        text = reason_text(delivery.get("reason_code"))
+        frame = pd.DataFrame(
             [
                 {
-                    "Rij (row)": "",
-                    "Veld (field)": "",
-                    "Waarde (value, identifiers masked)": "",
-                    "Reden (reason)": f"{delivery['reason_code']}: {delivery['reason']}",
-                    "Gevolg (effect)": SEVERITY_TEXT["file_rejected"],
+                    "row": None,
+                    "field": "",
+                    "value": "",
+                    "reden": text.dutch(),
+                    "wat_te_doen": text.action_nl,
+                    "reason_en": partner_safe(delivery.get("reason")),
+                    "what_to_do": text.action_en,
+                    "effect": _effect("file_rejected"),
+                    "code": str(delivery.get("reason_code") or ""),
                 }
             ]
         )
-    out = rows.sort_values(["source_row_number", "reason_code"], kind="stable")[list(REPORT_COLUMNS)].copy()
-    out["severity"] = out["severity"].map(SEVERITY_TEXT)
-    out["source_row_number"] = out["source_row_number"].astype("Int64").astype("str")
-    return out.rename(columns=REPORT_COLUMNS).fillna("")
+    else:
+        rows = rows.sort_values(["source_row_number", "reason_code"], kind="stable")
+        words = dutch_reasons(rows, agreed)
+        cols = rows["columns"] if "columns" in rows else pd.Series(None, index=rows.index)
+        frame = pd.DataFrame(
+            {
+                "row": pd.to_numeric(rows["source_row_number"], errors="coerce").astype("Int64"),
+                "field": [field_label(s, c) for s, c in zip(rows["source_columns"], cols, strict=True)],
+                "value": rows["masked_value"].astype("object").where(rows["masked_value"].notna(), ""),
+                **{k: words[k] for k in ("reden", "wat_te_doen", "reason_en", "what_to_do")},
+                "effect": rows["severity"].map(_effect),
+                "code": rows["reason_code"].astype("str"),
+            }
+        )
+    return frame.rename(columns=REPORT_COLUMNS).reset_index(drop=True)
 
 
-def write_report(frame: pd.DataFrame, delivery: dict, feedback_dir: Path) -> tuple[Path, Path]:
-    """Write the report as xlsx and csv; returns both paths (inside feedback_dir/partner_code)."""
+def summary_lines(delivery: dict, rows: pd.DataFrame, context: FeedbackContext) -> list[tuple[object, ...]]:
+    """The first sheet: what was delivered and what became of it, the top reasons, what to do next.
+    (Label, value) pairs; a new line (another status, a hold's reason) is one more pair."""
+    status = str(delivery["delivery_status"])
+    status_nl, status_en = label("delivery_status", status)
+    flagged = int(rows.loc[rows["severity"] == "flagged", "source_row_number"].nunique()) if len(rows) else 0
+    read, accepted, rejected = (int(delivery.get(k) or 0) for k in ("rows_read", "rows_accepted", "rows_quarantined"))
+    lines: list[tuple[object, ...]] = [
+        (f"Terugkoppeling levering / delivery feedback: {context.partner_name(delivery['partner_code'])}",),
+        (),
+        ("Partner", context.partner_name(delivery["partner_code"])),
+        ("Bestand (file)", safe_file_stem(str(delivery["source_file"]))),
+        ("Periode (period)", period if isinstance(period := delivery.get("delivery_period"), str) else "onbekend"),
+        ("Status", f"{status_nl} ({status_en})"),
+        ("Aangehouden (held)", "ja (yes)" if status == "held" else "nee (no)"),
+        ("Rijen gelezen (rows read)", read),
+        ("Geaccepteerd (accepted)", accepted),
+        ("Afgewezen (rejected)", rejected),
+        ("Geladen met opmerking (flagged)", flagged),
+        ("Deel afgewezen (share rejected)", f"{rejected / read:.1%}".replace(".", ",") if read else "–"),
+    ]
+    if status == "rejected":
+        text = reason_text(delivery.get("reason_code"))
+        lines += [
+            ("Reden (reason)", text.dutch()),
+            ("Reason (English)", partner_safe(delivery.get("reason"))),
+            ("Wat te doen (what to do)", f"{text.action_nl} / {text.action_en}"),
+        ]
+    elif len(rows):
+        top = rows.groupby("reason_code")["source_row_number"].nunique().sort_values(ascending=False, kind="stable")
+        lines += [(), ("Meest voorkomende redenen (top reasons)", "Rijen (rows)", "Reason (English)")]
+        for code, n in top.head(TOP_REASONS).items():
+            text = reason_text(code)
+            lines.append((f"{text.label_nl}: {text.action_nl}", int(n), f"{text.label_en}: {text.action_en}"))
+        lines += [
+            (),
+            (
+                "Wat nu (what next)",
+                "Corrigeer de rijen op het tabblad Rijen in uw systeem; ze worden geladen uit uw volgende levering. "
+                "/ Correct the rows on the sheet Rijen in your system; they load from your next delivery.",
+            ),
+        ]
+    return lines
+
+
+def agreed_values_frame(rows: pd.DataFrame, agreed: AgreedValues | None) -> pd.DataFrame:
+    """For each coded column with an unknown value: every label the partner agreed, and what it means."""
+    if agreed is None or not len(rows):
+        return pd.DataFrame()
+    unknown = rows[rows["reason_code"] == "ROW_UNKNOWN_CODE"]
+    out = []
+    cols = unknown["columns"] if "columns" in unknown else pd.Series(dtype="str")
+    for col, src in sorted(set(zip(cols.astype("str"), unknown["source_columns"].astype("str"), strict=True))):
+        for lab, code in agreed(col).items():
+            out.append({"Kolom (column)": field_label(src, col), "Waarde (value)": lab, "Betekenis (meaning)": code})
+    return pd.DataFrame(out)
+
+
+def write_report(
+    frame: pd.DataFrame,
+    delivery: dict,
+    feedback_dir: Path,
+    rows: pd.DataFrame | None = None,
+    context: FeedbackContext | None = None,
+    agreed: AgreedValues | None = None,
+) -> tuple[Path, Path]:
+    """Write the report as xlsx (summary, rows, agreed values) and csv (the rows); returns both paths."""
+    context = context or FeedbackContext()
+    rows = rows if rows is not None else pd.DataFrame(columns=["reason_code", "severity", "source_row_number"])
     root = feedback_dir.resolve()
     partner = delivery["partner_code"] if isinstance(delivery["partner_code"], str) else UNROUTED_FOLDER
     folder = (root / safe_file_stem(partner)).resolve()
@@ -80,35 +188,19 @@ def write_report(frame: pd.DataFrame, delivery: dict, feedback_dir: Path) -> tup
         raise ValueError(f"refusing to write outside {root}")
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"{safe_file_stem(delivery['source_file'])}_{delivery['content_hash'][:8]}_feedback"
-    safe = frame.map(neutralise_formula)
     csv_path, xlsx_path = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
-    safe.to_csv(csv_path, sep=";", index=False, encoding="utf-8-sig")
+    frame.map(neutralise_formula).to_csv(csv_path, sep=";", index=False, encoding="utf-8-sig")
 
     wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Feedback"
-    ws.append(
-        [
-            f"Feedback on delivery {safe_file_stem(delivery['source_file'])} of {partner} "
-            f"(period {delivery.get('delivery_period') or '?'})"
-        ]
-    )
-    ws.append(
-        [
-            f"Rows read: {delivery['rows_read']}, loaded: {delivery['rows_accepted']}, not loaded: "
-            f"{delivery['rows_quarantined']}. "
-            "Correct the rows below in your system; they will be loaded from your next delivery."
-        ]
-    )
-    ws.append([])
-    ws.append(list(safe.columns))
-    for cell in ws[4]:
-        cell.font = Font(bold=True)
-    for row in safe.itertuples(index=False):
-        ws.append(list(row))
-    for row in ws.iter_rows(min_row=5):
-        for cell in row:
-            cell.data_type = "s"  # text, never a formula
+    summary = wb.active
+    summary.title = "Samenvatting"
+    lines = summary_lines(delivery, rows, context)
+    write_pairs(summary, lines)
+    set_widths(summary, lines[2:])
+    write_frame(wb.create_sheet("Rijen"), frame)
+    agreed_frame = agreed_values_frame(rows, agreed)
+    if len(agreed_frame):
+        write_frame(wb.create_sheet("Afgesproken waarden"), agreed_frame)
     wb.properties.creator = "zorgstroom"
     wb.save(xlsx_path)
     return xlsx_path, csv_path
@@ -117,7 +209,7 @@ def write_report(frame: pd.DataFrame, delivery: dict, feedback_dir: Path) -> tup
 #: Written reports and the fingerprint of what each was written from (feedback_dir/.reports.json).
 MANIFEST_NAME = ".reports.json"
 #: Bump when the report's layout changes: every report is then written again.
-REPORT_FORMAT_VERSION = 1
+REPORT_FORMAT_VERSION = 2
 _FINGERPRINT_FIELDS = (
     "partner_code",
     "source_file",
@@ -133,9 +225,9 @@ _FINGERPRINT_FIELDS = (
 
 
 def needs_report(delivery: dict, quarantine_rows: int) -> bool:
-    """A rejected file, or a delivery with rows in quarantine (rejected or flagged); never a duplicate."""
+    """A rejected or held file, or a delivery with rows in quarantine (rejected or flagged); never a duplicate."""
     return delivery["delivery_status"] != "duplicate" and (
-        delivery["delivery_status"] == "rejected" or quarantine_rows > 0
+        delivery["delivery_status"] in ALWAYS_REPORTED or quarantine_rows > 0
     )
 
 
@@ -151,7 +243,7 @@ def report_fingerprint(delivery: dict, quarantine_rows: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _manifest(feedback_dir: Path) -> dict[str, dict]:
+def load_manifest(feedback_dir: Path) -> dict[str, dict]:
     path = feedback_dir / MANIFEST_NAME
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -166,7 +258,7 @@ def reports_due(log: pd.DataFrame, quarantine_counts: dict[str, int], feedback_d
     another state of the delivery (the fingerprint in the manifest differs). A nightly run with one
     new delivery therefore writes one report, not all of them again.
     """
-    manifest = _manifest(feedback_dir)
+    manifest = load_manifest(feedback_dir)
     due, current = [], 0
     for delivery in log.to_dict("records"):
         n = int(quarantine_counts.get(delivery["delivery_id"], 0))
@@ -181,19 +273,24 @@ def reports_due(log: pd.DataFrame, quarantine_counts: dict[str, int], feedback_d
     return due, current
 
 
-def write_feedback_reports(log: pd.DataFrame, quarantine: pd.DataFrame, feedback_dir: Path) -> list[Path]:
-    """A report for every delivery in `log` that was rejected or has quarantined rows (`quarantine` holds
-    at least their rows); the manifest records each. Returns the xlsx paths."""
+def write_feedback_reports(
+    log: pd.DataFrame, quarantine: pd.DataFrame, feedback_dir: Path, context: FeedbackContext | None = None
+) -> list[Path]:
+    """A report for every delivery in `log` that was rejected or held or has quarantined rows (`quarantine`
+    holds at least their rows); the manifest records each. Returns the xlsx paths."""
+    context = context or FeedbackContext()
     written = []
     by_delivery = dict(tuple(quarantine.groupby("delivery_id"))) if len(quarantine) else {}
-    manifest = _manifest(feedback_dir)
+    manifest = load_manifest(feedback_dir)
     for delivery in log.to_dict("records"):
         rows = by_delivery.get(delivery["delivery_id"])
         n = 0 if rows is None else len(rows)
         if not needs_report(delivery, n):
             continue
+        rows = rows if rows is not None else quarantine.head(0)
+        agreed = context.agreed_values(delivery) if context.agreed_values is not None else None
         xlsx, csv_path = write_report(
-            report_frame(delivery, rows if rows is not None else quarantine.head(0)), delivery, feedback_dir
+            report_frame(delivery, rows, agreed), delivery, feedback_dir, rows=rows, context=context, agreed=agreed
         )
         root = feedback_dir.resolve()
         manifest[delivery["delivery_id"]] = {
@@ -202,8 +299,12 @@ def write_feedback_reports(log: pd.DataFrame, quarantine: pd.DataFrame, feedback
         }
         written.append(xlsx)
     if written:
-        feedback_dir.mkdir(parents=True, exist_ok=True)
-        tmp = feedback_dir / (MANIFEST_NAME + ".tmp")
-        tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
-        tmp.replace(feedback_dir / MANIFEST_NAME)
+        save_manifest(feedback_dir, manifest)
     return written
+
+
+def save_manifest(feedback_dir: Path, manifest: dict[str, dict]) -> None:
+    feedback_dir.mkdir(parents=True, exist_ok=True)
+    tmp = feedback_dir / (MANIFEST_NAME + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
+    tmp.replace(feedback_dir / MANIFEST_NAME)

@@ -56,12 +56,15 @@ def target_charts(attainment: pd.DataFrame) -> list[dict]:
                 "forecast": None if hidden else _num(last["forecast"]),
                 "required_monthly_rate": None if hidden else _num(last["required_monthly_rate"]),
                 "suppressed": hidden,
+                "suppression_reason": _str(last.get("suppression_reason")) if hidden else None,
+                "trend": pace_trend(rows),
                 "points": [
                     {
                         "as_of_date": _iso(r["as_of_date"]),
                         "achieved": None if _suppressed(r) else _num(r["achieved"]),
                         "expected_to_date": _num(r["expected_to_date"]),
                         "suppressed": _suppressed(r),
+                        "suppression_reason": _str(r.get("suppression_reason")) if _suppressed(r) else None,
                     }
                     for _, r in rows.iterrows()
                 ],
@@ -70,54 +73,116 @@ def target_charts(attainment: pd.DataFrame) -> list[dict]:
     return charts
 
 
+def pace_trend(rows: pd.DataFrame, months: int = 3) -> str | None:
+    """Is the target being reached faster or slower: the persons gained over the last `months` published
+    points against the `months` before (up / flat / down); None with too few published points."""
+    published = rows[~rows["suppressed"].fillna(False).astype(bool) & rows["achieved"].notna()]
+    values = [float(v) for v in published.sort_values("as_of_date")["achieved"]]
+    if len(values) < 2 * months + 1:
+        return None
+    recent = values[-1] - values[-1 - months]
+    before = values[-1 - months] - values[-1 - 2 * months]
+    if abs(recent - before) <= max(1.0, 0.1 * abs(before)):
+        return "flat"
+    return "up" if recent > before else "down"
+
+
+GRAINS = ("month", "quarter", "year")
+#: The period column that keys each grain's rows.
+GRAIN_PERIOD = {"month": "period_month", "quarter": "period_quarter", "year": "period_year"}
+
+
+def _grain_rows(frame: pd.DataFrame, grain: str) -> pd.DataFrame:
+    """The rows of one grain: a `grain` column where the table has one (month, quarter, year), else all rows
+    are months."""
+    if "grain" not in frame.columns:
+        return frame if grain == "month" else frame.iloc[0:0]
+    return frame[frame["grain"].astype("str") == grain]
+
+
+def _period_key(value, grain: str):
+    if grain == "month":
+        return _iso(value)
+    if grain == "year":
+        return None if is_missing(value) else str(int(value))
+    return _str(value)
+
+
+def _publishable(series: list) -> bool:
+    return any(v for v in series if v is not None)
+
+
 def sector_flow_charts(flows: pd.DataFrame) -> list[dict]:
-    """Per municipality and month: inflow per inflow kind (stacked) and outflow (the total row)."""
-    muni = flows[flows["area_level"] == "municipality"]
-    months = sorted(pd.to_datetime(flows["period_month"]).dropna().unique())
-    month_keys = [_iso(m) for m in months]
+    """Per municipality: inflow per inflow kind (stacked) and outflow (the total row), per period of the finest
+    grain that has something publishable: months, else quarters, else years (where the table publishes those
+    grains). A municipality with nothing publishable at any grain gets `empty: True` and no series."""
     kinds_present = set(
-        muni.loc[(muni["measure"] == "inflow") & (muni["breakdown"] == "inflow_kind"), "breakdown_value"].astype(str)
+        flows.loc[(flows["measure"] == "inflow") & (flows["breakdown"] == "inflow_kind"), "breakdown_value"].astype(str)
     )
     kinds = [k for k in INFLOW_KINDS if k in kinds_present] + sorted(kinds_present - set(INFLOW_KINDS))
+    muni_all = flows[flows["area_level"] == "municipality"]
+    areas = muni_all[["area_code", "area_name"]].drop_duplicates("area_code")
+    areas = areas.sort_values("area_name", na_position="last")
     charts = []
-    areas = muni[["area_code", "area_name"]].drop_duplicates("area_code").sort_values("area_name", na_position="last")
     for area in areas.itertuples():
-        own = muni[muni["area_code"] == area.area_code]
-
-        def series(measure: str, breakdown: str, value: str, own: pd.DataFrame = own):
-            cells = own[
-                (own["measure"] == measure) & (own["breakdown"] == breakdown) & (own["breakdown_value"] == value)
-            ]
-            by_month = {_iso(r["period_month"]): r for _, r in cells.iterrows()}
-            out, provisional = [], []
-            for m in month_keys:
-                r = by_month.get(m)
-                out.append(0 if r is None else (None if _suppressed(r) else _num(r["persons"])))
-                provisional.append(
-                    False if r is None else bool(not is_missing(r["is_provisional"]) and r["is_provisional"])
-                )
-            return out, provisional
-
-        inflow = {k: series("inflow", "inflow_kind", k)[0] for k in kinds}
-        outflow, provisional = series("outflow", "total", "total")
+        chart = None
+        for grain in GRAINS:
+            rows = _grain_rows(flows, grain)
+            if rows.empty:
+                continue
+            chart = _flow_chart(rows, grain, kinds, str(area.area_code))
+            if not chart["empty"]:
+                break
+        assert chart is not None  # the area came from these rows
         charts.append(
-            {
-                "area_code": str(area.area_code),
-                "area_name": _str(area.area_name) or str(area.area_code),
-                "months": month_keys,
-                "inflow": inflow,
-                "inflow_total": series("inflow", "total", "total")[0],
-                "outflow": outflow,
-                "outflow_provisional": provisional,
-            }
+            {"area_code": str(area.area_code), "area_name": _str(area.area_name) or str(area.area_code)} | chart
         )
     return charts
+
+
+def _flow_chart(rows: pd.DataFrame, grain: str, kinds: list[str], area_code: str) -> dict:
+    column = GRAIN_PERIOD[grain]
+    periods = sorted({k for k in (_period_key(v, grain) for v in rows[column].dropna().unique()) if k is not None})
+    own = rows[(rows["area_level"] == "municipality") & (rows["area_code"] == area_code)]
+
+    def series(measure: str, breakdown: str, value: str):
+        cells = own[(own["measure"] == measure) & (own["breakdown"] == breakdown) & (own["breakdown_value"] == value)]
+        by_period = {_period_key(r[column], grain): r for _, r in cells.iterrows()}
+        out, provisional, reasons = [], [], []
+        for p in periods:
+            r = by_period.get(p)
+            out.append(0 if r is None else (None if _suppressed(r) else _num(r["persons"])))
+            provisional.append(
+                False if r is None else bool(not is_missing(r["is_provisional"]) and r["is_provisional"])
+            )
+            reasons.append(None if r is None or not _suppressed(r) else _str(r.get("suppression_reason")))
+        return out, provisional, reasons
+
+    inflow = {k: series("inflow", "inflow_kind", k)[0] for k in kinds}
+    outflow, provisional, _ = series("outflow", "total", "total")
+    total = series("inflow", "total", "total")[0]
+    # the part of a published total whose kinds are hidden: total minus the published kinds (no new disclosure:
+    # both are published), drawn as its own grey segment so a published total never shows as an empty month
+    hidden = [None if t is None else max(t - sum(v[i] or 0 for v in inflow.values()), 0) for i, t in enumerate(total)]
+    empty = not (_publishable(outflow) or _publishable(total) or any(_publishable(v) for v in inflow.values()))
+    return {
+        "grain": grain,
+        "periods": periods,
+        "months": periods if grain == "month" else [],
+        "inflow": inflow,
+        "inflow_total": total,
+        "inflow_kind_hidden": hidden,
+        "outflow": outflow,
+        "outflow_provisional": provisional,
+        "empty": empty,
+    }
 
 
 def retention_chart(retention: pd.DataFrame) -> dict:
     """Area ALL: the published shares per cohort month, and their plain yearly average per horizon
     (over the cohort months whose share is published; suppressed months are left out, not imputed)."""
-    rows = retention[(retention["area_level"] == "all") & retention["horizon_months"].isin(RETENTION_HORIZONS)]
+    months = _grain_rows(retention, "month")
+    rows = months[(months["area_level"] == "all") & months["horizon_months"].isin(RETENTION_HORIZONS)]
     rows = rows.sort_values(["cohort_month", "horizon_months"])
     cells = [
         {
@@ -148,7 +213,35 @@ def retention_chart(retention: pd.DataFrame) -> dict:
                 }
             )
         curves.append({"cohort_year": year, "points": points})
-    return {"area_code": "ALL", "horizons": RETENTION_HORIZONS, "curves": curves, "cells": cells}
+    quarters = _quarter_curves(retention)
+    return {
+        "area_code": "ALL",
+        "horizons": RETENTION_HORIZONS,
+        "cohorts": "quarter" if quarters else "year",
+        "curves": quarters or curves,
+        "cells": cells,
+    }
+
+
+def _quarter_curves(retention: pd.DataFrame, last: int = 8) -> list[dict]:
+    """The published shares of quarter cohorts (rows of grain `quarter`, area ALL), the latest `last` quarters
+    that have a published share; [] when the table publishes no quarter grain."""
+    rows = _grain_rows(retention, "quarter") if "grain" in retention.columns else retention.iloc[0:0]
+    rows = rows[(rows["area_level"] == "all") & rows["horizon_months"].isin(RETENTION_HORIZONS)]
+    if rows.empty:
+        return []
+    curves = []
+    for quarter, own in rows.groupby(rows["cohort_quarter"].astype("str"), sort=True):
+        points = []
+        for h in RETENTION_HORIZONS:
+            cell = own[own["horizon_months"] == h]
+            share = None
+            if len(cell) and not _suppressed(cell.iloc[0]):
+                share = _num(cell.iloc[0]["retained_share"])
+            points.append({"horizon_months": h, "share": share, "cohort_months": 3 if share is not None else 0})
+        if any(p["share"] is not None for p in points):
+            curves.append({"cohort_year": quarter, "points": points})
+    return curves[-last:]
 
 
 def completeness_chart(completeness: pd.DataFrame) -> dict:

@@ -27,20 +27,32 @@ def _nice_max(value: float) -> float:
     return float(value)
 
 
-def _y_axis(body, x0, x1, y_of, top, fmt_tick, ticks=4):
-    for i in range(ticks + 1):
-        v = top * i / ticks
+def count_ticks(value: float, ticks: int = 4) -> list[int]:
+    """Whole-number ticks from 0 covering `value` (counts of persons: never 0,5): 0..4 for anything up to 4,
+    then steps of 1, 2, 5, 10, 20, 25, 50, ... so that at most `ticks` steps cover the value."""
+    step = 1
+    for candidate in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000):
+        step = candidate
+        if value <= candidate * ticks:
+            break
+    n = max(1, -(-int(max(value, 0) + 0.999999) // step)) if value > 0 else ticks
+    return [i * step for i in range(max(n, 1) + 1)] if value > 0 else list(range(ticks + 1))
+
+
+def _y_axis(body, x0, x1, y_of, top, fmt_tick, ticks=4, values=None):
+    for v in values if values is not None else [top * i / ticks for i in range(ticks + 1)]:
         y = y_of(v)
         body.append(f'<line x1="{x0}" x2="{x1}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e5e5"/>')
         body.append(f'<text x="{x0 - 4}" y="{y + 3:.1f}" text-anchor="end" fill="#555">{escape(fmt_tick(v))}</text>')
 
 
-def _path(points: list[tuple[float, float] | None]) -> str:
-    """A polyline that breaks at None (a suppressed value is a gap, never joined over)."""
+def _path(points: list[tuple[float, float] | None], *, through: bool = False) -> str:
+    """A polyline that breaks at None (a suppressed value is a gap), or with `through` runs on from one
+    published point to the next (a cumulative line: the hidden month is marked, the line stays whole)."""
     d, pen = [], False
     for p in points:
         if p is None:
-            pen = False
+            pen = pen and through
             continue
         d.append(f"{'L' if pen else 'M'}{p[0]:.1f},{p[1]:.1f}")
         pen = True
@@ -61,7 +73,8 @@ def line_chart(
     """series: {name, values (None = gap), color, dash}. x positions are evenly spaced."""
     left, right, top_m, bottom = 44, 10, 10, 24
     values = [v for s in series for v in s["values"] if v is not None] + ([hline] if hline is not None else [])
-    top = 1.0 if percent else _nice_max(max(values, default=0) * 1.05)
+    tick_values = None if percent else count_ticks(max(values, default=0))
+    top = 1.0 if percent or tick_values is None else float(tick_values[-1])
     n = max(len(x_labels), 1)
 
     def x_of(i: float) -> float:
@@ -72,7 +85,13 @@ def line_chart(
 
     body: list[str] = []
     _y_axis(
-        body, left, width - right, y_of, top, (lambda v: fmt.percent(v, 0)) if percent else (lambda v: fmt.number(v))
+        body,
+        left,
+        width - right,
+        y_of,
+        top,
+        (lambda v: fmt.percent(v, 0)) if percent else (lambda v: fmt.number(v)),
+        values=tick_values,
     )
     if hline is not None:
         y = y_of(hline)
@@ -85,13 +104,16 @@ def line_chart(
     for s in series:
         pts = [None if v is None else (x_of(i), y_of(v)) for i, v in enumerate(s["values"])]
         dash = f' stroke-dasharray="{s["dash"]}"' if s.get("dash") else ""
-        d = _path(pts)
+        d = _path(pts, through=bool(s.get("through")))
         if d:
             body.append(f'<path d="{d}" fill="none" stroke="{s["color"]}" stroke-width="1.8"{dash}/>')
         for i, p in enumerate(pts):  # isolated points would not show as a path
             if p is None:
                 continue
-            isolated = (i == 0 or pts[i - 1] is None) and (i == len(pts) - 1 or pts[i + 1] is None)
+            if s.get("through"):
+                isolated = sum(q is not None for q in pts) == 1
+            else:
+                isolated = (i == 0 or pts[i - 1] is None) and (i == len(pts) - 1 or pts[i + 1] is None)
             if isolated:
                 body.append(f'<circle cx="{p[0]:.1f}" cy="{p[1]:.1f}" r="2" fill="{s["color"]}"/>')
         for i, v in enumerate(s["values"]):
@@ -114,7 +136,8 @@ def flow_bars(months: list[str], stacks: list[dict], down: dict, *, width=340, h
     n = max(len(months), 1)
     up_tot = [sum(v for v in (s["values"][i] for s in stacks) if v is not None) for i in range(n)]
     dn_tot = [v or 0 for v in down["values"]] if down["values"] else [0]
-    scale = _nice_max(max(max(up_tot, default=0), max(dn_tot, default=0)) * 1.05)
+    ticks = count_ticks(max(max(up_tot, default=0), max(dn_tot, default=0)), 2)
+    scale = float(ticks[-1])
     plot_h = height - top_m - bottom
     mid = top_m + plot_h / 2
     bw = (width - left - right) / n
@@ -123,7 +146,7 @@ def flow_bars(months: list[str], stacks: list[dict], down: dict, *, width=340, h
         return mid - (plot_h / 2) * v / scale
 
     body = [f'<line x1="{left}" x2="{width - right}" y1="{mid:.1f}" y2="{mid:.1f}" stroke="#999"/>']
-    for v in (scale, scale / 2, -scale / 2, -scale):
+    for v in [t for t in ticks if t] + [-t for t in ticks if t]:
         y = y_of(v)
         body.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>')
         body.append(

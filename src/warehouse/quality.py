@@ -163,3 +163,15 @@ def schema_conformance_in_warehouse(
                 shown = "***" if rule.column in identifier_columns else str(value)[:40]
                 sample.append({"column": rule.column, "check": rule.check, "failure_case": shown})
     return Conformance(int(counts[0]), failures, sample)
+
+
+def quarantine_reason_counts(engine: sa.Engine) -> pd.DataFrame:
+    """Quarantine rows per delivery, reason code and severity (delivery_id, reason_code, severity, rows)."""
+    sql = (
+        'SELECT delivery_id, reason_code, severity, COUNT(*) AS "rows" FROM "quarantine_rows" '
+        "GROUP BY delivery_id, reason_code, severity"
+    )
+    with engine.connect() as conn:
+        df = pd.read_sql(sa.text(sql), conn)
+    df["rows"] = df["rows"].astype("int64")
+    return df
