@@ -80,14 +80,7 @@ def write_frame(ws: Worksheet, frame: pd.DataFrame, *, header: list[str] | None 
         ws.append(row)
     for row in ws.iter_rows(min_row=head + 1, max_row=head + len(values)):
         for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # text, never a formula
-                if len(cell.value) > MAX_WIDTH:
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
-            elif isinstance(cell.value, dt.datetime):
-                cell.number_format = DATETIME_FORMAT
-            elif isinstance(cell.value, dt.date):
-                cell.number_format = DATE_FORMAT
+            _format_cell(cell)
     if head <= 6:  # a table at the top of its sheet keeps its header in view
         ws.freeze_panes = ws.cell(row=head + 1, column=1)
     if values and names:
@@ -103,11 +96,16 @@ def write_pairs(ws: Worksheet, pairs: list[tuple[object, ...]], *, bold_first: b
         if bold_first and row and pair:
             row[0].font = Font(bold=True)
         for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
-                if len(cell.value) > MAX_WIDTH:
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
-            elif isinstance(cell.value, dt.datetime):
-                cell.number_format = DATETIME_FORMAT
-            elif isinstance(cell.value, dt.date):
-                cell.number_format = DATE_FORMAT
+            _format_cell(cell)
+
+
+def _format_cell(cell) -> None:
+    """Text stays text (never a formula) and wraps when long; dates and times get their number format."""
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+        if len(cell.value) > MAX_WIDTH:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    elif isinstance(cell.value, dt.datetime):
+        cell.number_format = DATETIME_FORMAT
+    elif isinstance(cell.value, dt.date):
+        cell.number_format = DATE_FORMAT

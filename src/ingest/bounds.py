@@ -320,9 +320,15 @@ def check_ods_bounds(fh: IO[bytes], limits: ReadLimits, sheet_name: str | None =
                 _ods_extent(content, sheet_name, extent)
             extent.check(limits)
             return XlsxBound(None, sum(m.file_size for m in members))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError, ValueError):
-        raise _corrupt() from None
-    except ElementTree.ParseError:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        NotImplementedError,
+        ValueError,
+        ElementTree.ParseError,
+    ):
         raise _corrupt() from None
 
 
